@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api: the route table, the router and the handlers. Receives a request
+ * already read by http/ (method, path, a few headers, a capped body) and
+ * fills a response; never touches sockets or the HTTP library.
+ */
+#ifndef SG_API_H
+#define SG_API_H
+
+#include <jansson.h>
+
+#include "../app.h"
+
+#define API_BODY_LIMIT (64 * 1024) /* the largest body any route accepts */
+#define API_MAX_HEADERS 8
+
+struct api_header {
+    const char *name;
+    const char *value;
+};
+
+/* A request as http/ hands it over. Strings are borrowed for the call. */
+struct api_req {
+    const char *method;
+    const char *path; /* percent-decoded path, no query */
+    const char *content_type;
+    const char *authorization;
+    const char *if_match;
+    const char *if_none_match;
+    const char *body;
+    size_t body_len;
+    bool body_too_large; /* http/ stopped reading at API_BODY_LIMIT */
+};
+
+/* The answer. body is arena-owned (or static); headers too. */
+struct api_resp {
+    int status;
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    int nheaders;
+    struct api_header headers[API_MAX_HEADERS];
+    char route[64];      /* pattern of the matched route, for the log line */
+};
+
+/* Answers one request. a is the request's arena: everything in resp lives
+ * in it. Thread-safe. */
+void api_handle(struct app *app, struct arena *a, const struct api_req *req,
+                struct api_resp *resp);
+
+/* Number of routes and their summaries, for documentation and tests. */
+int api_route_count(void);
+/* Fills method, pattern and summary of route i (0 ≤ i < api_route_count). */
+void api_route_info(int i, const char **method, const char **pattern, const char **summary);
+
+/* Purges expired revocations; called periodically by the server. */
+void api_housekeep(struct app *app);
+
+#endif

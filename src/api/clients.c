@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /{c}/config/clients (SPEC §4): list, create (the only answer besides
+ * /secret that carries a secret), view, replace, delete, and the secret's
+ * read and rotation. Secrets are sealed with the installation key before
+ * they reach the store and verified by a keyed hash.
+ */
+#include "api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIENT_PATH "/%s/config/clients/%s"
+
+enum st h_client_list(struct ctx *c)
+{
+    struct client *v = NULL;
+    int n = 0;
+    enum st st = store_client_list(c->app->store, c->a, c->customer_id, &v, &n, &c->err);
+    if (st != ST_OK)
+        return st;
+    json_t *items = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(
+            items, client_to_json(&v[i], api_href(c, CLIENT_PATH, c->customer_id, v[i].id),
+                                  false, NULL));
+    resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "clients", items));
+    return ST_OK;
+}
+
+/* Generates a secret, seals it into sec (free sec->blob) and returns it. */
+static void new_secret(struct ctx *c, char out[CLIENT_SECRET_LEN + 1], struct sealed_secret *sec)
+{
+    client_secret_generate(out);
+    keys_seal(&c->app->keys, out, CLIENT_SECRET_LEN, &sec->blob, &sec->len);
+    keys_verifier(&c->app->keys, out, CLIENT_SECRET_LEN, sec->verifier);
+}
+
+/* Answers with a secret, which is never to be cached. */
+static void resp_secret(struct ctx *c, int status, json_t *body)
+{
+    resp_header(c, "Pragma", "no-cache");
+    resp_json(c, status, body);
+}
+
+enum st h_client_create(struct ctx *c)
+{
+    json_t *body = NULL;
+    struct client cl = {0};
+    enum st st = api_body_json(c, &body);
+    if (st == ST_OK)
+        st = client_from_json(c->a, body, &cl, &c->err);
+    char secret[CLIENT_SECRET_LEN + 1] = "";
+    struct sealed_secret sec = {0};
+    if (st == ST_OK) {
+        client_id_generate(cl.id);
+        new_secret(c, secret, &sec);
+        st = store_client_create(c->app->store, c->customer_id, &cl, &sec, &c->err);
+        free(sec.blob);
+    }
+    if (st == ST_OK) {
+        const char *self = api_href(c, CLIENT_PATH, c->customer_id, cl.id);
+        resp_header(c, "Location", self);
+        resp_secret(c, 201, client_to_json(&cl, self, true, secret));
+    }
+    secret_wipe(secret, sizeof secret);
+    json_decref(body);
+    return st;
+}
+
+enum st h_client_get(struct ctx *c)
+{
+    struct client cl;
+    enum st st = store_client_get(c->app->store, c->a, c->customer_id, c->id, &cl, &c->err);
+    if (st == ST_OK)
+        resp_json(c, 200, client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id),
+                                          true, NULL));
+    return st;
+}
+
+enum st h_client_put(struct ctx *c)
+{
+    json_t *body = NULL;
+    struct client cl = {0};
+    enum st st = api_body_json(c, &body);
+    if (st == ST_OK)
+        st = client_from_json(c->a, body, &cl, &c->err);
+    if (st == ST_OK) {
+        snprintf(cl.id, sizeof cl.id, "%s", c->id);
+        st = strlen(c->id) == CLIENT_ID_LEN
+                 ? store_client_update(c->app->store, c->customer_id, &cl, &c->err)
+                 : ERR(&c->err, ST_NOT_FOUND, NULL, "no such client");
+    }
+    json_decref(body);
+    return st == ST_OK ? h_client_get(c) : st;
+}
+
+enum st h_client_delete(struct ctx *c)
+{
+    enum st st = store_client_delete(c->app->store, c->customer_id, c->id, &c->err);
+    if (st == ST_OK)
+        resp_empty(c, 204);
+    return st;
+}
+
+enum st h_secret_get(struct ctx *c)
+{
+    struct sealed_secret sec = {0};
+    struct secret plain = {0};
+    enum st st = store_secret_get(c->app->store, c->customer_id, c->id, &sec, &c->err);
+    if (st == ST_OK && keys_unseal(&c->app->keys, sec.blob, sec.len, &plain) != ST_OK)
+        st = ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key file");
+    free(sec.blob);
+    if (st == ST_OK) {
+        json_t *body = json_object();
+        json_object_set_new(body, F_SECRET,
+                            json_stringn((const char *)plain.b, plain.len));
+        resp_secret(c, 200, body);
+    }
+    secret_cleanup(&plain);
+    return st;
+}
+
+enum st h_secret_rotate(struct ctx *c)
+{
+    char secret[CLIENT_SECRET_LEN + 1];
+    struct sealed_secret sec = {0};
+    new_secret(c, secret, &sec);
+    enum st st = store_secret_set(c->app->store, c->customer_id, c->id, &sec, &c->err);
+    free(sec.blob);
+    if (st == ST_OK)
+        resp_secret(c, 200, json_pack("{s:s}", F_SECRET, secret));
+    secret_wipe(secret, sizeof secret);
+    return st;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* GET /healthz: 200 once the server is serving. Touches nothing else. */
+#include "api_int.h"
+
+enum st h_health(struct ctx *c)
+{
+    resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
+    return ST_OK;
+}
+
+void api_housekeep(struct app *app)
+{
+    int purged = 0;
+    struct err e = {0};
+    if (store_revocation_purge(app->store, app->now(), &purged, &e) != ST_OK)
+        log_msg(LOG_WARN, "purging expired revocations failed: %s", e.msg);
+    else if (purged > 0)
+        log_msg(LOG_INFO, "purged %d expired revocations", purged);
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The application object and the three commands: init (provision one
+ * customer and print what a user needs), app add, and serve (run the HTTP
+ * server until a signal, purging expired revocations meanwhile).
+ */
+#include "app.h"
+
+#include "api/api.h"
+#include "http/http.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUSEKEEP_SECONDS 60
+
+enum st app_open(struct app *app, bool create, struct err *e)
+{
+    if (!app->now)
+        app->now = util_now;
+    enum st st = store_open(app->cfg.db, &app->store, e);
+    if (st == ST_OK)
+        st = keys_load(&app->keys, app->cfg.key_file, create, e);
+    return st;
+}
+
+void app_close(struct app *app)
+{
+    store_close(app->store);
+    app->store = NULL;
+    keys_cleanup(&app->keys);
+}
+
+struct provisioned {
+    char customer_id[UUID_LEN + 1];
+    char policy_id[UUID_LEN + 1];
+    char client_id[CLIENT_ID_LEN + 1];
+    char secret[CLIENT_SECRET_LEN + 1];
+    char app_id[APP_ID_LEN + 1];
+};
+
+static enum st provision(struct app *app, struct provisioned *p, struct err *e)
+{
+    if (app->cfg.customer_id)
+        snprintf(p->customer_id, sizeof p->customer_id, "%s", app->cfg.customer_id);
+    else
+        util_uuid_v4(p->customer_id);
+    static const char *const all[] = {"*:**"};
+    struct policy pol = {.title = "Configuration token policy",
+                         .access_lifetime = POLICY_LIFETIME_DEFAULT,
+                         .refresh_lifetime = POLICY_REFRESH_DEFAULT,
+                         .nscopes = 1,
+                         .scopes = (const char **)all};
+    util_uuid_v4(pol.id);
+    struct client cl = {.name = "Configuration client", .type = CLIENT_TYPE_CONFIDENTIAL};
+    client_id_generate(cl.id);
+    memcpy(cl.policy_id, pol.id, sizeof cl.policy_id);
+    client_secret_generate(p->secret);
+    struct sealed_secret sec = {0};
+    keys_seal(&app->keys, p->secret, CLIENT_SECRET_LEN, &sec.blob, &sec.len);
+    keys_verifier(&app->keys, p->secret, CLIENT_SECRET_LEN, sec.verifier);
+    struct login_app la = {.name = "Social login application",
+                           .realm = app->cfg.realm ? app->cfg.realm : app->cfg.public_url};
+    util_random_lower(la.id, APP_ID_LEN);
+    enum st st = login_app_validate(&la, e);
+    if (st == ST_OK && (st = store_customer_create(app->store, p->customer_id, e)) == ST_CONFLICT)
+        ERR(e, st, NULL, "customer %s exists already", p->customer_id);
+    if (st == ST_OK)
+        st = store_policy_create(app->store, p->customer_id, &pol, e);
+    if (st == ST_OK)
+        st = store_client_create(app->store, p->customer_id, &cl, &sec, e);
+    if (st == ST_OK)
+        st = store_app_create(app->store, p->customer_id, &la, e);
+    free(sec.blob);
+    memcpy(p->policy_id, pol.id, sizeof p->policy_id);
+    memcpy(p->client_id, cl.id, sizeof p->client_id);
+    memcpy(p->app_id, la.id, sizeof p->app_id);
+    return st;
+}
+
+static void print_text(const struct app *app, const struct provisioned *p)
+{
+    const char *url = app->cfg.public_url;
+    printf("socialgate: customer %s is ready\n\n"
+           "  token endpoint   %s/%s/login/token\n"
+           "  client id        %s\n"
+           "  client secret    %s\n"
+           "  token policy id  %s\n"
+           "  app id           %s\n\n"
+           "Get an administrative access token:\n\n"
+           "  curl -u '%s:%s' -d grant_type=client_credentials -d 'scope=*:**' "
+           "%s/%s/login/token\n\n",
+           p->customer_id, url, p->customer_id, p->client_id, p->secret, p->policy_id,
+           p->app_id, p->client_id, p->secret, url, p->customer_id);
+}
+
+int app_cmd_init(struct app *app)
+{
+    struct err e = {0};
+    struct provisioned p = {0};
+    enum st st = app_open(app, true, &e);
+    if (st == ST_OK)
+        st = provision(app, &p, &e);
+    if (st != ST_OK) {
+        fprintf(stderr, "socialgate init: %s\n", e.msg);
+        secret_wipe(&p, sizeof p);
+        return 1;
+    }
+    if (app->cfg.json) {
+        char path[UUID_LEN + 16];
+        snprintf(path, sizeof path, "/%s/login/token", p.customer_id);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "customer_id", p.customer_id,
+                              "token_endpoint", path, "client_id", p.client_id,
+                              "client_secret", p.secret, "token_policy_id", p.policy_id,
+                              "app_id", p.app_id);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        print_text(app, &p);
+    }
+    secret_wipe(&p, sizeof p);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int app_cmd_app_add(struct app *app)
+{
+    struct err e = {0};
+    struct login_app la = {.name = app->cfg.name, .realm = app->cfg.realm};
+    util_random_lower(la.id, APP_ID_LEN);
+    enum st st = ST_OK;
+    if (!app->cfg.customer_id || !app->cfg.name || !app->cfg.realm)
+        st = ERR(&e, ST_INVALID, NULL, "--customer-id, --name and --realm are required");
+    if (st == ST_OK)
+        st = login_app_validate(&la, &e);
+    if (st == ST_OK)
+        st = store_open(app->cfg.db, &app->store, &e);
+    if (st == ST_OK)
+        st = store_app_create(app->store, app->cfg.customer_id, &la, &e);
+    if (st != ST_OK) {
+        fprintf(stderr, "socialgate app add: %s%s\n", e.msg,
+                e.ndetails ? e.details[0].field : "");
+        return 1;
+    }
+    printf("%s\n", la.id);
+    return 0;
+}
+
+int app_cmd_serve(struct app *app)
+{
+    struct err e = {0};
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+    signal(SIGPIPE, SIG_IGN);
+    struct http_server *srv = NULL;
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(app->cfg.log_level, levels[i]))
+            log_set_level((enum log_level)i);
+    enum st st = app_open(app, false, &e);
+    if (st == ST_OK)
+        st = http_server_start(app, &srv, &e);
+    if (st != ST_OK) {
+        log_msg(LOG_ERROR, "cannot serve: %s", e.msg);
+        return 1;
+    }
+    log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
+            app->cfg.listen, app->cfg.public_url, app->cfg.threads);
+    api_housekeep(app);
+    for (;;) {
+        struct timespec ts = {.tv_sec = HOUSEKEEP_SECONDS};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_msg(LOG_INFO, "signal %d: finishing requests in flight", sig);
+            break;
+        }
+        api_housekeep(app);
+    }
+    http_server_stop(srv);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct app: owns the frozen configuration, the store, the keys and the
+ * clock. Created once by main, passed everywhere; no globals.
+ */
+#ifndef SG_APP_H
+#define SG_APP_H
+
+#include "cfg/cfg.h"
+#include "store/store.h"
+
+typedef int64_t (*clock_fn)(void);
+
+struct app {
+    struct cfg cfg;
+    struct store *store;
+    struct keys keys;
+    clock_fn now; /* seconds since the epoch; tests may replace it */
+};
+
+/* Opens the store and the key file named by app->cfg (create: make the key
+ * file when absent, as init does). On failure, e says why. */
+enum st app_open(struct app *app, bool create, struct err *e);
+/* Releases everything app_open acquired; safe on a partly opened app. */
+void app_close(struct app *app);
+
+/* `socialgate init`: one customer, policy, client and app; prints them. */
+int app_cmd_init(struct app *app);
+/* `socialgate app add`: adds a social-login application. */
+int app_cmd_app_add(struct app *app);
+/* `socialgate serve`: serves until SIGTERM or SIGINT; returns the exit code. */
+int app_cmd_serve(struct app *app);
+
+#endif

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The settings table: every setting once, with its type, default,
+ * environment variable, bounds, the commands it applies to and its help
+ * line. Parsing layers defaults, file, environment and command line.
+ */
+#include "cfg.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STR, K_INT, K_BOOL };
+
+#define FOR_INIT (1u << CMD_INIT)
+#define FOR_SERVE (1u << CMD_SERVE)
+#define FOR_APP (1u << CMD_APP_ADD)
+#define FOR_ALL (FOR_INIT | FOR_SERVE | FOR_APP)
+
+struct setting {
+    const char *name; /* --name */
+    enum kind kind;
+    size_t offset;
+    const char *dflt;
+    const char *env;
+    long min, max;
+    unsigned cmds;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct cfg, f)
+
+static const struct setting settings[] = {
+    {.name = "db", .kind = K_STR, .offset = OFF(db), .env = "SOCIALGATE_DB", .cmds = FOR_ALL,
+     .help = "database: a SQLite path or sqlite:PATH (required)"},
+    {.name = "key-file", .kind = K_STR, .offset = OFF(key_file), .env = "SOCIALGATE_KEY_FILE",
+     .cmds = FOR_ALL, .help = "key file sealing secrets at rest (default: DB path + .key)"},
+    {.name = "listen", .kind = K_STR, .offset = OFF(listen), .dflt = "127.0.0.1:8080",
+     .env = "SOCIALGATE_LISTEN", .cmds = FOR_SERVE | FOR_INIT, .help = "HOST:PORT to serve on"},
+    {.name = "public-url", .kind = K_STR, .offset = OFF(public_url),
+     .env = "SOCIALGATE_PUBLIC_URL", .cmds = FOR_SERVE | FOR_INIT,
+     .help = "base URL of absolute links (default: http://LISTEN)"},
+    {.name = "threads", .kind = K_INT, .offset = OFF(threads), .dflt = "2",
+     .env = "SOCIALGATE_THREADS", .min = 1, .max = 256, .cmds = FOR_SERVE,
+     .help = "HTTP worker threads"},
+    {.name = "max-connections", .kind = K_INT, .offset = OFF(max_connections), .dflt = "1024",
+     .env = "SOCIALGATE_MAX_CONNECTIONS", .min = 4, .max = 65536, .cmds = FOR_SERVE,
+     .help = "concurrent connections accepted"},
+    {.name = "timeout", .kind = K_INT, .offset = OFF(timeout), .dflt = "30",
+     .env = "SOCIALGATE_TIMEOUT", .min = 1, .max = 3600, .cmds = FOR_SERVE,
+     .help = "seconds an idle connection is kept open"},
+    {.name = "log-level", .kind = K_STR, .offset = OFF(log_level), .dflt = "info",
+     .env = "SOCIALGATE_LOG_LEVEL", .cmds = FOR_SERVE, .help = "debug, info, warn or error"},
+    {.name = "customer-id", .kind = K_STR, .offset = OFF(customer_id),
+     .env = "SOCIALGATE_CUSTOMER_ID", .cmds = FOR_INIT | FOR_APP,
+     .help = "customer UUID (init: default random)"},
+    {.name = "name", .kind = K_STR, .offset = OFF(name), .cmds = FOR_APP,
+     .help = "name of the social-login application"},
+    {.name = "realm", .kind = K_STR, .offset = OFF(realm), .cmds = FOR_APP | FOR_INIT,
+     .help = "public base URL of the application's callbacks"},
+    {.name = "json", .kind = K_BOOL, .offset = OFF(json), .cmds = FOR_INIT,
+     .help = "print one JSON object instead of text"},
+    {.name = "config", .kind = K_STR, .offset = OFF(config), .env = "SOCIALGATE_CONFIG",
+     .cmds = FOR_ALL, .help = "file of `name = value` lines, read before the environment"},
+};
+
+#define NSETTINGS (sizeof settings / sizeof *settings)
+
+static const struct setting *find(const char *name, size_t n)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strlen(settings[i].name) == n && strncmp(settings[i].name, name, n) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static enum st set(struct cfg *c, const struct setting *s, const char *val, const char *from,
+                   struct err *e)
+{
+    void *field = (char *)c + s->offset;
+    if (s->kind == K_STR) {
+        char **p = field;
+        free(*p);
+        *p = xstrdup(val);
+        return ST_OK;
+    }
+    if (s->kind == K_BOOL) {
+        bool yes = !strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes");
+        bool no = !strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no");
+        if (!yes && !no)
+            return ERR(e, ST_INVALID, s->name, "%s: %s must be true or false", from, s->name);
+        *(bool *)field = yes;
+        return ST_OK;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(val, &end, 10);
+    if (errno || end == val || *end || v < s->min || v > s->max)
+        return ERR(e, ST_INVALID, s->name, "%s: %s must be an integer from %ld to %ld", from,
+                   s->name, s->min, s->max);
+    *(long *)field = v;
+    return ST_OK;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static enum st read_file(struct cfg *c, const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ERR(e, ST_INVALID, "config", "cannot read config file %s: %s", path,
+                   strerror(errno));
+    char line[1024];
+    enum st st = ST_OK;
+    for (int no = 1; st == ST_OK && fgets(line, sizeof line, f); no++) {
+        char *l = trim(line);
+        if (!*l || *l == '#')
+            continue;
+        char *eq = strchr(l, '=');
+        char *key = eq ? (*eq = '\0', trim(l)) : l;
+        const struct setting *s = eq ? find(key, strlen(key)) : NULL;
+        if (!s || s->kind == K_BOOL || !strcmp(s->name, "config"))
+            st = ERR(e, ST_INVALID, "config", "%s:%d: unknown setting", path, no);
+        else
+            st = set(c, s, trim(eq + 1), path, e);
+    }
+    fclose(f);
+    return st;
+}
+
+static enum cfg_cmd command(const char *a, const char *b)
+{
+    if (!a)
+        return CMD_NONE;
+    if (!strcmp(a, "init"))
+        return CMD_INIT;
+    if (!strcmp(a, "serve"))
+        return CMD_SERVE;
+    if (!strcmp(a, "app") && b && !strcmp(b, "add"))
+        return CMD_APP_ADD;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help"))
+        return CMD_HELP;
+    if (!strcmp(a, "--version") || !strcmp(a, "-V"))
+        return CMD_VERSION;
+    return CMD_NONE;
+}
+
+/* Applies --name=value / --name value options from argv[first..]. */
+static enum st parse_args(struct cfg *c, int first, int argc, char **argv, struct err *e)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            c->cmd = CMD_HELP;
+            return ST_OK;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return ERR(e, ST_INVALID, NULL, "unexpected argument '%s'", a);
+        const char *eq = strchr(a + 2, '=');
+        size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const struct setting *s = find(a + 2, n);
+        if (!s || !(s->cmds & (1u << c->cmd)))
+            return ERR(e, ST_INVALID, NULL, "unknown option '%.*s' for this command (see --help)",
+                       (int)n + 2, a);
+        const char *val = eq ? eq + 1 : NULL;
+        if (!val && s->kind == K_BOOL)
+            val = "true";
+        if (!val && i + 1 < argc)
+            val = argv[++i];
+        if (!val)
+            return ERR(e, ST_INVALID, s->name, "option --%s needs a value", s->name);
+        enum st st = set(c, s, val, "command line", e);
+        if (st != ST_OK)
+            return st;
+    }
+    return ST_OK;
+}
+
+static enum st layer_env_file(struct cfg *c, int argc, char **argv, struct err *e)
+{
+    /* the config file's own path may come from the environment or argv */
+    const char *path = getenv("SOCIALGATE_CONFIG");
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config"))
+            path = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            path = argv[i] + 9;
+    if (path && *path) {
+        enum st st = read_file(c, path, e);
+        if (st != ST_OK)
+            return st;
+    }
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = settings[i].env ? getenv(settings[i].env) : NULL;
+        if (v && *v) {
+            enum st st = set(c, &settings[i], v, settings[i].env, e);
+            if (st != ST_OK)
+                return st;
+        }
+    }
+    return ST_OK;
+}
+
+static enum st finish(struct cfg *c, struct err *e)
+{
+    if (c->cmd == CMD_HELP || c->cmd == CMD_VERSION)
+        return ST_OK;
+    if (!c->db || !*c->db)
+        return ERR(e, ST_INVALID, "db", "--db (or SOCIALGATE_DB) is required");
+    if (!c->key_file) {
+        const char *path = strncmp(c->db, "sqlite:", 7) == 0 ? c->db + 7 : c->db;
+        size_t n = strlen(path) + 5;
+        c->key_file = xmalloc(n);
+        snprintf(c->key_file, n, "%s.key", path);
+    }
+    const char *colon = strrchr(c->listen, ':');
+    if (!colon || colon == c->listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
+        return ERR(e, ST_INVALID, "listen", "--listen must be HOST:PORT, not '%s'", c->listen);
+    if (!c->public_url) {
+        size_t n = strlen(c->listen) + 8;
+        c->public_url = xmalloc(n);
+        snprintf(c->public_url, n, "http://%s", c->listen);
+    }
+    size_t n = strlen(c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    if (strncmp(c->public_url, "http://", 7) && strncmp(c->public_url, "https://", 8))
+        return ERR(e, ST_INVALID, "public-url", "--public-url must start with http(s)://");
+    if (c->customer_id && !util_uuid_valid(c->customer_id))
+        return ERR(e, ST_INVALID, "customer-id", "--customer-id must be a UUID");
+    return ST_OK;
+}
+
+enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->cmd = command(argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL);
+    if (c->cmd == CMD_NONE)
+        return ERR(e, ST_INVALID, NULL, "expected a command: init, serve or app add (see --help)");
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (settings[i].dflt)
+            set(c, &settings[i], settings[i].dflt, "default", NULL);
+    if (c->cmd == CMD_HELP || c->cmd == CMD_VERSION)
+        return ST_OK;
+    enum st st = layer_env_file(c, argc, argv, e);
+    if (st == ST_OK)
+        st = parse_args(c, c->cmd == CMD_APP_ADD ? 3 : 2, argc, argv, e);
+    if (st == ST_OK)
+        st = finish(c, e);
+    return st;
+}
+
+void cfg_help(FILE *f)
+{
+    fputs("usage: socialgate init    --db PATH [--customer-id UUID] [--json]\n"
+          "       socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]\n"
+          "       socialgate app add --db PATH --customer-id UUID --name NAME --realm URL\n"
+          "       socialgate --help | --version\n\nsettings:\n",
+          f);
+    static const char *const cmdnames[] = {[CMD_INIT] = "init", [CMD_SERVE] = "serve",
+                                           [CMD_APP_ADD] = "app add"};
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        fprintf(f, "  --%-16s %s\n", s->name, s->help);
+        fprintf(f, "  %-18s", "");
+        if (s->env)
+            fprintf(f, " env %s;", s->env);
+        if (s->dflt)
+            fprintf(f, " default %s;", s->dflt);
+        fputs(" for", f);
+        for (int cmd = CMD_INIT; cmd <= CMD_APP_ADD; cmd++)
+            if (s->cmds & (1u << cmd))
+                fprintf(f, " %s", cmdnames[cmd]);
+        fputc('\n', f);
+    }
+}
+
+void cfg_cleanup(struct cfg *c)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (settings[i].kind == K_STR) {
+            char **p = (char **)((char *)c + settings[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfg: the settings table and the frozen struct cfg built from it.
+ * Defaults, then a config file, then the environment, then the command
+ * line. --help is generated from the same table. No I/O beyond reading the
+ * optional config file.
+ */
+#ifndef SG_CFG_H
+#define SG_CFG_H
+
+#include <stdio.h>
+
+#include "../util/util.h"
+
+enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_HELP, CMD_VERSION };
+
+struct cfg {
+    enum cfg_cmd cmd;
+    char *db;          /* database URL or path */
+    char *key_file;    /* defaults to db path + ".key" */
+    char *listen;      /* HOST:PORT */
+    char *public_url;  /* defaults to http://listen */
+    char *customer_id; /* init: optional; app add: required */
+    char *name;        /* app add */
+    char *realm;       /* app add, init */
+    char *config;      /* optional key = value file */
+    char *log_level;   /* debug, info, warn, error */
+    long threads;      /* HTTP worker threads */
+    long max_connections;
+    long timeout;      /* seconds an idle connection is kept */
+    bool json;         /* init: print one JSON object */
+};
+
+/* Parses argv (argv[1] is the command) and the environment into c.
+ * ST_INVALID with a message naming the setting on any bad value or unknown
+ * option. The result owns its strings: cfg_cleanup. */
+enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e);
+
+/* Writes the usage text, generated from the settings table, to f. */
+void cfg_help(FILE *f);
+
+void cfg_cleanup(struct cfg *c);
+
+#endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http: the only code that includes <microhttpd.h>. Accepts connections,
+ * reads a capped request, hands it to api/, writes the answer and one log
+ * line. Knows no routes, no JSON, no storage.
+ */
+#ifndef SG_HTTP_H
+#define SG_HTTP_H
+
+#include "../app.h"
+
+struct http_server;
+
+/* Starts serving app->cfg.listen with app->cfg.threads worker threads.
+ * ST_INVALID for a bad listen address, ST_INTERNAL when the port cannot be
+ * bound (e says why). *out is owned by the caller: http_server_stop. */
+enum st http_server_start(struct app *app, struct http_server **out, struct err *e);
+
+/* Stops accepting, lets requests in flight finish (up to a few seconds),
+ * then closes every connection and frees s. NULL is accepted. */
+void http_server_stop(struct http_server *s);
+
+#endif

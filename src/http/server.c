@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP server on libmicrohttpd: a pool of worker threads, each request
+ * read into a per-request arena with its body capped at API_BODY_LIMIT,
+ * answered by api_handle, logged once at completion. Bodies over the cap
+ * are refused before they are read when Content-Length tells.
+ */
+#include "http.h"
+
+#include "../api/api.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct app *app;
+    atomic_ulong next_id;
+    atomic_int in_flight;
+};
+
+struct request {
+    struct arena arena;
+    unsigned long id;
+    int64_t start_us;
+    char *body;
+    size_t len;
+    bool too_large;
+    int status;
+    const char *route;
+};
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
+                            const struct api_resp *resp)
+{
+    struct MHD_Response *m = MHD_create_response_from_buffer(
+        resp->body_len, (void *)resp->body, MHD_RESPMEM_MUST_COPY);
+    if (!m)
+        return MHD_NO;
+    if (resp->content_type)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    for (int i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(m, resp->headers[i].name, resp->headers[i].value);
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    char rid[24];
+    snprintf(rid, sizeof rid, "%lu", r->id);
+    MHD_add_response_header(m, "X-Request-Id", rid);
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, m);
+    MHD_destroy_response(m);
+    r->status = resp->status;
+    r->route = arena_strdup(&r->arena, resp->route);
+    return ok;
+}
+
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn,
+                              struct request *r, const char *url, const char *method)
+{
+    struct api_req req = {
+        .method = method,
+        .path = url,
+        .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
+        .if_match = header(conn, MHD_HTTP_HEADER_IF_MATCH),
+        .if_none_match = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        .body = r->body ? r->body : "",
+        .body_len = r->len,
+        .body_too_large = r->too_large,
+    };
+    struct api_resp resp;
+    api_handle(s->app, &r->arena, &req, &resp);
+    return respond(conn, r, &resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **state)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct request *r = *state;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        arena_init(&r->arena);
+        r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+        r->start_us = util_mono_us();
+        atomic_fetch_add(&s->in_flight, 1);
+        *state = r;
+        const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > API_BODY_LIMIT) {
+            r->too_large = true; /* refuse before reading; MHD closes afterwards */
+            return answer(s, conn, r, url, method);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_large && r->len + *upload_size > API_BODY_LIMIT)
+            r->too_large = true;
+        if (!r->too_large) {
+            if (!r->body)
+                r->body = arena_alloc(&r->arena, API_BODY_LIMIT + 1);
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->status)
+        return MHD_YES; /* already answered (413 before the body) */
+    return answer(s, conn, r, url, method);
+}
+
+/* Copies s into out with control bytes escaped, for the log line. */
+static void printable(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 5 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+        else
+            out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)conn;
+    struct http_server *s = cls;
+    struct request *r = *state;
+    if (!r)
+        return;
+    log_msg(LOG_INFO, "rid=%lu route=\"%s\" status=%d us=%lld%s", r->id,
+            r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
+            code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    arena_cleanup(&r->arena);
+    free(r);
+    *state = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    char clean[512];
+    printable(clean, sizeof clean, line);
+    log_msg(LOG_WARN, "http: %s", clean);
+}
+
+static enum st resolve(const char *listen, struct sockaddr_storage *sa, bool *v6, struct err *e)
+{
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    size_t n = (size_t)(colon - listen);
+    if (n >= sizeof host)
+        return ERR(e, ST_INVALID, "listen", "listen host too long");
+    memcpy(host, listen, n);
+    host[n] = '\0';
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0)
+        return ERR(e, ST_INVALID, "listen", "cannot resolve %s: %s", listen, gai_strerror(rc));
+    memcpy(sa, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return ST_OK;
+}
+
+enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
+{
+    struct sockaddr_storage sa = {0};
+    bool v6 = false;
+    enum st st = resolve(app->cfg.listen, &sa, &v6, e);
+    if (st != ST_OK)
+        return st;
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->app = app;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    if (!s->d) {
+        free(s);
+        return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",
+                   app->cfg.listen);
+    }
+    *out = s;
+    return ST_OK;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
+        usleep(10000); /* up to 5 s for requests in flight */
+    MHD_stop_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(s);
+}

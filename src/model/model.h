@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model: the entities of the configuration API (token policies, clients,
+ * social-login apps) as C structs, their validation, and their one
+ * conversion from and to JSON each. Knows neither HTTP nor SQL.
+ */
+#ifndef SG_MODEL_H
+#define SG_MODEL_H
+
+#include <jansson.h>
+
+#include "../util/util.h"
+
+/* Field names on the wire, defined once. */
+#define F_ID "id"
+#define F_LINKS "_links"
+#define F_SELF "self"
+#define F_HREF "href"
+#define F_TITLE "title"
+#define F_ACCESS_LIFETIME "accessTokenLifetime"
+#define F_REFRESH_LIFETIME "refreshTokenLifetime"
+#define F_ALLOWED_SCOPES "allowedScopes"
+#define F_NAME "name"
+#define F_TYPE "type"
+#define F_TOKEN_POLICY "tokenPolicy"
+#define F_SECRET "secret"
+#define F_REALM "realm"
+#define CLIENT_TYPE_CONFIDENTIAL "confidential"
+
+#define POLICY_LIFETIME_MIN 60
+#define POLICY_LIFETIME_MAX 3600
+#define POLICY_LIFETIME_DEFAULT 3600
+#define POLICY_REFRESH_DEFAULT 7776000
+#define POLICY_SCOPES_MAX 32 /* a token's scope mask has 32 bits */
+#define NAME_MAX_LEN 256
+
+#define UUID_LEN 36
+#define CLIENT_ID_LEN 32     /* Base64url of 24 random bytes */
+#define CLIENT_SECRET_LEN 43 /* Base64url of 32 random bytes: 256 bits */
+#define APP_ID_LEN 20        /* lower-case letters */
+
+struct policy {
+    char id[UUID_LEN + 1];
+    const char *title;
+    int64_t access_lifetime;
+    int64_t refresh_lifetime;
+    int nscopes;
+    const char **scopes;
+};
+
+struct client {
+    char id[CLIENT_ID_LEN + 1];
+    const char *name;
+    const char *type;
+    char policy_id[UUID_LEN + 1];
+};
+
+struct login_app {
+    char id[APP_ID_LEN + 1];
+    const char *name;
+    const char *realm;
+};
+
+/* Converts a request body to a policy: validates every member, rejects
+ * unknown ones, applies defaults, ignores the server-set id and _links.
+ * Strings point into body or the arena (body must outlive p). Returns
+ * ST_INVALID when body is not an object, ST_UNPROCESSABLE with one detail
+ * per offending field otherwise. p->id is left as it was. */
+enum st policy_from_json(struct arena *a, const json_t *body, struct policy *p, struct err *e);
+
+/* Checks the invariants of a policy (lifetimes, scope tokens, counts).
+ * Never mutates. */
+enum st policy_validate(const struct policy *p, struct err *e);
+
+/* Returns a new JSON object for p (with _links.self = self_href when not
+ * NULL). full == false gives the list form {id, title, _links}. */
+json_t *policy_to_json(const struct policy *p, const char *self_href, bool full);
+
+/* Converts a request body to a client (name, type, tokenPolicy); same rules
+ * as policy_from_json. c->id is left as it was. */
+enum st client_from_json(struct arena *a, const json_t *body, struct client *c, struct err *e);
+enum st client_validate(const struct client *c, struct err *e);
+/* full == false gives the list form {id, name, _links}. secret, when not
+ * NULL, is added as "secret". */
+json_t *client_to_json(const struct client *c, const char *self_href, bool full,
+                       const char *secret);
+
+/* Checks an app's id (20 lower-case letters), name and realm (http(s) URL
+ * without a trailing slash). */
+enum st login_app_validate(const struct login_app *app, struct err *e);
+
+/* Fresh identifiers. */
+void client_id_generate(char out[CLIENT_ID_LEN + 1]);
+void client_secret_generate(char out[CLIENT_SECRET_LEN + 1]);
+
+/* Joins scopes[i] for every bit i set in mask with single spaces; returns
+ * an arena string ("" when none). */
+char *scopes_join(struct arena *a, const char *const *scopes, int n, uint32_t mask);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private helpers shared by the model files: reading typed members out of
+ * a JSON object while recording one error detail per bad field.
+ */
+#ifndef SG_MODEL_INT_H
+#define SG_MODEL_INT_H
+
+#include "model.h"
+
+/* Records a 422 detail for every member of obj not in allowed (NULL-ended). */
+void model_reject_unknown(const json_t *obj, const char *const *allowed, struct err *e);
+
+/* The string member name of obj: *out = its value, or NULL when absent.
+ * Records a detail when present but not a string, or (when required) absent
+ * or empty. */
+void model_get_string(const json_t *obj, const char *name, bool required, const char **out,
+                      struct err *e);
+
+/* The integer member name of obj, or dflt when absent. Records a detail
+ * when present but not an integer. */
+void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *out,
+                   struct err *e);
+
+/* Adds "_links": {"self": {"href": href}} to obj when href is not NULL. */
+void model_add_self(json_t *obj, const char *href);
+
+#endif

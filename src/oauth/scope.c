@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scope grammar of SPEC §3: "METHOD:PATH" with PATH a glob over '/'
+ * segments ('*' within a segment, a "**" segment for any number of them).
+ * Matching is iterative with single-point backtracking: O(len(glob) *
+ * len(path)) worst case, no recursion. It does not decide which scopes a
+ * client may get (that is the token policy's job).
+ */
+#include "oauth.h"
+
+#include <string.h>
+
+bool oauth_scope_token_valid(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strnlen(s, SCOPE_MAX_LEN + 1);
+    if (n == 0 || n > SCOPE_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* Matches one segment against a glob segment where '*' is any run. */
+static bool seg_match(const char *g, size_t gn, const char *s, size_t sn)
+{
+    size_t gi = 0;
+    size_t si = 0;
+    size_t star = SIZE_MAX;
+    size_t mark = 0;
+    while (si < sn) {
+        if (gi < gn && g[gi] == '*') {
+            star = ++gi;
+            mark = si;
+        } else if (gi < gn && g[gi] == s[si]) {
+            gi++;
+            si++;
+        } else if (star != SIZE_MAX) {
+            gi = star;
+            si = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (gi < gn && g[gi] == '*')
+        gi++;
+    return gi == gn;
+}
+
+/* Segments of s[0..n) are addressed by the offset of their first byte; the
+ * offset n + 1 means "past the last one". "" has no segments, "a/" two. */
+static size_t seg_end(const char *s, size_t n, size_t off)
+{
+    const char *slash = memchr(s + off, '/', n - off);
+    return slash ? (size_t)(slash - s) : n;
+}
+
+static bool is_dstar(const char *g, size_t gl, size_t off)
+{
+    return seg_end(g, gl, off) - off == 2 && g[off] == '*' && g[off + 1] == '*';
+}
+
+/* Matches path p against glob g (non-empty), segment by segment; "**"
+ * segments play the part '*' plays in seg_match. */
+static bool path_match(const char *g, size_t gl, const char *p, size_t pl)
+{
+    size_t gi = 0;
+    size_t pi = pl ? 0 : 1;
+    size_t star = SIZE_MAX;
+    size_t mark = 0;
+    while (pi <= pl) {
+        size_t pe = seg_end(p, pl, pi);
+        if (gi <= gl && is_dstar(g, gl, gi)) {
+            star = gi = seg_end(g, gl, gi) + 1;
+            mark = pi;
+        } else if (gi <= gl && seg_match(g + gi, seg_end(g, gl, gi) - gi, p + pi, pe - pi)) {
+            gi = seg_end(g, gl, gi) + 1;
+            pi = pe + 1;
+        } else if (star != SIZE_MAX) {
+            gi = star;
+            pi = mark = seg_end(p, pl, mark) + 1;
+        } else {
+            return false;
+        }
+    }
+    while (gi <= gl && is_dstar(g, gl, gi))
+        gi = seg_end(g, gl, gi) + 1;
+    return gi > gl;
+}
+
+/* True when m is "*" or an upper-case method name. */
+static bool method_valid(const char *m, size_t n)
+{
+    if (n == 1 && m[0] == '*')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (m[i] < 'A' || m[i] > 'Z')
+            return false;
+    return n > 0;
+}
+
+static bool method_covers(const char *m, size_t n, const char *method)
+{
+    if (n == 1 && m[0] == '*')
+        return true;
+    if (strlen(method) == n && memcmp(m, method, n) == 0)
+        return true;
+    return strcmp(method, "HEAD") == 0 && n == 3 && memcmp(m, "GET", 3) == 0;
+}
+
+bool oauth_scope_covers(const char *scope, const char *method, const char *path)
+{
+    if (!scope || !method || !path || !method[0] || !oauth_scope_token_valid(scope))
+        return false;
+    const char *colon = strchr(scope, ':');
+    if (!colon || colon[1] == '\0')
+        return false;
+    size_t mn = (size_t)(colon - scope);
+    if (!method_valid(scope, mn) || !method_covers(scope, mn, method))
+        return false;
+    const char *glob = colon + 1;
+    return path_match(glob, strlen(glob), path, strlen(path));
+}

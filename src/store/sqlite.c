@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend: a pool of connections (one per concurrent caller),
+ * each with its prepared statements, WAL mode and synchronous=FULL so a
+ * committed write survives power loss. Numbered migrations run at open.
+ * Operations are in sqlite_ops.c; this file holds no business rules.
+ */
+#include "sqlite_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const sqlite_migrations[];
+extern const int sqlite_migrations_count;
+
+static const char *const sql_text[Q__COUNT] = {
+    [Q_CUSTOMER_INSERT] = "INSERT INTO customers(id, created_at) VALUES (?1, ?2)",
+    [Q_POLICY_INSERT] = "INSERT INTO token_policies(customer_id, id, title, access_lifetime,"
+                        " refresh_lifetime, allowed_scopes, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_POLICY_GET] = "SELECT id, title, access_lifetime, refresh_lifetime, allowed_scopes"
+                     " FROM token_policies WHERE customer_id = ?1 AND id = ?2",
+    [Q_POLICY_LIST] = "SELECT id, title, access_lifetime, refresh_lifetime, allowed_scopes"
+                      " FROM token_policies WHERE customer_id = ?1 ORDER BY created_at, id",
+    [Q_POLICY_UPDATE] = "UPDATE token_policies SET title = ?3, access_lifetime = ?4,"
+                        " refresh_lifetime = ?5, allowed_scopes = ?6"
+                        " WHERE customer_id = ?1 AND id = ?2",
+    [Q_POLICY_DELETE] = "DELETE FROM token_policies WHERE customer_id = ?1 AND id = ?2",
+    [Q_POLICY_EXISTS] = "SELECT 1 FROM token_policies WHERE customer_id = ?1 AND id = ?2",
+    [Q_POLICY_IN_USE] = "SELECT 1 FROM clients WHERE customer_id = ?1 AND policy_id = ?2"
+                        " LIMIT 1",
+    [Q_CLIENT_NAME_TAKEN] = "SELECT 1 FROM clients WHERE customer_id = ?1 AND name = ?2"
+                            " AND id <> ?3",
+    [Q_CLIENT_INSERT] = "INSERT INTO clients(customer_id, id, name, type, policy_id,"
+                        " secret_sealed, secret_verifier, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_CLIENT_GET] = "SELECT id, name, type, policy_id FROM clients"
+                     " WHERE customer_id = ?1 AND id = ?2",
+    [Q_CLIENT_LIST] = "SELECT id, name, type, policy_id FROM clients"
+                      " WHERE customer_id = ?1 ORDER BY seq",
+    [Q_CLIENT_UPDATE] = "UPDATE clients SET name = ?3, type = ?4, policy_id = ?5"
+                        " WHERE customer_id = ?1 AND id = ?2",
+    [Q_CLIENT_DELETE] = "DELETE FROM clients WHERE customer_id = ?1 AND id = ?2",
+    [Q_SECRET_GET] = "SELECT secret_sealed, secret_verifier FROM clients"
+                     " WHERE customer_id = ?1 AND id = ?2",
+    [Q_SECRET_SET] = "UPDATE clients SET secret_sealed = ?3, secret_verifier = ?4"
+                     " WHERE customer_id = ?1 AND id = ?2",
+    [Q_AUTH_FIND] = "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"
+                    " p.allowed_scopes FROM clients c JOIN token_policies p"
+                    " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
+                    " WHERE c.customer_id = ?1 AND c.id = ?2",
+    [Q_AUTH_SEQ] = "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"
+                   " p.allowed_scopes FROM clients c JOIN token_policies p"
+                   " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
+                   " WHERE c.seq = ?1",
+    [Q_REVOKE_ADD] = "INSERT OR IGNORE INTO revocations(tag, expires_at) VALUES (?1, ?2)",
+    [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
+    [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at <= ?1",
+    [Q_APP_INSERT] = "INSERT INTO apps(customer_id, id, name, realm, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+    pthread_mutex_t mu;
+    struct conn *idle;
+};
+
+static enum st exec(sqlite3 *db, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return ST_OK;
+    enum st st = ERR(e, ST_STORAGE, NULL, "sqlite: %s", msg ? msg : "error");
+    sqlite3_free(msg);
+    return st;
+}
+
+static void conn_free(struct conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static enum st conn_open(const char *path, struct conn **out, struct err *e)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        enum st st = ERR(e, ST_STORAGE, NULL, "cannot open database %s: %s", path,
+                         c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        conn_free(c);
+        return st;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    enum st st = exec(c->db,
+                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                      " PRAGMA foreign_keys = ON;",
+                      e);
+    if (st != ST_OK) {
+        conn_free(c);
+        return st;
+    }
+    *out = c;
+    return ST_OK;
+}
+
+sqlite3_stmt *sq_stmt(struct conn *c, enum query q)
+{
+    if (!c->stmts[q] && sqlite3_prepare_v3(c->db, sql_text[q], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &c->stmts[q], NULL) != SQLITE_OK) {
+        log_msg(LOG_ERROR, "sqlite: cannot prepare query %d: %s", (int)q,
+                sqlite3_errmsg(c->db));
+        abort(); /* a query of ours that does not compile is a build defect */
+    }
+    return c->stmts[q];
+}
+
+enum st sq_acquire(struct store *s, struct conn **out, struct err *e)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    pthread_mutex_lock(&ss->mu);
+    struct conn *c = ss->idle;
+    if (c)
+        ss->idle = c->next;
+    pthread_mutex_unlock(&ss->mu);
+    if (!c) {
+        enum st st = conn_open(ss->path, &c, e);
+        if (st != ST_OK)
+            return st;
+    }
+    c->next = NULL;
+    *out = c;
+    return ST_OK;
+}
+
+void sq_release(struct store *s, struct conn *c)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    if (!c)
+        return;
+    for (int i = 0; i < Q__COUNT; i++)
+        if (c->stmts[i])
+            sqlite3_reset(c->stmts[i]);
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&ss->mu);
+    c->next = ss->idle;
+    ss->idle = c;
+    pthread_mutex_unlock(&ss->mu);
+}
+
+enum st sq_begin(struct conn *c, struct err *e)
+{
+    return exec(c->db, "BEGIN IMMEDIATE", e);
+}
+
+enum st sq_commit(struct conn *c, struct err *e)
+{
+    return exec(c->db, "COMMIT", e);
+}
+
+enum st sq_fail(struct conn *c, struct err *e)
+{
+    return ERR(e, ST_STORAGE, NULL, "sqlite: %s", sqlite3_errmsg(c->db));
+}
+
+void sq_close(struct store *s)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    struct conn *c = ss->idle;
+    while (c) {
+        struct conn *next = c->next;
+        conn_free(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&ss->mu);
+    free(ss->path);
+    free(ss);
+}
+
+static enum st migrate(sqlite3 *db, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > sqlite_migrations_count)
+        return ERR(e, ST_STORAGE, NULL,
+                   "database schema version %d is newer than this socialgate (%d)", version,
+                   sqlite_migrations_count);
+    for (int v = version; v < sqlite_migrations_count; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
+        enum st rc = exec(db, "BEGIN IMMEDIATE", e);
+        if (rc == ST_OK)
+            rc = exec(db, sqlite_migrations[v], e);
+        if (rc == ST_OK)
+            rc = exec(db, set, e);
+        if (rc == ST_OK)
+            rc = exec(db, "COMMIT", e);
+        if (rc != ST_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return ST_OK;
+}
+
+enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = conn_open(path, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = migrate(c->db, e);
+    if (st != ST_OK) {
+        conn_free(c);
+        return st;
+    }
+    struct sqlite_store *ss = xcalloc(1, sizeof *ss);
+    ss->base.ops = &sqlite_ops;
+    ss->path = xstrdup(path);
+    pthread_mutex_init(&ss->mu, NULL);
+    ss->idle = c;
+    *out = &ss->base;
+    return ST_OK;
+}

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend's operations: one function per store call, each a
+ * single statement or one IMMEDIATE transaction. Uniqueness and reference
+ * rules are checked inside the transaction that writes.
+ */
+#include "sqlite_int.h"
+
+#include <string.h>
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+    sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static const char *col_text(struct arena *a, sqlite3_stmt *q, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(q, i);
+    return arena_strndup(a, s ? s : "", (size_t)sqlite3_column_bytes(q, i));
+}
+
+static void col_copy(char *out, size_t cap, sqlite3_stmt *q, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(q, i);
+    size_t n = (size_t)sqlite3_column_bytes(q, i);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, s ? s : "", n);
+    out[n] = '\0';
+}
+
+/* Splits the stored "a b c" scope list into an arena array. */
+static void split_scopes(struct arena *a, const char *text, const char ***out, int *n)
+{
+    int count = 0;
+    for (const char *p = text; *p; p++)
+        if (*p != ' ' && (p == text || p[-1] == ' '))
+            count++;
+    const char **v = arena_alloc(a, (size_t)(count + 1) * sizeof *v);
+    char *copy = arena_strdup(a, text);
+    int i = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && i < count;
+         tok = strtok_r(NULL, " ", &save))
+        v[i++] = tok;
+    *out = v;
+    *n = i;
+}
+
+static char *join_scopes(struct arena *a, const struct policy *p)
+{
+    size_t len = 1;
+    for (int i = 0; i < p->nscopes; i++)
+        len += strlen(p->scopes[i]) + 1;
+    char *out = arena_alloc(a, len);
+    for (int i = 0; i < p->nscopes; i++) {
+        if (i)
+            strcat(out, " ");
+        strcat(out, p->scopes[i]);
+    }
+    return out;
+}
+
+/* Runs a prepared write statement to completion and maps constraint errors. */
+static enum st step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint,
+                          struct err *e)
+{
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        return ST_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return ERR(e, on_constraint, NULL, "constraint violated");
+    return sq_fail(c, e);
+}
+
+/* True when q (bound) yields a row. */
+static enum st exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
+{
+    int rc = sqlite3_step(q);
+    *found = rc == SQLITE_ROW;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
+}
+
+static enum st customer_create(struct store *s, const char *cid, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CUSTOMER_INSERT);
+    bind_text(q, 1, cid);
+    sqlite3_bind_int64(q, 2, util_now());
+    st = step_write(c, q, ST_CONFLICT, e);
+    sq_release(s, c);
+    return st;
+}
+
+static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid,
+                        const struct policy *p)
+{
+    bind_text(q, 1, cid);
+    bind_text(q, 2, p->id);
+    bind_text(q, 3, p->title);
+    sqlite3_bind_int64(q, 4, p->access_lifetime);
+    sqlite3_bind_int64(q, 5, p->refresh_lifetime);
+    sqlite3_bind_text(q, 6, join_scopes(a, p), -1, SQLITE_TRANSIENT);
+}
+
+static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    struct arena a;
+    arena_init(&a);
+    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_INSERT);
+    bind_policy(&a, q, cid, p);
+    sqlite3_bind_int64(q, 7, util_now());
+    st = step_write(c, q, ST_NOT_FOUND, e);
+    arena_cleanup(&a);
+    sq_release(s, c);
+    return st;
+}
+
+static void read_policy(struct arena *a, sqlite3_stmt *q, struct policy *p)
+{
+    col_copy(p->id, sizeof p->id, q, 0);
+    p->title = col_text(a, q, 1);
+    p->access_lifetime = sqlite3_column_int64(q, 2);
+    p->refresh_lifetime = sqlite3_column_int64(q, 3);
+    split_scopes(a, col_text(a, q, 4), &p->scopes, &p->nscopes);
+}
+
+static enum st policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct policy *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_GET);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_policy(a, q, out);
+    else
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such token policy")
+                               : sq_fail(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st policy_list(struct store *s, struct arena *a, const char *cid,
+                           struct policy **out, int *n, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_LIST);
+    bind_text(q, 1, cid);
+    int cap = 16, count = 0, rc;
+    struct policy *v = arena_alloc(a, (size_t)cap * sizeof *v);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            struct policy *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
+            memcpy(nv, v, (size_t)cap * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        read_policy(a, q, &v[count++]);
+    }
+    if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    *out = v;
+    *n = count;
+    sq_release(s, c);
+    return st;
+}
+
+static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    struct arena a;
+    arena_init(&a);
+    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_UPDATE);
+    bind_policy(&a, q, cid, p);
+    st = step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) == 0)
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
+    arena_cleanup(&a);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    bool used = false;
+    st = sq_begin(c, e);
+    if (st == ST_OK) {
+        sqlite3_stmt *q = sq_stmt(c, Q_POLICY_IN_USE);
+        bind_text(q, 1, cid);
+        bind_text(q, 2, id);
+        st = exists(c, q, &used, e);
+    }
+    if (st == ST_OK && used)
+        st = ERR(e, ST_CONFLICT, NULL, "token policy is used by a client");
+    if (st == ST_OK) {
+        sqlite3_stmt *q = sq_stmt(c, Q_POLICY_DELETE);
+        bind_text(q, 1, cid);
+        bind_text(q, 2, id);
+        st = step_write(c, q, ST_CONFLICT, e);
+        if (st == ST_OK && sqlite3_changes(c->db) == 0)
+            st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
+    }
+    if (st == ST_OK)
+        st = sq_commit(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+/* Inside a transaction: the name is free and the policy exists. */
+static enum st client_check(struct conn *c, const char *cid, const struct client *cl,
+                            struct err *e)
+{
+    bool found = false;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_NAME_TAKEN);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, cl->name);
+    bind_text(q, 3, cl->id);
+    enum st st = exists(c, q, &found, e);
+    if (st != ST_OK)
+        return st;
+    if (found)
+        return ERR(e, ST_CONFLICT, "/" F_NAME, "a client with this name exists");
+    q = sq_stmt(c, Q_POLICY_EXISTS);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, cl->policy_id);
+    st = exists(c, q, &found, e);
+    if (st == ST_OK && !found)
+        st = ERR(e, ST_UNPROCESSABLE, "/" F_TOKEN_POLICY, "unknown token policy");
+    return st;
+}
+
+static enum st client_create(struct store *s, const char *cid, const struct client *cl,
+                             const struct sealed_secret *sec, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = sq_begin(c, e);
+    if (st == ST_OK)
+        st = client_check(c, cid, cl, e);
+    if (st == ST_OK) {
+        sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_INSERT);
+        bind_text(q, 1, cid);
+        bind_text(q, 2, cl->id);
+        bind_text(q, 3, cl->name);
+        bind_text(q, 4, cl->type);
+        bind_text(q, 5, cl->policy_id);
+        sqlite3_bind_blob(q, 6, sec->blob, (int)sec->len, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 7, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 8, util_now());
+        st = step_write(c, q, ST_CONFLICT, e);
+    }
+    if (st == ST_OK)
+        st = sq_commit(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+static void read_client(struct arena *a, sqlite3_stmt *q, struct client *cl)
+{
+    col_copy(cl->id, sizeof cl->id, q, 0);
+    cl->name = col_text(a, q, 1);
+    cl->type = col_text(a, q, 2);
+    col_copy(cl->policy_id, sizeof cl->policy_id, q, 3);
+}
+
+static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct client *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_GET);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_client(a, q, out);
+    else
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st client_list(struct store *s, struct arena *a, const char *cid,
+                           struct client **out, int *n, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_LIST);
+    bind_text(q, 1, cid);
+    int cap = 16, count = 0, rc;
+    struct client *v = arena_alloc(a, (size_t)cap * sizeof *v);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            struct client *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
+            memcpy(nv, v, (size_t)cap * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        read_client(a, q, &v[count++]);
+    }
+    if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    *out = v;
+    *n = count;
+    sq_release(s, c);
+    return st;
+}
+
+static enum st client_update(struct store *s, const char *cid, const struct client *cl,
+                             struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = sq_begin(c, e);
+    if (st == ST_OK)
+        st = client_check(c, cid, cl, e);
+    if (st == ST_OK) {
+        sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_UPDATE);
+        bind_text(q, 1, cid);
+        bind_text(q, 2, cl->id);
+        bind_text(q, 3, cl->name);
+        bind_text(q, 4, cl->type);
+        bind_text(q, 5, cl->policy_id);
+        st = step_write(c, q, ST_CONFLICT, e);
+        if (st == ST_OK && sqlite3_changes(c->db) == 0)
+            st = ERR(e, ST_NOT_FOUND, NULL, "no such client");
+    }
+    if (st == ST_OK)
+        st = sq_commit(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+/* Runs one bound write on (cid, id) and reports ST_NOT_FOUND when no row
+ * changed. */
+static enum st write_one(struct store *s, struct conn *c, sqlite3_stmt *q, const char *what,
+                         struct err *e)
+{
+    enum st st = step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) == 0)
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", what);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_DELETE);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, id);
+    return write_one(s, c, q, "client", e);
+}
+
+static enum st secret_get(struct store *s, const char *cid, const char *id,
+                          struct sealed_secret *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_SECRET_GET);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == (int)sizeof out->verifier) {
+        out->len = (size_t)sqlite3_column_bytes(q, 0);
+        out->blob = xmalloc(out->len);
+        memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
+        memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
+    } else {
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
+    }
+    sq_release(s, c);
+    return st;
+}
+
+static enum st secret_set(struct store *s, const char *cid, const char *id,
+                          const struct sealed_secret *sec, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_SECRET_SET);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, id);
+    sqlite3_bind_blob(q, 3, sec->blob, (int)sec->len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
+    return write_one(s, c, q, "client", e);
+}
+
+static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q,
+                         struct client_auth *out, struct err *e)
+{
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        return ERR(e, ST_NOT_FOUND, NULL, "no such client");
+    if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 3) != (int)sizeof out->verifier)
+        return sq_fail(c, e);
+    out->seq = (uint64_t)sqlite3_column_int64(q, 0);
+    col_copy(out->customer_id, sizeof out->customer_id, q, 1);
+    col_copy(out->client_id, sizeof out->client_id, q, 2);
+    memcpy(out->verifier, sqlite3_column_blob(q, 3), sizeof out->verifier);
+    out->lifetime = sqlite3_column_int64(q, 4);
+    split_scopes(a, col_text(a, q, 5), &out->scopes, &out->nscopes);
+    return ST_OK;
+}
+
+static enum st auth_find(struct store *s, struct arena *a, const char *cid,
+                         const char *client_id, struct client_auth *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_AUTH_FIND);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, client_id);
+    st = read_auth(c, a, q, out, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq,
+                           struct client_auth *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_AUTH_SEQ);
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
+    st = read_auth(c, a, q, out, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
+                              struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_ADD);
+    sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, exp);
+    st = step_write(c, q, ST_CONFLICT, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
+                               struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_FIND);
+    sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
+    st = exists(c, q, revoked, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_PURGE);
+    sqlite3_bind_int64(q, 1, now);
+    st = step_write(c, q, ST_CONFLICT, e);
+    *purged = st == ST_OK ? sqlite3_changes(c->db) : 0;
+    sq_release(s, c);
+    return st;
+}
+
+static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
+                          struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_INSERT);
+    bind_text(q, 1, cid);
+    bind_text(q, 2, app->id);
+    bind_text(q, 3, app->name);
+    bind_text(q, 4, app->realm);
+    sqlite3_bind_int64(q, 5, util_now());
+    st = step_write(c, q, ST_CONFLICT, e);
+    sq_release(s, c);
+    return st;
+}
+
+const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .customer_create = customer_create,
+    .policy_create = policy_create,
+    .policy_get = policy_get,
+    .policy_list = policy_list,
+    .policy_update = policy_update,
+    .policy_delete = policy_delete,
+    .client_create = client_create,
+    .client_get = client_get,
+    .client_list = client_list,
+    .client_update = client_update,
+    .client_delete = client_delete,
+    .secret_get = secret_get,
+    .secret_set = secret_set,
+    .auth_find = auth_find,
+    .auth_by_seq = auth_by_seq,
+    .revocation_add = revocation_add,
+    .revocation_find = revocation_find,
+    .revocation_purge = revocation_purge,
+    .app_create = app_create,
+};

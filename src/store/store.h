@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: durable state behind one interface. store_open picks a backend by
+ * URL ("sqlite:PATH" or a plain path; PostgreSQL will follow). Every write
+ * is one transaction, durable when the call returns ST_OK. Every call is
+ * scoped by customer id except the token look-ups by client sequence.
+ * Thread-safe: any thread may call any function. Knows no HTTP.
+ */
+#ifndef SG_STORE_H
+#define SG_STORE_H
+
+#include "../model/model.h"
+
+struct store;
+
+/* The client data the token service needs, in one look-up. Strings and
+ * scopes are allocated from the caller's arena. */
+struct client_auth {
+    uint64_t seq; /* immutable, never reused */
+    char customer_id[UUID_LEN + 1];
+    char client_id[CLIENT_ID_LEN + 1];
+    unsigned char verifier[32];   /* keyed hash of the secret */
+    int64_t lifetime;             /* policy accessTokenLifetime */
+    int nscopes;                  /* policy allowedScopes */
+    const char **scopes;
+};
+
+/* A sealed client secret and its verifier, as stored. */
+struct sealed_secret {
+    unsigned char *blob; /* xmalloc'd by whoever filled it; free() it */
+    size_t len;
+    unsigned char verifier[32];
+};
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    enum st (*customer_create)(struct store *s, const char *cid, struct err *e);
+    enum st (*policy_create)(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e);
+    enum st (*policy_get)(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct policy *out, struct err *e);
+    enum st (*policy_list)(struct store *s, struct arena *a, const char *cid,
+                           struct policy **out, int *n, struct err *e);
+    enum st (*policy_update)(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e);
+    enum st (*policy_delete)(struct store *s, const char *cid, const char *id, struct err *e);
+    enum st (*client_create)(struct store *s, const char *cid, const struct client *c,
+                             const struct sealed_secret *sec, struct err *e);
+    enum st (*client_get)(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct client *out, struct err *e);
+    enum st (*client_list)(struct store *s, struct arena *a, const char *cid,
+                           struct client **out, int *n, struct err *e);
+    enum st (*client_update)(struct store *s, const char *cid, const struct client *c,
+                             struct err *e);
+    enum st (*client_delete)(struct store *s, const char *cid, const char *id, struct err *e);
+    enum st (*secret_get)(struct store *s, const char *cid, const char *id,
+                          struct sealed_secret *out, struct err *e);
+    enum st (*secret_set)(struct store *s, const char *cid, const char *id,
+                          const struct sealed_secret *sec, struct err *e);
+    enum st (*auth_find)(struct store *s, struct arena *a, const char *cid,
+                         const char *client_id, struct client_auth *out, struct err *e);
+    enum st (*auth_by_seq)(struct store *s, struct arena *a, uint64_t seq,
+                           struct client_auth *out, struct err *e);
+    enum st (*revocation_add)(struct store *s, const unsigned char tag[16], int64_t exp,
+                              struct err *e);
+    enum st (*revocation_find)(struct store *s, const unsigned char tag[16], bool *revoked,
+                               struct err *e);
+    enum st (*revocation_purge)(struct store *s, int64_t now, int *purged, struct err *e);
+    enum st (*app_create)(struct store *s, const char *cid, const struct login_app *app,
+                          struct err *e);
+};
+
+/* Every backend's handle starts with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Opens (creating and migrating when needed) the store at url. ST_STORAGE
+ * with a message on failure. *out is owned by the caller: store_close. */
+enum st store_open(const char *url, struct store **out, struct err *e);
+/* Closes s; NULL is accepted. */
+void store_close(struct store *s);
+
+/* Creates a customer. ST_CONFLICT when cid exists. */
+enum st store_customer_create(struct store *s, const char *cid, struct err *e);
+
+/* Token policies. _get/_update/_delete: ST_NOT_FOUND for an unknown id;
+ * _delete: ST_CONFLICT when a client still uses the policy. */
+enum st store_policy_create(struct store *s, const char *cid, const struct policy *p,
+                            struct err *e);
+enum st store_policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                         struct policy *out, struct err *e);
+enum st store_policy_list(struct store *s, struct arena *a, const char *cid,
+                          struct policy **out, int *n, struct err *e);
+enum st store_policy_update(struct store *s, const char *cid, const struct policy *p,
+                            struct err *e);
+enum st store_policy_delete(struct store *s, const char *cid, const char *id, struct err *e);
+
+/* Configuration clients. _create/_update: ST_CONFLICT (field /name) for a
+ * name already used in the customer, ST_UNPROCESSABLE (field /tokenPolicy)
+ * for an unknown policy. _get/_update/_delete: ST_NOT_FOUND. */
+enum st store_client_create(struct store *s, const char *cid, const struct client *c,
+                            const struct sealed_secret *sec, struct err *e);
+enum st store_client_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                         struct client *out, struct err *e);
+enum st store_client_list(struct store *s, struct arena *a, const char *cid,
+                          struct client **out, int *n, struct err *e);
+enum st store_client_update(struct store *s, const char *cid, const struct client *c,
+                            struct err *e);
+enum st store_client_delete(struct store *s, const char *cid, const char *id, struct err *e);
+
+/* A client's sealed secret: _get fills out (free out->blob); _set replaces
+ * it. ST_NOT_FOUND for an unknown client. */
+enum st store_secret_get(struct store *s, const char *cid, const char *id,
+                         struct sealed_secret *out, struct err *e);
+enum st store_secret_set(struct store *s, const char *cid, const char *id,
+                         const struct sealed_secret *sec, struct err *e);
+
+/* Token-service look-ups: by (customer, client id) for client
+ * authentication, by client sequence for bearer checks. ST_NOT_FOUND when
+ * the customer or client does not exist (any more). */
+enum st store_auth_find(struct store *s, struct arena *a, const char *cid,
+                        const char *client_id, struct client_auth *out, struct err *e);
+enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq,
+                          struct client_auth *out, struct err *e);
+
+/* Revoked token identifiers, kept until the token would have expired. */
+enum st store_revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
+                             struct err *e);
+enum st store_revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
+                              struct err *e);
+enum st store_revocation_purge(struct store *s, int64_t now, int *purged, struct err *e);
+
+/* Social-login apps. ST_CONFLICT for an existing id. */
+enum st store_app_create(struct store *s, const char *cid, const struct login_app *app,
+                         struct err *e);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Private: the backends' constructors, chosen by store_open. */
+#ifndef SG_STORE_INT_H
+#define SG_STORE_INT_H
+
+#include "store.h"
+
+enum st store_sqlite_open(const char *path, struct store **out, struct err *e);
+
+#endif

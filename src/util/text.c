@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Randomness, identifiers, Base64 codecs, time and small string helpers.
+ * Base64 is libsodium's; nothing here allocates.
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/time.h>
+
+enum st util_init(void)
+{
+    return sodium_init() < 0 ? ST_INTERNAL : ST_OK;
+}
+
+void util_b64url_encode(char *out, const void *in, size_t n)
+{
+    sodium_bin2base64(out, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                      in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool util_b64url_decode(void *out, size_t outlen, const char *in, size_t inlen)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, outlen, in, inlen, NULL, &got, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return false;
+    return got == outlen && end == in + inlen;
+}
+
+long util_b64_decode(unsigned char *out, size_t outcap, const char *in, size_t inlen)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, outcap, in, inlen, NULL, &got, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != in + inlen)
+        return -1;
+    return (long)got;
+}
+
+void util_random_b64url(char *out, size_t nbytes)
+{
+    unsigned char buf[64];
+    if (nbytes > sizeof buf)
+        nbytes = sizeof buf;
+    randombytes_buf(buf, nbytes);
+    util_b64url_encode(out, buf, nbytes);
+    sodium_memzero(buf, sizeof buf);
+}
+
+void util_uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
+}
+
+bool util_uuid_valid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void util_random_lower(char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)('a' + randombytes_uniform(26));
+    out[n] = '\0';
+}
+
+int64_t util_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+int64_t util_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool util_strncaseeq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return -1;
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out[o++] = ' ';
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    return (long)o;
+}

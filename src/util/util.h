@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util: the bottom layer. Error codes, per-request arenas, logging, secrets,
+ * random identifiers, Base64url, time. Knows nothing of HTTP, SQL or OAuth;
+ * every other directory may include this header, it includes none of theirs.
+ */
+#ifndef SG_UTIL_H
+#define SG_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* The one project-wide status type. ST_OK is zero; values come back through
+ * out-parameters. Mapping to HTTP lives in api/ (one table). */
+enum st {
+    ST_OK = 0,
+    ST_INVALID,           /* input is malformed (bad JSON, bad encoding) */
+    ST_UNPROCESSABLE,     /* well-formed input with invalid values */
+    ST_NOT_FOUND,
+    ST_CONFLICT,          /* uniqueness or reference conflict */
+    ST_FORBIDDEN,         /* bearer token missing, invalid or insufficient */
+    ST_UNAUTHORIZED,      /* client authentication failed */
+    ST_METHOD,            /* method not allowed on this resource */
+    ST_UNSUPPORTED_MEDIA, /* wrong Content-Type */
+    ST_TOO_LARGE,         /* body over the limit */
+    ST_PRECONDITION,      /* If-Match failed */
+    ST_STORAGE,           /* the database failed */
+    ST_INTERNAL,
+    ST__COUNT
+};
+
+/* Returns a static lower-case name for a status ("not_found"). */
+const char *st_name(enum st st);
+
+#define ERR_MAX_DETAILS 16
+
+struct err_detail {
+    char field[96];  /* JSON Pointer to the offending field, "" when none */
+    char reason[160];
+};
+
+/* Caller-owned error details. NULL everywhere means "don't care". */
+struct err {
+    enum st st;
+    char msg[160];
+    const char *file;
+    int line;
+    int ndetails;
+    struct err_detail details[ERR_MAX_DETAILS];
+};
+
+/* Records st, a message and (if field != NULL) one detail in e, and returns
+ * st. The first message wins; details accumulate up to ERR_MAX_DETAILS. */
+enum st err_set(struct err *e, const char *file, int line, enum st st, const char *field,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+#define ERR(e, st, field, ...) err_set((e), __FILE__, __LINE__, (st), (field), __VA_ARGS__)
+
+/* Clears e (no-op on NULL). */
+void err_clear(struct err *e);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Out-of-memory aborts: a server restarts, it does not limp. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Per-request arena: everything allocated from it is freed at once by
+ * arena_cleanup. Not thread-safe; one arena per request. */
+struct arena_block;
+struct arena {
+    struct arena_block *head;
+};
+
+void arena_init(struct arena *a);
+/* Returns zeroed memory, 16-byte aligned, owned by the arena. */
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arena_cleanup(struct arena *a);
+
+/* ---- logging ----------------------------------------------------------- */
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Writes one line to stderr: time, level, message. Thread-safe. The format
+ * must never receive a secret: secrets have their own type (struct secret)
+ * that no log function accepts. */
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_set_level(enum log_level lvl);
+
+/* ---- secrets ----------------------------------------------------------- */
+
+/* A secret value (client secret, key material). Wiped on cleanup. */
+struct secret {
+    size_t len;
+    unsigned char b[96];
+};
+
+void secret_cleanup(struct secret *s);
+/* Overwrites n bytes at p with zeros in a way the compiler keeps. */
+void secret_wipe(void *p, size_t n);
+/* Constant-time equality of two byte strings of equal length n. */
+bool secret_equal(const void *a, const void *b, size_t n);
+
+/* Key material of one installation, kept in a file of its own (mode 0600). */
+#define KEYS_LEN 32
+struct keys {
+    unsigned char seal[KEYS_LEN];     /* XSalsa20-Poly1305 for secrets at rest */
+    unsigned char verify[KEYS_LEN];   /* keyed hash of client secrets */
+    unsigned char token[KEYS_LEN];    /* MAC of access tokens */
+};
+
+/* Loads the master key from path, or (create == true and the file is
+ * absent) creates it with mode 0600. Derives the sub-keys. */
+enum st keys_load(struct keys *k, const char *path, bool create, struct err *e);
+void keys_cleanup(struct keys *k);
+
+/* Seals plaintext with keys->seal; *out (xmalloc'd) = nonce || box. */
+void keys_seal(const struct keys *k, const void *plain, size_t n, unsigned char **out,
+               size_t *outlen);
+/* Opens a sealed blob into s. ST_INTERNAL on a bad blob or wrong key. */
+enum st keys_unseal(const struct keys *k, const void *blob, size_t n, struct secret *s);
+/* 32-byte keyed hash of a secret, for constant-time verification. */
+void keys_verifier(const struct keys *k, const void *secret, size_t n, unsigned char out[32]);
+
+/* ---- random identifiers, encodings -------------------------------------- */
+
+/* Initialises libsodium; call once before anything else. */
+enum st util_init(void);
+
+/* Fills out with the Base64url (no padding) of nbytes random bytes;
+ * out must hold 4 * ceil(nbytes / 3) + 1 characters. */
+void util_random_b64url(char *out, size_t nbytes);
+/* Writes a random UUID v4 (36 characters + NUL). */
+void util_uuid_v4(char out[37]);
+/* True when s is a UUID in canonical lower- or upper-case form. */
+bool util_uuid_valid(const char *s);
+/* Random string of n lower-case letters (+ NUL). */
+void util_random_lower(char *out, size_t n);
+
+/* Base64url without padding. Encode: out must hold 4*ceil(n/3)+1.
+ * Decode: returns false on any bad character or when the result would not
+ * be exactly outlen bytes. */
+void util_b64url_encode(char *out, const void *in, size_t n);
+bool util_b64url_decode(void *out, size_t outlen, const char *in, size_t inlen);
+/* Standard Base64 (with padding) decoding, strict. Returns decoded length
+ * or -1. out must hold inlen * 3 / 4 bytes. */
+long util_b64_decode(unsigned char *out, size_t outcap, const char *in, size_t inlen);
+
+/* ---- time --------------------------------------------------------------- */
+
+/* Seconds since the epoch (wall clock). */
+int64_t util_now(void);
+/* Monotonic microseconds, for measuring durations. */
+int64_t util_mono_us(void);
+
+/* ---- strings ------------------------------------------------------------ */
+
+/* ASCII case-insensitive comparison of n bytes. */
+bool util_strncaseeq(const char *a, const char *b, size_t n);
+/* Percent-decodes s[0..n) into out (which must hold n + 1 bytes); when
+ * plus_is_space, '+' becomes ' '. Returns the decoded length or -1 on a bad
+ * escape. The result is NUL-terminated and may contain NUL bytes. */
+long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space);
+
+#endif

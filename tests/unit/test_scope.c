@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of oauth/scope.c: the scope-token syntax of RFC 6749 §3.3 and
+ * the METHOD:PATH glob of SPEC §3. Paths are given as the router passes
+ * them: after "/{customerId}/", no leading slash.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "oauth/oauth.h"
+
+#define PROVIDERS "v2/config/low/services/engage-v2/apps"
+
+static void covers(const char *scope, const char *method, const char *path)
+{
+    cr_expect(oauth_scope_covers(scope, method, path), "%s should cover %s %s", scope, method,
+              path);
+}
+
+static void misses(const char *scope, const char *method, const char *path)
+{
+    cr_expect_not(oauth_scope_covers(scope, method, path), "%s should not cover %s %s", scope,
+                  method, path);
+}
+
+Test(scope, star_star_covers_everything)
+{
+    covers("*:**", "GET", "config/clients");
+    covers("*:**", "DELETE", PROVIDERS "/abcdefghijabcdefghij/custom-providers/x");
+    covers("*:**", "PATCH", "a");
+    covers("*:**", "GET", "");
+}
+
+Test(scope, config_subtree_covers_config_only)
+{
+    covers("*:config/**", "GET", "config/clients");
+    covers("*:config/**", "POST", "config/clients/x/secret");
+    covers("*:config/**", "GET", "config/tokenPolicies");
+    misses("*:config/**", "GET", PROVIDERS);
+    misses("*:config/**", "GET", "v2/config/clients");
+    misses("*:config/**", "GET", "configuration/clients");
+    misses("*:config/**", "GET", "");
+}
+
+Test(scope, double_star_matches_zero_segments)
+{
+    covers("*:config/**", "GET", "config");
+    covers("*:**/secret", "GET", "secret");
+    covers("*:config/**/secret", "GET", "config/secret");
+    covers("*:config/**/secret", "GET", "config/clients/x/secret");
+    misses("*:config/**/secret", "GET", "config/clients/x/secrets");
+    covers("*:**/**", "GET", "");
+    covers("*:a/**/**/b", "GET", "a/b");
+    covers("*:a/**/**/b", "GET", "a/x/y/z/b");
+}
+
+Test(scope, double_star_is_followed_by_backtracking)
+{
+    covers("*:**/x/y", "GET", "x/x/x/y");
+    covers("*:**/a/*/c/**", "GET", "a/a/b/a/q/c/d");
+    misses("*:**/a/*/c", "GET", "a/b/a/q/d");
+    covers("*:**/v2/**/apps", "GET", PROVIDERS);
+}
+
+Test(scope, read_only_scope_covers_get_and_head)
+{
+    covers("GET:**", "GET", PROVIDERS);
+    covers("GET:**", "HEAD", "config/clients");
+    misses("GET:**", "POST", "config/clients");
+    misses("GET:**", "PUT", "config/clients/x");
+    misses("HEAD:**", "GET", "config/clients");
+    covers("HEAD:**", "HEAD", "config/clients");
+}
+
+Test(scope, method_must_match_exactly)
+{
+    covers("POST:config/clients", "POST", "config/clients");
+    misses("POST:config/clients", "GET", "config/clients");
+    misses("POST:config/clients", "POSTX", "config/clients");
+    misses("POST:config/clients", "POS", "config/clients");
+    misses("POST:config/clients", "POST", "config/clients/x");
+}
+
+Test(scope, method_is_case_sensitive)
+{
+    misses("get:**", "GET", "config/clients");
+    misses("Get:**", "get", "config/clients");
+    misses("GET:**", "get", "config/clients");
+    misses("*:**", "", "config/clients");
+}
+
+Test(scope, single_star_stays_within_one_segment)
+{
+    covers("*:config/*", "GET", "config/clients");
+    misses("*:config/*", "GET", "config/clients/x");
+    misses("*:config/*", "GET", "config");
+    covers("*:config/clients/*/secret", "POST", "config/clients/abc/secret");
+    misses("*:config/clients/*/secret", "POST", "config/clients/a/b/secret");
+    misses("*:config/clients/*/secret", "POST", "config/clients/abc");
+    misses("*:*", "GET", "");
+}
+
+Test(scope, star_mixes_with_literal_characters)
+{
+    covers("*:" PROVIDERS "/*/custom-*", "GET", PROVIDERS "/abc/custom-providers");
+    misses("*:" PROVIDERS "/*/custom-*", "GET", PROVIDERS "/abc/providers");
+    covers("*:a*b*c", "GET", "abc");
+    covers("*:a*b*c", "GET", "aXbYbZc");
+    misses("*:a*b*c", "GET", "aXbYbZcd");
+    misses("*:a*b*c", "GET", "a/b/c");
+    covers("*:*-v2", "GET", "engage-v2");
+    misses("*:*-v2", "GET", "engage-v3");
+}
+
+Test(scope, literal_paths_match_exactly)
+{
+    covers("*:config/clients", "GET", "config/clients");
+    misses("*:config/clients", "GET", "config/client");
+    misses("*:config/clients", "GET", "config/clients/");
+    misses("*:config/clients", "GET", "Config/clients");
+}
+
+Test(scope, scope_not_of_method_path_form_covers_nothing)
+{
+    misses("openid", "GET", "config/clients");
+    misses("**", "GET", "config/clients");
+    misses("GET", "GET", "");
+    misses("GET:", "GET", "");
+    misses(":**", "GET", "config/clients");
+    misses("G3T:**", "G3T", "config/clients");
+    misses("*GET:**", "GET", "config/clients");
+    misses("*:* *", "GET", "config/clients");
+    misses("", "GET", "");
+    misses(NULL, "GET", "config/clients");
+    misses("*:**", NULL, "config/clients");
+    misses("*:**", "GET", NULL);
+}
+
+Test(scope, empty_path_is_covered_only_by_double_star)
+{
+    covers("*:**", "GET", "");
+    covers("GET:**", "GET", "");
+    misses("*:config/**", "GET", "");
+    misses("*:*", "GET", "");
+    misses("*:config", "GET", "");
+}
+
+Test(scope, long_path_is_matched_without_blowup)
+{
+    /* 2047 segments "a", then "b": 4095 bytes. */
+    char path[4096];
+    for (size_t i = 0; i < 2047; i++) {
+        path[2 * i] = 'a';
+        path[2 * i + 1] = '/';
+    }
+    path[4094] = 'b';
+    path[4095] = '\0';
+    covers("*:**/a/**/b", "GET", path);
+    covers("*:a/**/a/b", "GET", path);
+    misses("*:**/a/**/a/**/a/**/a/**/a/**/a/**/c", "GET", path);
+    path[4094] = 'a';
+    misses("*:**/a/**/b", "GET", path);
+    misses("*:**/*a*a*a*a*a*a*a*a*b/**", "GET", path);
+}
+
+Test(scope, token_syntax_is_rfc6749)
+{
+    cr_expect(oauth_scope_token_valid("*:**"));
+    cr_expect(oauth_scope_token_valid("openid"));
+    cr_expect(oauth_scope_token_valid("!#[]~"));
+    cr_expect_not(oauth_scope_token_valid(""));
+    cr_expect_not(oauth_scope_token_valid(NULL));
+    cr_expect_not(oauth_scope_token_valid("*:** GET:**"));
+    cr_expect_not(oauth_scope_token_valid("a\"b"));
+    cr_expect_not(oauth_scope_token_valid("a\\b"));
+    cr_expect_not(oauth_scope_token_valid("a\tb"));
+    cr_expect_not(oauth_scope_token_valid("a\x7f"));
+    cr_expect_not(oauth_scope_token_valid("caf\xc3\xa9"));
+}
+
+Test(scope, token_length_is_capped)
+{
+    char s[SCOPE_MAX_LEN + 2];
+    memset(s, 'a', sizeof s - 1);
+    s[SCOPE_MAX_LEN + 1] = '\0';
+    cr_expect_not(oauth_scope_token_valid(s));
+    s[SCOPE_MAX_LEN] = '\0';
+    cr_expect(oauth_scope_token_valid(s));
+}
+
+Test(scope, over_long_scope_covers_nothing)
+{
+    char s[SCOPE_MAX_LEN + 8] = "*:**";
+    memset(s + 4, '/', SCOPE_MAX_LEN - 4);
+    memcpy(s + SCOPE_MAX_LEN, "/**", 4);
+    misses(s, "GET", "config/clients");
+}
