@@ -35,8 +35,7 @@ enum st oauth_basic_parse(struct arena *a, const char *header, struct basic_cred
     out->id = NULL;
     out->secret = NULL;
     size_t slen = strlen(OAUTH_BASIC);
-    if (!header || strlen(header) <= slen ||
-        !util_strncaseeq(header, OAUTH_BASIC, slen) ||
+    if (!header || strlen(header) <= slen || !util_strncaseeq(header, OAUTH_BASIC, slen) ||
         (header[slen] != ' ' && header[slen] != '\t'))
         return ERR(e, ST_INVALID, NULL, "not Basic authentication");
     const char *p = header + slen;

@@ -17,8 +17,7 @@ static long decode(struct arena *a, const char *s, size_t n, char **out)
 }
 
 /* Adds the pair s[0..n) (non-empty, no '&') to out. */
-static enum st add_pair(struct arena *a, const char *s, size_t n, struct form *out,
-                        struct err *e)
+static enum st add_pair(struct arena *a, const char *s, size_t n, struct form *out, struct err *e)
 {
     if (out->n >= FORM_MAX_FIELDS)
         return ERR(e, ST_INVALID, NULL, "more than %d form fields", FORM_MAX_FIELDS);
@@ -74,8 +73,8 @@ static bool media_is(const char *content_type, const char *type)
     return n == strlen(type) && util_strncaseeq(s, type, n);
 }
 
-enum st oauth_body_parse(struct arena *a, const char *content_type, const char *body,
-                         size_t len, struct form *out, struct err *e)
+enum st oauth_body_parse(struct arena *a, const char *content_type, const char *body, size_t len,
+                         struct form *out, struct err *e)
 {
     out->n = 0;
     if (content_type && media_is(content_type, MEDIA_FORM))

@@ -96,7 +96,7 @@ Test(basic, bad_base64_is_invalid)
     expect_invalid("Basic !!!!");
     expect_invalid("Basic Y2xpZW50OnMzY3JldA");    /* padding missing */
     expect_invalid("Basic Y2xpZW50OnMzY3JldA=");   /* padding short */
-    expect_invalid("Basic Y2xpZW50OnMzY3JldA===");  /* padding long */
+    expect_invalid("Basic Y2xpZW50OnMzY3JldA==="); /* padding long */
     expect_invalid("Basic Y2xpZW50 OnMzY3JldA=="); /* space inside */
     expect_invalid("Basic Y2xpZW50OnMzY3JldA==x"); /* trailing garbage */
     expect_invalid("Basic Y2xp_W50OnMzY3JldA==");  /* Base64url alphabet */
@@ -116,11 +116,11 @@ Test(basic, empty_id_is_invalid)
 
 Test(basic, control_byte_is_invalid)
 {
-    expect_invalid("Basic aWQ6c2UBY3JldA==");   /* id:se\x01cret */
-    expect_invalid("Basic aWQ6c2V/Y3JldA==");   /* id:se\x7fcret */
-    expect_invalid("Basic aWQ6c2VjAHJldA==");   /* id:sec\0ret */
-    expect_invalid("Basic aWQ6c2UlMEFjcmV0");   /* id:se%0Acret */
-    expect_invalid("Basic aSUwMGQ6eA==");       /* i%00d:x */
+    expect_invalid("Basic aWQ6c2UBY3JldA=="); /* id:se\x01cret */
+    expect_invalid("Basic aWQ6c2V/Y3JldA=="); /* id:se\x7fcret */
+    expect_invalid("Basic aWQ6c2VjAHJldA=="); /* id:sec\0ret */
+    expect_invalid("Basic aWQ6c2UlMEFjcmV0"); /* id:se%0Acret */
+    expect_invalid("Basic aSUwMGQ6eA==");     /* i%00d:x */
 }
 
 Test(basic, bad_percent_escape_is_invalid)

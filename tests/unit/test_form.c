@@ -229,10 +229,11 @@ Test(form, body_parse_dispatches_multipart)
     struct arena a;
     arena_init(&a);
     struct form f;
-    const char *body = "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--xyz--\r\n";
-    cr_assert_eq(oauth_body_parse(&a, " Multipart/Form-Data; boundary=xyz", body, strlen(body), &f,
-                                  NULL),
-                 ST_OK);
+    const char *body =
+        "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--xyz--\r\n";
+    cr_assert_eq(
+        oauth_body_parse(&a, " Multipart/Form-Data; boundary=xyz", body, strlen(body), &f, NULL),
+        ST_OK);
     cr_expect_str_eq(oauth_form_get(&f, "a"), "1");
     arena_cleanup(&a);
 }
@@ -243,8 +244,14 @@ Test(form, body_parse_refuses_other_media_types)
     arena_init(&a);
     struct form f;
     const char *types[] = {
-        "application/json", "text/plain", "", " ", "application/x-www-form-urlencodedX",
-        "application/x-www-form", "multipart/mixed; boundary=x", "form-data",
+        "application/json",
+        "text/plain",
+        "",
+        " ",
+        "application/x-www-form-urlencodedX",
+        "application/x-www-form",
+        "multipart/mixed; boundary=x",
+        "form-data",
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         struct err e = {0};

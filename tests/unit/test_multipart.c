@@ -164,8 +164,8 @@ Test(multipart, value_may_hold_crlf_nul_and_dashes)
     arena_init(&a);
     struct form f;
     const char body[] = "--b\r\n" CD "name=\"k\"\r\n\r\n\r\nx\0--b\r\n-b\r\n\r\n--b--\r\n";
-    cr_assert_eq(oauth_multipart_parse(&a, "multipart/form-data; boundary=b", body,
-                                       sizeof body - 1, &f, NULL),
+    cr_assert_eq(oauth_multipart_parse(&a, "multipart/form-data; boundary=b", body, sizeof body - 1,
+                                       &f, NULL),
                  ST_OK);
     cr_assert_eq(f.n, 1);
     cr_expect_eq(f.f[0].value_len, 13);
@@ -192,7 +192,8 @@ Test(multipart, repeated_names_are_kept_for_counting)
     struct arena a;
     arena_init(&a);
     struct form f;
-    const char *body = "--b\r\n" CD "name=\"s\"\r\n\r\n1\r\n--b\r\n" CD "name=\"s\"\r\n\r\n2\r\n--b--";
+    const char *body =
+        "--b\r\n" CD "name=\"s\"\r\n\r\n1\r\n--b\r\n" CD "name=\"s\"\r\n\r\n2\r\n--b--";
     cr_assert_eq(parse(&a, "multipart/form-data; boundary=b", body, &f, NULL), ST_OK);
     cr_expect_eq(oauth_form_count(&f, "s"), 2);
     cr_expect_str_eq(oauth_form_get(&f, "s"), "1");
@@ -268,6 +269,7 @@ Test(multipart, no_delimiter_at_all_is_invalid)
 Test(multipart, delimiter_line_with_trailing_junk_is_invalid)
 {
     expect_invalid(NULL, "--bx\r\n" CD "name=\"k\"\r\n\r\nv\r\n--b--");
+    expect_invalid(NULL, "--bxy" CD "name=\"k\"\r\n\r\nv\r\n--b--");
     expect_invalid(NULL, "--b\r\n" CD "name=\"k\"\r\n\r\nv\r\n--bx\r\n--b--");
 }
 
@@ -321,8 +323,8 @@ Test(multipart, thirty_two_parts_are_accepted_and_thirty_three_refused)
 {
     char body[4096] = "";
     for (int i = 0; i < FORM_MAX_FIELDS; i++)
-        snprintf(body + strlen(body), sizeof body - strlen(body), "--b\r\n" CD "name=\"f%d\"\r\n\r\n%d\r\n",
-                 i, i);
+        snprintf(body + strlen(body), sizeof body - strlen(body),
+                 "--b\r\n" CD "name=\"f%d\"\r\n\r\n%d\r\n", i, i);
     size_t cut = strlen(body);
     snprintf(body + cut, sizeof body - cut, "--b--\r\n");
     struct arena a;

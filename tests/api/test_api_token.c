@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-process: the token service through the real router with a settable
+ * clock, so expiry can be checked to the second without waiting.
+ */
+#include "harness.h"
+
+TestSuite(api_token, .init = t_setup, .fini = t_teardown);
+
+Test(api_token, token_expires_exactly_at_lifetime)
+{
+    char id[CLIENT_ID_LEN + 1], secret[CLIENT_SECRET_LEN + 1], tok[OAUTH_TOKEN_LEN + 1];
+    t_customer(CID_A, "[\"*:**\"]", 3600, id, secret);
+    t_token(CID_A, id, secret, "*:**", tok);
+    char auth[128];
+    snprintf(auth, sizeof auth, "Bearer %s", tok);
+    struct t_resp r = {0};
+    T_clock += 3599; /* 08:59:59 */
+    t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
+    cr_assert_eq(r.status, 200);
+    T_clock += 1; /* 09:00:00 */
+    t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
+    cr_assert_eq(r.status, 403);
+    cr_assert_str_eq(t_header(&r, "WWW-Authenticate"),
+                     "Bearer realm=\"socialgate\", error=\"invalid_token\"");
+    t_resp_free(&r);
+}
+
+Test(api_token, expires_in_follows_the_policy_lifetime)
+{
+    char id[CLIENT_ID_LEN + 1], secret[CLIENT_SECRET_LEN + 1], tok[OAUTH_TOKEN_LEN + 1];
+    t_customer(CID_A, "[\"*:**\"]", 60, id, secret);
+    t_token(CID_A, id, secret, NULL, tok);
+    char auth[128];
+    snprintf(auth, sizeof auth, "Bearer %s", tok);
+    struct t_resp r = {0};
+    T_clock += 59;
+    t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
+    cr_assert_eq(r.status, 200);
+    T_clock += 1;
+    t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
+    cr_assert_eq(r.status, 403);
+    t_resp_free(&r);
+}
