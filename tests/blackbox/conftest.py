@@ -136,6 +136,7 @@ class Server:
         self.stdout_path = self.workdir / f"{name}.stdout"
         self.proc = None
         self.port = None
+        self.env = {}
 
     @property
     def url(self):
@@ -153,18 +154,20 @@ class Server:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, via_env=False, new_port=True):
+    def start(self, via_env=False, new_port=True, env=None):
         assert not self.running, "server already running"
         if new_port or self.port is None:
             self.port = free_port()
         args = [str(self.binary), "serve"]
-        extra = {}
+        if env is not None:
+            self.env = dict(env)  # kept for restarts
+        extra = dict(self.env)
         if via_env:
-            extra = {
+            extra.update({
                 "SOCIALGATE_DB": str(self.db),
                 "SOCIALGATE_LISTEN": self.listen,
                 "SOCIALGATE_PUBLIC_URL": self.public_url,
-            }
+            })
             if self.key_file:
                 extra["SOCIALGATE_KEY_FILE"] = str(self.key_file)
         else:
@@ -257,13 +260,13 @@ class Servers:
         self.issued.add(info.get("client_secret"))
         return info
 
-    def server(self, db, public_url=None, key_file=None, start=True, via_env=False):
+    def server(self, db, public_url=None, key_file=None, start=True, via_env=False, env=None):
         self._n += 1
         srv = Server(self.binary, self.tmp, db, public_url=public_url, key_file=key_file,
                      name=f"server{self._n}")
         self.all.append(srv)
         if start:
-            srv.start(via_env=via_env)
+            srv.start(via_env=via_env, env=env)
         return srv
 
     def log_paths(self):

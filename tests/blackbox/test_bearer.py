@@ -179,3 +179,28 @@ def test_other_auth_scheme_is_not_a_bearer_token(gate, scheme):
     assert r.status_code == 403
     assert r.json() == FORBIDDEN_BODY
     assert r.headers.get("WWW-Authenticate", "").startswith("Bearer realm=\"socialgate\"")
+
+
+def test_star_inside_a_path_matches_one_segment(gate):
+    c = scoped_client(gate, ["GET:config/clients/*/secret"])
+    tok = scoped_token(gate, c, "GET:config/clients/*/secret")
+    r = gate.get(f"config/clients/{c['id']}/secret", token=tok)
+    assert r.status_code == 200, r.text
+    assert_forbidden(gate.get(f"config/clients/{c['id']}", token=tok), BEARER_SCOPE)
+    assert_forbidden(gate.get("config/clients", token=tok), BEARER_SCOPE)
+
+
+def test_double_star_inside_a_path_matches_several_segments(gate):
+    c = scoped_client(gate, ["GET:**/secret"])
+    tok = scoped_token(gate, c, "GET:**/secret")
+    assert gate.get(f"config/clients/{c['id']}/secret", token=tok).status_code == 200
+    assert_forbidden(gate.get(f"config/clients/{c['id']}", token=tok), BEARER_SCOPE)
+    assert_forbidden(gate.call("POST", f"config/clients/{c['id']}/secret", token=tok), BEARER_SCOPE)
+
+
+def test_trailing_star_needs_one_more_segment(gate):
+    # "config/tokenPolicies/*" covers an item, not the collection itself
+    c = scoped_client(gate, ["GET:config/tokenPolicies/*"])
+    tok = scoped_token(gate, c, "GET:config/tokenPolicies/*")
+    assert gate.get(f"config/tokenPolicies/{gate.policy_id}", token=tok).status_code == 200
+    assert_forbidden(gate.get("config/tokenPolicies", token=tok), BEARER_SCOPE)

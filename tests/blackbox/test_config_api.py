@@ -5,9 +5,12 @@
 # secret read and rotation, and deletion revoking tokens. Every server here
 # runs with a public URL that differs from its listen address.
 
+import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from conftest import (BEARER_INVALID, ID_CHARS_RE, PUBLIC_URL, UUID_RE, allow_set,
                       assert_api_error, assert_forbidden, assert_invalid_client)
@@ -467,3 +470,67 @@ def test_hrefs_come_from_public_url_not_host_header(public_gate):
             assert self_href(item) == f"{PUBLIC_URL}/{g.customer_id}/{path}/{item['id']}"
     c = g.get(f"config/clients/{g.client_id}", headers=h).json()
     assert "attacker" not in self_href(c) and self_href(c).startswith(PUBLIC_URL + "/")
+
+
+# ---- transport and concurrency ------------------------------------------------------------
+
+def chunks(data, size=1000):
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def test_chunked_request_body_is_accepted(public_gate):
+    g = public_gate
+    data = json.dumps(policy_body(title="chunked")).encode()
+    r = g.call("POST", "config/tokenPolicies", data=chunks(data, 7),
+               headers={"Content-Type": "application/json"})
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert r.status_code == 201, r.text
+    assert g.get(f"config/tokenPolicies/{r.json()}").json()["title"] == "chunked"
+
+
+def test_chunked_body_over_64_kib_is_413(public_gate):
+    g = public_gate
+    data = json.dumps(policy_body(title="x" * (70 * 1024))).encode()
+    r = g.call("POST", "config/tokenPolicies", data=chunks(data, 4096),
+               headers={"Content-Type": "application/json"})
+    assert_api_error(r, 413)
+    assert g.get("config/tokenPolicies").json()["total"] == 1
+
+
+def test_concurrent_creates_with_one_name_make_exactly_one_client(public_gate):
+    g = public_gate
+    tok = g.admin
+    body = {"name": "race", "tokenPolicy": g.policy_id}
+
+    def create(_):
+        s = requests.Session()
+        return s.post(g.url("config/clients"), json=body, timeout=10,
+                      headers={"Authorization": f"Bearer {tok}"})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(create, range(10)))
+    for r in results:
+        g.issued.hook(r)
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201] + [409] * 9, codes
+    names = [c["name"] for c in g.get("config/clients").json()["_embedded"]["clients"]]
+    assert names.count("race") == 1
+
+
+def test_concurrent_creates_with_distinct_names_all_succeed(public_gate):
+    g = public_gate
+    tok = g.admin
+
+    def create(i):
+        return requests.post(g.url("config/clients"), timeout=10,
+                             json={"name": f"par-{i}", "tokenPolicy": g.policy_id},
+                             headers={"Authorization": f"Bearer {tok}"})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(create, range(24)))
+    for r in results:
+        g.issued.hook(r)
+    assert [r.status_code for r in results] == [201] * 24
+    assert g.get("config/clients").json()["total"] == 25
+    assert len({r.json()["id"] for r in results}) == 24

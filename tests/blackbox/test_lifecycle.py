@@ -4,6 +4,7 @@
 # restart and kill -9 keeping tokens, revocations and writes, two instances on
 # one database, and the log never containing a secret or a token.
 
+import base64
 import json
 import os
 import re
@@ -193,15 +194,15 @@ def test_serve_writes_nothing_to_stdout(gate):
     assert gate.server.stdout_path.read_bytes() == b""
 
 
-def test_no_secret_or_token_in_server_log(gate, issued):
-    g = gate
-    # tokens by every path, good and bad client auth, introspection, revocation
+def exercise_secrets(g, issued):
+    """Issues, uses, rotates, revokes and mistypes secrets and tokens by every
+    path, restarts once, stops, and returns the log path."""
     t1 = g.token()
     t2 = g.token_response(scope="GET:**")["access_token"]
     g.introspect(t1)
     g.revoke(t2)
     g.get("config/clients", token=t2)
-    g.get("config/clients", token=t1[:-1] + "x")
+    g.get("config/clients", token=t1[:-1] + ("x" if t1[-1] != "x" else "y"))
     bad = "wrong-secret-" + uuid.uuid4().hex
     issued.add(bad)
     g.post_token(auth=(g.client_id, bad))
@@ -209,7 +210,6 @@ def test_no_secret_or_token_in_server_log(gate, issued):
                                   "client_secret": bad})
     g.post_token(data="grant_type=client_credentials&scope=%zz",
                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-    # clients, secret reads and rotations (also of the init client)
     c = g.create_client(name="logged")
     g.get(f"config/clients/{c['id']}/secret")
     new = g.call("POST", f"config/clients/{c['id']}/secret").json()["secret"]
@@ -220,11 +220,50 @@ def test_no_secret_or_token_in_server_log(gate, issued):
     g.server.restart()
     g.get("config/clients", token=t1)
     assert g.server.stop() == 0
-
     assert {t1, t2, t3, new, bad, c["secret"], g.client_secret} <= set(issued)
     assert len(issued) >= 9  # plus the admin token and the rotated init secret
-    log = g.server.log_path
+    return g.server.log_path
+
+
+def assert_no_leak(log, issued):
     assert log.exists()
     data = log.read_bytes()
+    assert data, "the server logged nothing at all"
     leaked = [v[:6] + "..." for v in issued if v.encode() in data]
     assert leaked == [], f"{log.name} contains secrets/tokens: {leaked}"
+
+
+def test_no_secret_or_token_in_server_log(gate, issued):
+    assert_no_leak(exercise_secrets(gate, issued), issued)
+
+
+def test_no_secret_or_token_in_debug_log(servers, issued):
+    db = servers.new_db()
+    info = servers.init(db)
+    srv = servers.server(db, env={"SOCIALGATE_LOG_LEVEL": "debug"})
+    assert_no_leak(exercise_secrets(Gate(srv, info, issued), issued), issued)
+
+
+def test_sigterm_finishes_a_request_in_flight(gate):
+    import socket
+    import time
+    body = b"grant_type=client_credentials&scope=*:**"
+    auth = base64.b64encode(f"{gate.client_id}:{gate.client_secret}".encode()).decode()
+    head = (f"POST /{gate.customer_id}/login/token HTTP/1.1\r\n"
+            f"Host: {gate.server.listen}\r\nAuthorization: Basic {auth}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", gate.server.port), timeout=5) as s:
+        s.sendall(head + body[:10])
+        time.sleep(0.2)
+        os.kill(gate.server.proc.pid, signal.SIGTERM)
+        time.sleep(0.2)
+        s.sendall(body[10:])
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status, _, rest = data.partition(b"\r\n")
+    assert status.startswith(b"HTTP/1.1 200"), data[:200]
+    tok = json.loads(rest.partition(b"\r\n\r\n")[2])["access_token"]
+    gate.issued.add(tok)
+    assert gate.server.proc.wait(timeout=5) == 0

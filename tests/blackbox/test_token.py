@@ -352,3 +352,47 @@ def test_token_is_not_stored_in_clear(gate):
     for p in [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-journal")]:
         if p.exists():
             assert tok.encode() not in p.read_bytes(), p.name
+
+
+# ---- robustness ------------------------------------------------------------------------
+
+def test_multipart_repeated_parameter_is_invalid_request(gate):
+    r = gate.http.post(gate.token_url, auth=(gate.client_id, gate.client_secret),
+                       files=[("grant_type", (None, "client_credentials")),
+                              ("grant_type", (None, "client_credentials"))])
+    assert_oauth_error(r, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("value", ["Basic !!!not-base64!!!", "Basic " + base64.b64encode(b"no-colon").decode(),
+                                   "Basic", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode()])
+def test_malformed_basic_header_is_refused_without_crash(gate, value):
+    r = gate.post_token(auth=None, headers={"Authorization": value})
+    assert r.status_code in (400, 401), r.text
+    assert r.json()["error"] in ("invalid_request", "invalid_client")
+    assert gate.post_token().status_code == 200
+
+
+def test_huge_token_request_body_is_refused_without_crash(gate):
+    body = "grant_type=client_credentials&scope=" + "a" * (1024 * 1024)
+    r = form(gate, body)
+    assert r.status_code in (400, 413), r.status_code
+    assert gate.post_token().status_code == 200
+
+
+def test_concurrent_token_requests_all_succeed_with_distinct_tokens(gate):
+    from concurrent.futures import ThreadPoolExecutor
+    import requests
+
+    def fetch(_):
+        return requests.post(gate.token_url, auth=(gate.client_id, gate.client_secret),
+                             data={"grant_type": "client_credentials"}, timeout=10)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(fetch, range(32)))
+    for r in results:
+        gate.issued.hook(r)
+    assert [r.status_code for r in results] == [200] * 32
+    tokens = {r.json()["access_token"] for r in results}
+    assert len(tokens) == 32
+    for t in list(tokens)[:4]:
+        assert gate.get("config/clients", token=t).status_code == 200
