@@ -108,6 +108,7 @@ static void render_oauth_error(struct ctx *c, enum st st)
         json_object_set_new(body, "error_description", json_string(c->err.msg));
     if (status == 401)
         resp_header(c, "WWW-Authenticate", OAUTH_BASIC " realm=\"" OAUTH_REALM "\"");
+    resp_header(c, "Pragma", "no-cache"); /* RFC 6749 §5.2, like the 200 answer */
     resp_json(c, status, body);
 }
 

@@ -27,8 +27,8 @@ struct request {
     struct arena arena;
     unsigned long id;
     int64_t start_us;
-    char *body;
-    size_t len;
+    char *body; /* xmalloc'd, grown as data arrives, wiped when done */
+    size_t len, cap;
     bool too_large;
     int status;
     const char *route;
@@ -81,6 +81,25 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
     return respond(conn, r, &resp);
 }
 
+/* Makes room for n body bytes (n ≤ API_BODY_LIMIT). */
+static void grow(struct request *r, size_t n)
+{
+    if (n <= r->cap)
+        return;
+    size_t cap = r->cap ? r->cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    char *b = xmalloc(cap);
+    if (r->len)
+        memcpy(b, r->body, r->len);
+    if (r->body) {
+        secret_wipe(r->body, r->len);
+        free(r->body);
+    }
+    r->body = b;
+    r->cap = cap;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **state)
@@ -96,18 +115,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&s->in_flight, 1);
         *state = r;
         const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > API_BODY_LIMIT) {
+        unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+        if (n > API_BODY_LIMIT) {
             r->too_large = true; /* refuse before reading; MHD closes afterwards */
             return answer(s, conn, r, url, method);
         }
+        grow(r, (size_t)n);
         return MHD_YES;
     }
     if (*upload_size) {
         if (!r->too_large && r->len + *upload_size > API_BODY_LIMIT)
             r->too_large = true;
         if (!r->too_large) {
-            if (!r->body)
-                r->body = arena_alloc(&r->arena, API_BODY_LIMIT + 1);
+            grow(r, r->len + *upload_size);
             memcpy(r->body + r->len, upload, *upload_size);
             r->len += *upload_size;
         }
@@ -145,6 +165,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
             r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     arena_cleanup(&r->arena);
+    if (r->body) {
+        secret_wipe(r->body, r->len);
+        free(r->body);
+    }
     free(r);
     *state = NULL;
     atomic_fetch_sub(&s->in_flight, 1);

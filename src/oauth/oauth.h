@@ -38,7 +38,7 @@
 struct form_field {
     const char *name;  /* decoded, NUL-terminated, arena-owned */
     const char *value; /* decoded, NUL-terminated, arena-owned */
-    size_t value_len;  /* may be shorter than strlen when the value holds NUL */
+    size_t value_len;  /* strlen(value) is shorter when the value holds a NUL */
 };
 
 struct form {

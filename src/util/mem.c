@@ -109,6 +109,7 @@ void arena_cleanup(struct arena *a)
     struct arena_block *b = a->head;
     while (b) {
         struct arena_block *next = b->next;
+        secret_wipe(b->data, b->used); /* requests carry secrets: leave none behind */
         free(b);
         b = next;
     }

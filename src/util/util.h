@@ -72,8 +72,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* Per-request arena: everything allocated from it is freed at once by
- * arena_cleanup. Not thread-safe; one arena per request. */
+/* Per-request arena: everything allocated from it is wiped and freed at
+ * once by arena_cleanup. Not thread-safe; one arena per request. */
 struct arena_block;
 struct arena {
     struct arena_block *head;
