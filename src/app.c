@@ -93,8 +93,8 @@ static void print_text(const struct app *app, const struct provisioned *p)
            "Get an administrative access token:\n\n"
            "  curl -u '%s:%s' -d grant_type=client_credentials -d 'scope=*:**' "
            "%s/%s/login/token\n\n",
-           p->customer_id, url, p->customer_id, p->client_id, p->secret, p->policy_id,
-           p->app_id, p->client_id, p->secret, url, p->customer_id);
+           p->customer_id, url, p->customer_id, p->client_id, p->secret, p->policy_id, p->app_id,
+           p->client_id, p->secret, url, p->customer_id);
 }
 
 int app_cmd_init(struct app *app)
@@ -113,9 +113,8 @@ int app_cmd_init(struct app *app)
         char path[UUID_LEN + 16];
         snprintf(path, sizeof path, "/%s/login/token", p.customer_id);
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "customer_id", p.customer_id,
-                              "token_endpoint", path, "client_id", p.client_id,
-                              "client_secret", p.secret, "token_policy_id", p.policy_id,
-                              "app_id", p.app_id);
+                              "token_endpoint", path, "client_id", p.client_id, "client_secret",
+                              p.secret, "token_policy_id", p.policy_id, "app_id", p.app_id);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
@@ -141,8 +140,7 @@ int app_cmd_app_add(struct app *app)
     if (st == ST_OK)
         st = store_app_create(app->store, app->cfg.customer_id, &la, &e);
     if (st != ST_OK) {
-        fprintf(stderr, "socialgate app add: %s%s\n", e.msg,
-                e.ndetails ? e.details[0].field : "");
+        fprintf(stderr, "socialgate app add: %s%s\n", e.msg, e.ndetails ? e.details[0].field : "");
         return 1;
     }
     printf("%s\n", la.id);

@@ -20,12 +20,24 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     switch (app.cfg.cmd) {
-    case CMD_HELP: cfg_help(stdout); break;
-    case CMD_VERSION: printf("socialgate %s\n", SG_VERSION); break;
-    case CMD_INIT: rc = app_cmd_init(&app); break;
-    case CMD_APP_ADD: rc = app_cmd_app_add(&app); break;
-    case CMD_SERVE: rc = app_cmd_serve(&app); break;
-    case CMD_NONE: rc = 2; break;
+    case CMD_HELP:
+        cfg_help(stdout);
+        break;
+    case CMD_VERSION:
+        printf("socialgate %s\n", SG_VERSION);
+        break;
+    case CMD_INIT:
+        rc = app_cmd_init(&app);
+        break;
+    case CMD_APP_ADD:
+        rc = app_cmd_app_add(&app);
+        break;
+    case CMD_SERVE:
+        rc = app_cmd_serve(&app);
+        break;
+    case CMD_NONE:
+        rc = 2;
+        break;
     }
     app_close(&app);
     cfg_cleanup(&app.cfg);

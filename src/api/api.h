@@ -40,13 +40,12 @@ struct api_resp {
     size_t body_len;
     int nheaders;
     struct api_header headers[API_MAX_HEADERS];
-    char route[64];      /* pattern of the matched route, for the log line */
+    char route[64]; /* pattern of the matched route, for the log line */
 };
 
 /* Answers one request. a is the request's arena: everything in resp lives
  * in it. Thread-safe. */
-void api_handle(struct app *app, struct arena *a, const struct api_req *req,
-                struct api_resp *resp);
+void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp);
 
 /* Number of routes and their summaries, for documentation and tests. */
 int api_route_count(void);

@@ -36,13 +36,13 @@ struct ctx {
     const struct api_req *req;
     struct api_resp *resp;
     const struct route *route;
-    const char *customer_id; /* {c} */
-    const char *id;          /* {id} */
-    const char *rest;        /* path after "/{c}/", what scopes match */
-    struct form form;        /* AUTH_CLIENT: the parsed body */
+    const char *customer_id;   /* {c} */
+    const char *id;            /* {id} */
+    const char *rest;          /* path after "/{c}/", what scopes match */
+    struct form form;          /* AUTH_CLIENT: the parsed body */
     struct client_auth client; /* AUTH_CLIENT: the caller; AUTH_BEARER: the token's client */
-    const char *www_auth;    /* WWW-Authenticate for a 401 or 403 */
-    const char *oauth_error; /* token endpoints: the RFC 6749 code of a failure */
+    const char *www_auth;      /* WWW-Authenticate for a 401 or 403 */
+    const char *oauth_error;   /* token endpoints: the RFC 6749 code of a failure */
     struct err err;
 };
 

@@ -22,8 +22,8 @@ enum st h_client_list(struct ctx *c)
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(
-            items, client_to_json(&v[i], api_href(c, CLIENT_PATH, c->customer_id, v[i].id),
-                                  false, NULL));
+            items,
+            client_to_json(&v[i], api_href(c, CLIENT_PATH, c->customer_id, v[i].id), false, NULL));
     resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "clients", items));
     return ST_OK;
 }
@@ -73,8 +73,8 @@ enum st h_client_get(struct ctx *c)
     struct client cl;
     enum st st = store_client_get(c->app->store, c->a, c->customer_id, c->id, &cl, &c->err);
     if (st == ST_OK)
-        resp_json(c, 200, client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id),
-                                          true, NULL));
+        resp_json(c, 200,
+                  client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id), true, NULL));
     return st;
 }
 
@@ -113,8 +113,7 @@ enum st h_secret_get(struct ctx *c)
     free(sec.blob);
     if (st == ST_OK) {
         json_t *body = json_object();
-        json_object_set_new(body, F_SECRET,
-                            json_stringn((const char *)plain.b, plain.len));
+        json_object_set_new(body, F_SECRET, json_stringn((const char *)plain.b, plain.len));
         resp_secret(c, 200, body);
     }
     secret_cleanup(&plain);

@@ -20,10 +20,8 @@ enum st h_policy_list(struct ctx *c)
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(
-            items, policy_to_json(&v[i], api_href(c, POLICY_PATH, c->customer_id, v[i].id),
-                                  false));
-    resp_json(c, 200,
-              json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "tokenPolicies", items));
+            items, policy_to_json(&v[i], api_href(c, POLICY_PATH, c->customer_id, v[i].id), false));
+    resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "tokenPolicies", items));
     return ST_OK;
 }
 
@@ -32,8 +30,8 @@ static enum st show(struct ctx *c, const char *id, int status)
     struct policy p;
     enum st st = store_policy_get(c->app->store, c->a, c->customer_id, id, &p, &c->err);
     if (st == ST_OK)
-        resp_json(c, status, policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id),
-                                            true));
+        resp_json(c, status,
+                  policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id), true));
     return st;
 }
 

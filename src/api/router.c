@@ -124,9 +124,8 @@ static void render_error(struct ctx *c, enum st st)
     if ((status == 400 || status == 422 || status == 409) && c->err.ndetails > 0) {
         json_t *details = json_array();
         for (int i = 0; i < c->err.ndetails; i++)
-            json_array_append_new(details, json_pack("{s:s,s:s}", "field",
-                                                     c->err.details[i].field, "reason",
-                                                     c->err.details[i].reason));
+            json_array_append_new(details, json_pack("{s:s,s:s}", "field", c->err.details[i].field,
+                                                     "reason", c->err.details[i].reason));
         json_object_set_new(body, "details", details);
     }
     if (status == 403 && c->www_auth)
@@ -134,8 +133,7 @@ static void render_error(struct ctx *c, enum st st)
     resp_json(c, status, body);
 }
 
-void api_handle(struct app *app, struct arena *a, const struct api_req *req,
-                struct api_resp *resp)
+void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
     snprintf(resp->route, sizeof resp->route, "-");

@@ -7,18 +7,10 @@
 #include "api_int.h"
 
 static const int http_status[ST__COUNT] = {
-    [ST_OK] = 200,
-    [ST_INVALID] = 400,
-    [ST_UNPROCESSABLE] = 422,
-    [ST_NOT_FOUND] = 404,
-    [ST_CONFLICT] = 409,
-    [ST_FORBIDDEN] = 403,
-    [ST_UNAUTHORIZED] = 401,
-    [ST_METHOD] = 405,
-    [ST_UNSUPPORTED_MEDIA] = 415,
-    [ST_TOO_LARGE] = 413,
-    [ST_PRECONDITION] = 412,
-    [ST_STORAGE] = 503,
+    [ST_OK] = 200,           [ST_INVALID] = 400,      [ST_UNPROCESSABLE] = 422,
+    [ST_NOT_FOUND] = 404,    [ST_CONFLICT] = 409,     [ST_FORBIDDEN] = 403,
+    [ST_UNAUTHORIZED] = 401, [ST_METHOD] = 405,       [ST_UNSUPPORTED_MEDIA] = 415,
+    [ST_TOO_LARGE] = 413,    [ST_PRECONDITION] = 412, [ST_STORAGE] = 503,
     [ST_INTERNAL] = 500,
 };
 
@@ -48,17 +40,29 @@ const char *api_oauth_error_of(enum st st)
 const char *api_reason(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }

@@ -34,9 +34,9 @@ enum st api_client_auth(struct ctx *c)
     enum st st = oauth_body_parse(c->a, c->req->content_type, c->req->body, c->req->body_len,
                                   &c->form, &c->err);
     if (st != ST_OK)
-        return st == ST_UNSUPPORTED_MEDIA
-                   ? ERR(&c->err, ST_INVALID, NULL, "body must be " MEDIA_FORM " or " MEDIA_MULTIPART)
-                   : st;
+        return st == ST_UNSUPPORTED_MEDIA ? ERR(&c->err, ST_INVALID, NULL,
+                                                "body must be " MEDIA_FORM " or " MEDIA_MULTIPART)
+                                          : st;
     if ((st = no_repeats(c)) != ST_OK)
         return st;
     const char *id = param(c, OAUTH_CLIENT_ID), *secret = param(c, OAUTH_CLIENT_SECRET);
@@ -99,8 +99,7 @@ enum st h_token(struct ctx *c)
         .lifetime = (uint32_t)c->client.lifetime,
         .scope_mask = grant(c, param(c, OAUTH_SCOPE)),
     };
-    const char *scope =
-        scopes_join(c->a, c->client.scopes, c->client.nscopes, claims.scope_mask);
+    const char *scope = scopes_join(c->a, c->client.scopes, c->client.nscopes, claims.scope_mask);
     struct token_ctx tc = {c->customer_id, c->client.client_id, scope};
     char tok[OAUTH_TOKEN_LEN + 1];
     oauth_token_format(&c->app->keys, &claims, &tc, tok);

@@ -27,8 +27,8 @@ struct cfg {
     char *log_level;   /* debug, info, warn, error */
     long threads;      /* HTTP worker threads */
     long max_connections;
-    long timeout;      /* seconds an idle connection is kept */
-    bool json;         /* init: print one JSON object */
+    long timeout; /* seconds an idle connection is kept */
+    bool json;    /* init: print one JSON object */
 };
 
 /* Parses argv (argv[1] is the command) and the environment into c.

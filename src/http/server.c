@@ -40,10 +40,10 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
-                            const struct api_resp *resp)
+                               const struct api_resp *resp)
 {
-    struct MHD_Response *m = MHD_create_response_from_buffer(
-        resp->body_len, (void *)resp->body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *m =
+        MHD_create_response_from_buffer(resp->body_len, (void *)resp->body, MHD_RESPMEM_MUST_COPY);
     if (!m)
         return MHD_NO;
     if (resp->content_type)
@@ -62,8 +62,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     return ok;
 }
 
-static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn,
-                              struct request *r, const char *url, const char *method)
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
+                              const char *url, const char *method)
 {
     struct api_req req = {
         .method = method,
@@ -101,8 +101,8 @@ static void grow(struct request *r, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **state)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **state)
 {
     (void)version;
     struct http_server *s = cls;
@@ -161,8 +161,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     struct request *r = *state;
     if (!r)
         return;
-    log_msg(LOG_INFO, "rid=%lu route=\"%s\" status=%d us=%lld%s", r->id,
-            r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
+    log_msg(LOG_INFO, "rid=%lu route=\"%s\" status=%d us=%lld%s", r->id, r->route ? r->route : "-",
+            r->status, (long long)(util_mono_us() - r->start_us),
             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     arena_cleanup(&r->arena);
     if (r->body) {
@@ -220,12 +220,10 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-        MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",

@@ -52,8 +52,7 @@ enum st client_validate(const struct client *c, struct err *e)
     return st;
 }
 
-json_t *client_to_json(const struct client *c, const char *self_href, bool full,
-                       const char *secret)
+json_t *client_to_json(const struct client *c, const char *self_href, bool full, const char *secret)
 {
     json_t *o = json_object();
     json_object_set_new(o, F_ID, json_string(c->id));

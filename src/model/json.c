@@ -20,7 +20,8 @@ void model_reject_unknown(const json_t *obj, const char *const *allowed, struct 
 {
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         bool ok = false;
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = strcmp(*a, key) == 0;
@@ -50,8 +51,7 @@ void model_get_string(const json_t *obj, const char *name, bool required, const 
         field_error(e, name, "must not contain NUL");
 }
 
-void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *out,
-                   struct err *e)
+void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *out, struct err *e)
 {
     json_t *v = json_object_get(obj, name);
     *out = dflt;
@@ -67,6 +67,5 @@ void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *o
 void model_add_self(json_t *obj, const char *href)
 {
     if (href)
-        json_object_set_new(obj, F_LINKS,
-                            json_pack("{s:{s:s}}", F_SELF, F_HREF, href));
+        json_object_set_new(obj, F_LINKS, json_pack("{s:{s:s}}", F_SELF, F_HREF, href));
 }

@@ -19,8 +19,7 @@ void model_get_string(const json_t *obj, const char *name, bool required, const 
 
 /* The integer member name of obj, or dflt when absent. Records a detail
  * when present but not an integer. */
-void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *out,
-                   struct err *e);
+void model_get_int(const json_t *obj, const char *name, int64_t dflt, int64_t *out, struct err *e);
 
 /* Adds "_links": {"self": {"href": href}} to obj when href is not NULL. */
 void model_add_self(json_t *obj, const char *href);

@@ -52,10 +52,8 @@ enum st policy_from_json(struct arena *a, const json_t *body, struct policy *p, 
     struct err local = {0};
     model_reject_unknown(body, policy_fields, &local);
     model_get_string(body, F_TITLE, true, &p->title, &local);
-    model_get_int(body, F_ACCESS_LIFETIME, POLICY_LIFETIME_DEFAULT, &p->access_lifetime,
-                  &local);
-    model_get_int(body, F_REFRESH_LIFETIME, POLICY_REFRESH_DEFAULT, &p->refresh_lifetime,
-                  &local);
+    model_get_int(body, F_ACCESS_LIFETIME, POLICY_LIFETIME_DEFAULT, &p->access_lifetime, &local);
+    model_get_int(body, F_REFRESH_LIFETIME, POLICY_REFRESH_DEFAULT, &p->refresh_lifetime, &local);
     get_scopes(a, body, p, &local);
     if (local.st == ST_OK)
         policy_validate(p, &local);
@@ -75,8 +73,7 @@ enum st policy_validate(const struct policy *p, struct err *e)
     if (p->refresh_lifetime < 1 || p->refresh_lifetime > INT32_MAX)
         st = ERR(e, ST_UNPROCESSABLE, "/" F_REFRESH_LIFETIME, "must be a positive integer");
     if (p->nscopes > POLICY_SCOPES_MAX)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_ALLOWED_SCOPES, "at most %d scopes",
-                 POLICY_SCOPES_MAX);
+        st = ERR(e, ST_UNPROCESSABLE, "/" F_ALLOWED_SCOPES, "at most %d scopes", POLICY_SCOPES_MAX);
     for (int i = 0; i < p->nscopes && i < POLICY_SCOPES_MAX; i++) {
         if (!oauth_scope_token_valid(p->scopes[i])) {
             char ptr[64];

@@ -66,8 +66,8 @@ enum st oauth_multipart_parse(struct arena *a, const char *content_type, const c
 
 /* Chooses the parser by the media type of content_type (case-insensitive,
  * parameters allowed). Any other type → ST_UNSUPPORTED_MEDIA. */
-enum st oauth_body_parse(struct arena *a, const char *content_type, const char *body,
-                         size_t len, struct form *out, struct err *e);
+enum st oauth_body_parse(struct arena *a, const char *content_type, const char *body, size_t len,
+                         struct form *out, struct err *e);
 
 /* Returns the value of the first field called name, or NULL. */
 const char *oauth_form_get(const struct form *f, const char *name);

@@ -116,8 +116,7 @@ sqlite3_stmt *sq_stmt(struct conn *c, enum query q)
 {
     if (!c->stmts[q] && sqlite3_prepare_v3(c->db, sql_text[q], -1, SQLITE_PREPARE_PERSISTENT,
                                            &c->stmts[q], NULL) != SQLITE_OK) {
-        log_msg(LOG_ERROR, "sqlite: cannot prepare query %d: %s", (int)q,
-                sqlite3_errmsg(c->db));
+        log_msg(LOG_ERROR, "sqlite: cannot prepare query %d: %s", (int)q, sqlite3_errmsg(c->db));
         abort(); /* a query of ours that does not compile is a build defect */
     }
     return c->stmts[q];

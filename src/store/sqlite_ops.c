@@ -61,8 +61,7 @@ static char *join_scopes(struct arena *a, const struct policy *p)
 }
 
 /* Runs a prepared write statement to completion and maps constraint errors. */
-static enum st step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint,
-                          struct err *e)
+static enum st step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint, struct err *e)
 {
     int rc = sqlite3_step(q);
     if (rc == SQLITE_DONE)
@@ -95,8 +94,7 @@ static enum st customer_create(struct store *s, const char *cid, struct err *e)
     return st;
 }
 
-static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid,
-                        const struct policy *p)
+static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid, const struct policy *p)
 {
     bind_text(q, 1, cid);
     bind_text(q, 2, p->id);
@@ -147,14 +145,13 @@ static enum st policy_get(struct store *s, struct arena *a, const char *cid, con
     if (rc == SQLITE_ROW)
         read_policy(a, q, out);
     else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such token policy")
-                               : sq_fail(c, e);
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such token policy") : sq_fail(c, e);
     sq_release(s, c);
     return st;
 }
 
-static enum st policy_list(struct store *s, struct arena *a, const char *cid,
-                           struct policy **out, int *n, struct err *e)
+static enum st policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
+                           int *n, struct err *e)
 {
     struct conn *c = NULL;
     enum st st = sq_acquire(s, &c, e);
@@ -231,8 +228,7 @@ static enum st policy_delete(struct store *s, const char *cid, const char *id, s
 }
 
 /* Inside a transaction: the name is free and the policy exists. */
-static enum st client_check(struct conn *c, const char *cid, const struct client *cl,
-                            struct err *e)
+static enum st client_check(struct conn *c, const char *cid, const struct client *cl, struct err *e)
 {
     bool found = false;
     sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_NAME_TAKEN);
@@ -308,8 +304,8 @@ static enum st client_get(struct store *s, struct arena *a, const char *cid, con
     return st;
 }
 
-static enum st client_list(struct store *s, struct arena *a, const char *cid,
-                           struct client **out, int *n, struct err *e)
+static enum st client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
+                           int *n, struct err *e)
 {
     struct conn *c = NULL;
     enum st st = sq_acquire(s, &c, e);
@@ -425,8 +421,8 @@ static enum st secret_set(struct store *s, const char *cid, const char *id,
     return write_one(s, c, q, "client", e);
 }
 
-static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q,
-                         struct client_auth *out, struct err *e)
+static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q, struct client_auth *out,
+                         struct err *e)
 {
     int rc = sqlite3_step(q);
     if (rc == SQLITE_DONE)
@@ -442,8 +438,8 @@ static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q,
     return ST_OK;
 }
 
-static enum st auth_find(struct store *s, struct arena *a, const char *cid,
-                         const char *client_id, struct client_auth *out, struct err *e)
+static enum st auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
+                         struct client_auth *out, struct err *e)
 {
     struct conn *c = NULL;
     enum st st = sq_acquire(s, &c, e);
@@ -457,8 +453,8 @@ static enum st auth_find(struct store *s, struct arena *a, const char *cid,
     return st;
 }
 
-static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq,
-                           struct client_auth *out, struct err *e)
+static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                           struct err *e)
 {
     struct conn *c = NULL;
     enum st st = sq_acquire(s, &c, e);

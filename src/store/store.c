@@ -30,8 +30,7 @@ enum st store_customer_create(struct store *s, const char *cid, struct err *e)
     return s->ops->customer_create(s, cid, e);
 }
 
-enum st store_policy_create(struct store *s, const char *cid, const struct policy *p,
-                            struct err *e)
+enum st store_policy_create(struct store *s, const char *cid, const struct policy *p, struct err *e)
 {
     return s->ops->policy_create(s, cid, p, e);
 }
@@ -42,14 +41,13 @@ enum st store_policy_get(struct store *s, struct arena *a, const char *cid, cons
     return s->ops->policy_get(s, a, cid, id, out, e);
 }
 
-enum st store_policy_list(struct store *s, struct arena *a, const char *cid,
-                          struct policy **out, int *n, struct err *e)
+enum st store_policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
+                          int *n, struct err *e)
 {
     return s->ops->policy_list(s, a, cid, out, n, e);
 }
 
-enum st store_policy_update(struct store *s, const char *cid, const struct policy *p,
-                            struct err *e)
+enum st store_policy_update(struct store *s, const char *cid, const struct policy *p, struct err *e)
 {
     return s->ops->policy_update(s, cid, p, e);
 }
@@ -71,14 +69,13 @@ enum st store_client_get(struct store *s, struct arena *a, const char *cid, cons
     return s->ops->client_get(s, a, cid, id, out, e);
 }
 
-enum st store_client_list(struct store *s, struct arena *a, const char *cid,
-                          struct client **out, int *n, struct err *e)
+enum st store_client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
+                          int *n, struct err *e)
 {
     return s->ops->client_list(s, a, cid, out, n, e);
 }
 
-enum st store_client_update(struct store *s, const char *cid, const struct client *c,
-                            struct err *e)
+enum st store_client_update(struct store *s, const char *cid, const struct client *c, struct err *e)
 {
     return s->ops->client_update(s, cid, c, e);
 }
@@ -100,14 +97,14 @@ enum st store_secret_set(struct store *s, const char *cid, const char *id,
     return s->ops->secret_set(s, cid, id, sec, e);
 }
 
-enum st store_auth_find(struct store *s, struct arena *a, const char *cid,
-                        const char *client_id, struct client_auth *out, struct err *e)
+enum st store_auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
+                        struct client_auth *out, struct err *e)
 {
     return s->ops->auth_find(s, a, cid, client_id, out, e);
 }
 
-enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq,
-                          struct client_auth *out, struct err *e)
+enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                          struct err *e)
 {
     return s->ops->auth_by_seq(s, a, seq, out, e);
 }

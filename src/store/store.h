@@ -19,9 +19,9 @@ struct client_auth {
     uint64_t seq; /* immutable, never reused */
     char customer_id[UUID_LEN + 1];
     char client_id[CLIENT_ID_LEN + 1];
-    unsigned char verifier[32];   /* keyed hash of the secret */
-    int64_t lifetime;             /* policy accessTokenLifetime */
-    int nscopes;                  /* policy allowedScopes */
+    unsigned char verifier[32]; /* keyed hash of the secret */
+    int64_t lifetime;           /* policy accessTokenLifetime */
+    int nscopes;                /* policy allowedScopes */
     const char **scopes;
 };
 
@@ -40,8 +40,8 @@ struct store_ops {
                              struct err *e);
     enum st (*policy_get)(struct store *s, struct arena *a, const char *cid, const char *id,
                           struct policy *out, struct err *e);
-    enum st (*policy_list)(struct store *s, struct arena *a, const char *cid,
-                           struct policy **out, int *n, struct err *e);
+    enum st (*policy_list)(struct store *s, struct arena *a, const char *cid, struct policy **out,
+                           int *n, struct err *e);
     enum st (*policy_update)(struct store *s, const char *cid, const struct policy *p,
                              struct err *e);
     enum st (*policy_delete)(struct store *s, const char *cid, const char *id, struct err *e);
@@ -49,8 +49,8 @@ struct store_ops {
                              const struct sealed_secret *sec, struct err *e);
     enum st (*client_get)(struct store *s, struct arena *a, const char *cid, const char *id,
                           struct client *out, struct err *e);
-    enum st (*client_list)(struct store *s, struct arena *a, const char *cid,
-                           struct client **out, int *n, struct err *e);
+    enum st (*client_list)(struct store *s, struct arena *a, const char *cid, struct client **out,
+                           int *n, struct err *e);
     enum st (*client_update)(struct store *s, const char *cid, const struct client *c,
                              struct err *e);
     enum st (*client_delete)(struct store *s, const char *cid, const char *id, struct err *e);
@@ -58,10 +58,10 @@ struct store_ops {
                           struct sealed_secret *out, struct err *e);
     enum st (*secret_set)(struct store *s, const char *cid, const char *id,
                           const struct sealed_secret *sec, struct err *e);
-    enum st (*auth_find)(struct store *s, struct arena *a, const char *cid,
-                         const char *client_id, struct client_auth *out, struct err *e);
-    enum st (*auth_by_seq)(struct store *s, struct arena *a, uint64_t seq,
-                           struct client_auth *out, struct err *e);
+    enum st (*auth_find)(struct store *s, struct arena *a, const char *cid, const char *client_id,
+                         struct client_auth *out, struct err *e);
+    enum st (*auth_by_seq)(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                           struct err *e);
     enum st (*revocation_add)(struct store *s, const unsigned char tag[16], int64_t exp,
                               struct err *e);
     enum st (*revocation_find)(struct store *s, const unsigned char tag[16], bool *revoked,
@@ -91,8 +91,8 @@ enum st store_policy_create(struct store *s, const char *cid, const struct polic
                             struct err *e);
 enum st store_policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
                          struct policy *out, struct err *e);
-enum st store_policy_list(struct store *s, struct arena *a, const char *cid,
-                          struct policy **out, int *n, struct err *e);
+enum st store_policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
+                          int *n, struct err *e);
 enum st store_policy_update(struct store *s, const char *cid, const struct policy *p,
                             struct err *e);
 enum st store_policy_delete(struct store *s, const char *cid, const char *id, struct err *e);
@@ -104,8 +104,8 @@ enum st store_client_create(struct store *s, const char *cid, const struct clien
                             const struct sealed_secret *sec, struct err *e);
 enum st store_client_get(struct store *s, struct arena *a, const char *cid, const char *id,
                          struct client *out, struct err *e);
-enum st store_client_list(struct store *s, struct arena *a, const char *cid,
-                          struct client **out, int *n, struct err *e);
+enum st store_client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
+                          int *n, struct err *e);
 enum st store_client_update(struct store *s, const char *cid, const struct client *c,
                             struct err *e);
 enum st store_client_delete(struct store *s, const char *cid, const char *id, struct err *e);
@@ -120,10 +120,10 @@ enum st store_secret_set(struct store *s, const char *cid, const char *id,
 /* Token-service look-ups: by (customer, client id) for client
  * authentication, by client sequence for bearer checks. ST_NOT_FOUND when
  * the customer or client does not exist (any more). */
-enum st store_auth_find(struct store *s, struct arena *a, const char *cid,
-                        const char *client_id, struct client_auth *out, struct err *e);
-enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq,
-                          struct client_auth *out, struct err *e);
+enum st store_auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
+                        struct client_auth *out, struct err *e);
+enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                          struct err *e);
 
 /* Revoked token identifiers, kept until the token would have expired. */
 enum st store_revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,

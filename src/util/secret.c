@@ -37,8 +37,7 @@ static enum st keyfile_create(const char *path, unsigned char *master, struct er
     crypto_kdf_keygen(master);
     char line[sizeof KEYFILE_MAGIC + MASTER_HEX + 2];
     memcpy(line, KEYFILE_MAGIC, sizeof KEYFILE_MAGIC - 1);
-    sodium_bin2hex(line + sizeof KEYFILE_MAGIC - 1, MASTER_HEX + 1, master,
-                   crypto_kdf_KEYBYTES);
+    sodium_bin2hex(line + sizeof KEYFILE_MAGIC - 1, MASTER_HEX + 1, master, crypto_kdf_KEYBYTES);
     size_t len = strlen(line);
     line[len++] = '\n';
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -69,8 +68,8 @@ static enum st keyfile_read(const char *path, unsigned char *master, struct err 
     size_t magic = sizeof KEYFILE_MAGIC - 1;
     enum st st = ST_OK;
     if (n < (ssize_t)(magic + MASTER_HEX) || memcmp(line, KEYFILE_MAGIC, magic) != 0 ||
-        sodium_hex2bin(master, crypto_kdf_KEYBYTES, line + magic, MASTER_HEX, NULL, NULL,
-                       NULL) != 0)
+        sodium_hex2bin(master, crypto_kdf_KEYBYTES, line + magic, MASTER_HEX, NULL, NULL, NULL) !=
+            0)
         st = ERR(e, ST_INVALID, NULL, "key file %s is not a socialgate key file", path);
     sodium_memzero(line, sizeof line);
     return st;

@@ -19,8 +19,8 @@
  * out-parameters. Mapping to HTTP lives in api/ (one table). */
 enum st {
     ST_OK = 0,
-    ST_INVALID,           /* input is malformed (bad JSON, bad encoding) */
-    ST_UNPROCESSABLE,     /* well-formed input with invalid values */
+    ST_INVALID,       /* input is malformed (bad JSON, bad encoding) */
+    ST_UNPROCESSABLE, /* well-formed input with invalid values */
     ST_NOT_FOUND,
     ST_CONFLICT,          /* uniqueness or reference conflict */
     ST_FORBIDDEN,         /* bearer token missing, invalid or insufficient */
@@ -40,7 +40,7 @@ const char *st_name(enum st st);
 #define ERR_MAX_DETAILS 16
 
 struct err_detail {
-    char field[96];  /* JSON Pointer to the offending field, "" when none */
+    char field[96]; /* JSON Pointer to the offending field, "" when none */
     char reason[160];
 };
 
@@ -114,9 +114,9 @@ bool secret_equal(const void *a, const void *b, size_t n);
 /* Key material of one installation, kept in a file of its own (mode 0600). */
 #define KEYS_LEN 32
 struct keys {
-    unsigned char seal[KEYS_LEN];     /* XSalsa20-Poly1305 for secrets at rest */
-    unsigned char verify[KEYS_LEN];   /* keyed hash of client secrets */
-    unsigned char token[KEYS_LEN];    /* MAC of access tokens */
+    unsigned char seal[KEYS_LEN];   /* XSalsa20-Poly1305 for secrets at rest */
+    unsigned char verify[KEYS_LEN]; /* keyed hash of client secrets */
+    unsigned char token[KEYS_LEN];  /* MAC of access tokens */
 };
 
 /* Loads the master key from path, or (create == true and the file is

@@ -46,11 +46,14 @@ static inline const char *t_header(const struct t_resp *r, const char *name)
 }
 
 /* One request through api_handle. ct and auth may be NULL. */
-static inline void t_call(struct t_resp *out, const char *method, const char *path,
-                          const char *ct, const char *auth, const char *body)
+static inline void t_call(struct t_resp *out, const char *method, const char *path, const char *ct,
+                          const char *auth, const char *body)
 {
-    struct api_req req = {.method = method, .path = path, .content_type = ct,
-                          .authorization = auth, .body = body ? body : "",
+    struct api_req req = {.method = method,
+                          .path = path,
+                          .content_type = ct,
+                          .authorization = auth,
+                          .body = body ? body : "",
                           .body_len = body ? strlen(body) : 0};
     struct arena a;
     struct api_resp resp;
@@ -89,8 +92,11 @@ static inline void t_customer(const char *cid, const char *scopes_json, int life
     size_t n = json_array_size(scopes);
     for (size_t i = 0; i < n && i < 32; i++)
         v[i] = json_string_value(json_array_get(scopes, i));
-    struct policy p = {.title = "p", .access_lifetime = lifetime,
-                       .refresh_lifetime = 7776000, .nscopes = (int)n, .scopes = v};
+    struct policy p = {.title = "p",
+                       .access_lifetime = lifetime,
+                       .refresh_lifetime = 7776000,
+                       .nscopes = (int)n,
+                       .scopes = v};
     util_uuid_v4(p.id);
     cr_assert_eq(store_policy_create(T_app.store, cid, &p, &e), ST_OK, "%s", e.msg);
     struct client c = {.name = "c", .type = "confidential"};
@@ -107,8 +113,8 @@ static inline void t_customer(const char *cid, const char *scopes_json, int life
 }
 
 /* A token for (id, secret) at customer cid with the requested scope. */
-static inline void t_token(const char *cid, const char *id, const char *secret,
-                           const char *scope, char out[OAUTH_TOKEN_LEN + 1])
+static inline void t_token(const char *cid, const char *id, const char *secret, const char *scope,
+                           char out[OAUTH_TOKEN_LEN + 1])
 {
     char path[128], body[512];
     snprintf(path, sizeof path, "/%s/login/token", cid);

@@ -66,20 +66,20 @@ Test(policy, lifetime_bounds_are_60_and_3600)
 {
     struct policy p = {0};
     struct err e = {0};
-    cr_assert_eq(policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":60}",
-                           &p, &e),
-                 ST_OK);
-    cr_assert_eq(policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":3600}",
-                           &p, &e),
-                 ST_OK);
-    cr_assert_eq(policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":59}",
-                           &p, &e),
-                 ST_UNPROCESSABLE);
+    cr_assert_eq(
+        policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":60}", &p, &e),
+        ST_OK);
+    cr_assert_eq(
+        policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":3600}", &p, &e),
+        ST_OK);
+    cr_assert_eq(
+        policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":59}", &p, &e),
+        ST_UNPROCESSABLE);
     cr_assert(has_detail(&e, "/accessTokenLifetime"));
     err_clear(&e);
-    cr_assert_eq(policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":3601}",
-                           &p, &e),
-                 ST_UNPROCESSABLE);
+    cr_assert_eq(
+        policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":3601}", &p, &e),
+        ST_UNPROCESSABLE);
     cr_assert(has_detail(&e, "/accessTokenLifetime"));
 }
 
@@ -87,9 +87,10 @@ Test(policy, lifetime_as_string_is_rejected)
 {
     struct policy p = {0};
     struct err e = {0};
-    cr_assert_eq(policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":\"3600\"}",
-                           &p, &e),
-                 ST_UNPROCESSABLE);
+    cr_assert_eq(
+        policy_of("{\"title\":\"t\",\"allowedScopes\":[],\"accessTokenLifetime\":\"3600\"}", &p,
+                  &e),
+        ST_UNPROCESSABLE);
     cr_assert(has_detail(&e, "/accessTokenLifetime"));
 }
 
@@ -97,9 +98,10 @@ Test(policy, every_offending_field_is_named)
 {
     struct policy p = {0};
     struct err e = {0};
-    cr_assert_eq(policy_of("{\"titel\":\"t\",\"allowedScopes\":\"*:**\",\"refreshTokenLifetime\":0}",
-                           &p, &e),
-                 ST_UNPROCESSABLE);
+    cr_assert_eq(
+        policy_of("{\"titel\":\"t\",\"allowedScopes\":\"*:**\",\"refreshTokenLifetime\":0}", &p,
+                  &e),
+        ST_UNPROCESSABLE);
     cr_assert(has_detail(&e, "/titel"));
     cr_assert(has_detail(&e, "/title"));
     cr_assert(has_detail(&e, "/allowedScopes"));
@@ -146,8 +148,11 @@ Test(policy, non_object_body_is_invalid)
 Test(policy, to_json_has_the_spec_members)
 {
     const char *scopes[] = {"*:**"};
-    struct policy p = {.id = "002a99a8-0000-4000-8000-000000000000", .title = "T",
-                       .access_lifetime = 600, .refresh_lifetime = 7776000, .nscopes = 1,
+    struct policy p = {.id = "002a99a8-0000-4000-8000-000000000000",
+                       .title = "T",
+                       .access_lifetime = 600,
+                       .refresh_lifetime = 7776000,
+                       .nscopes = 1,
                        .scopes = scopes};
     json_t *j = policy_to_json(&p, "http://h/c/config/tokenPolicies/x", true);
     cr_assert_eq(json_integer_value(json_object_get(j, "accessTokenLifetime")), 600);
@@ -173,9 +178,10 @@ Test(client, confidential_is_the_default_type)
 {
     struct client c = {0};
     struct err e = {0};
-    cr_assert_eq(client_of("{\"name\":\"n\",\"tokenPolicy\":\"002a99a8-0000-4000-8000-000000000000\"}",
-                           &c, &e),
-                 ST_OK);
+    cr_assert_eq(
+        client_of("{\"name\":\"n\",\"tokenPolicy\":\"002a99a8-0000-4000-8000-000000000000\"}", &c,
+                  &e),
+        ST_OK);
     cr_assert_str_eq(c.type, "confidential");
     cr_assert_str_eq(c.policy_id, "002a99a8-0000-4000-8000-000000000000");
 }
