@@ -10,6 +10,9 @@
 #include "api.h"
 
 #define MEDIA_JSON "application/json"
+#define MEDIA_MERGE_PATCH "application/merge-patch+json"
+#define MEDIA_JSON_PATCH "application/json-patch+json"
+#define API_PREFIX "/%s/v2/config/low/services/engage-v2" /* SPEC §5's P */
 
 enum auth {
     AUTH_NONE,   /* open (health) */
@@ -25,7 +28,7 @@ struct route {
     const char *pattern; /* "/{c}/config/clients/{id}" */
     api_handler_fn handler;
     enum auth auth;
-    const char *media; /* required body media type, NULL when no body is read */
+    const char *media[3]; /* accepted body media types; none: no body is read */
     size_t body_limit;
     const char *summary;
 };
@@ -38,6 +41,7 @@ struct ctx {
     const struct route *route;
     const char *customer_id;   /* {c} */
     const char *id;            /* {id} */
+    const char *app_id;        /* {app} */
     const char *rest;          /* path after "/{c}/", what scopes match */
     struct form form;          /* AUTH_CLIENT: the parsed body */
     struct client_auth client; /* AUTH_CLIENT: the caller; AUTH_BEARER: the token's client */
@@ -66,6 +70,13 @@ enum st h_client_put(struct ctx *c);
 enum st h_client_delete(struct ctx *c);
 enum st h_secret_get(struct ctx *c);
 enum st h_secret_rotate(struct ctx *c);
+enum st h_app_list(struct ctx *c);
+enum st h_app_get(struct ctx *c);
+enum st h_provider_list(struct ctx *c);
+enum st h_provider_create(struct ctx *c);
+enum st h_provider_get(struct ctx *c);
+enum st h_provider_modify(struct ctx *c);
+enum st h_provider_delete(struct ctx *c);
 
 /* Authentication steps run by the router before a handler. */
 enum st api_client_auth(struct ctx *c);
@@ -88,6 +99,20 @@ void resp_empty(struct ctx *c, int status);
 void resp_header(struct ctx *c, const char *name, const char *value);
 /* Absolute URL: public URL + the path printed from fmt. */
 char *api_href(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when the Content-Type ct has the media type want (case-insensitive,
+ * parameters such as charset allowed). */
+bool api_media_is(const char *ct, const char *want);
+
+/* Conditional requests (RFC 9110 §13). etag is the bare 64-hex tag. */
+/* Adds the quoted ETag header. */
+void api_etag(struct ctx *c, const char *etag);
+/* GET: true when If-None-Match matches etag (weak comparison, or "*"): the
+ * caller answers 304. */
+bool api_not_modified(struct ctx *c, const char *etag);
+/* Unsafe methods: ST_PRECONDITION when If-Match is present and matches
+ * neither etag (strong comparison) nor "*", or If-None-Match matches. */
+enum st api_preconditions(struct ctx *c, const char *etag);
+
 /* Parses the request body as JSON (nesting ≤ 64, valid UTF-8, no duplicate
  * keys). ST_INVALID with a detail otherwise. *out is owned by the caller. */
 enum st api_body_json(struct ctx *c, json_t **out);

@@ -15,7 +15,7 @@
 /* Compares one path segment with one pattern segment; captures {c}/{id}. */
 static bool match(struct ctx *c, const char *pattern, const char *path)
 {
-    const char *cid = NULL, *id = NULL;
+    const char *cid = NULL, *id = NULL, *app = NULL;
     while (*pattern == '/' && *path == '/') {
         pattern++;
         path++;
@@ -24,6 +24,8 @@ static bool match(struct ctx *c, const char *pattern, const char *path)
             cid = arena_strndup(c->a, path, sn);
         else if (pn == 4 && !memcmp(pattern, "{id}", 4) && sn > 0)
             id = arena_strndup(c->a, path, sn);
+        else if (pn == 5 && !memcmp(pattern, "{app}", 5) && sn > 0)
+            app = arena_strndup(c->a, path, sn);
         else if (pn != sn || memcmp(pattern, path, pn) != 0)
             return false;
         pattern += pn;
@@ -33,10 +35,11 @@ static bool match(struct ctx *c, const char *pattern, const char *path)
         return false;
     c->customer_id = cid;
     c->id = id;
+    c->app_id = app;
     return true;
 }
 
-static bool media_is(const char *ct, const char *want)
+bool api_media_is(const char *ct, const char *want)
 {
     if (!ct)
         return false;
@@ -84,7 +87,7 @@ static enum st run(struct ctx *c)
         size_t skip = 1 + strlen(c->customer_id) + 1;
         c->rest = strlen(c->req->path) >= skip ? c->req->path + skip : "";
     }
-    if (r->media && (c->req->body_too_large || c->req->body_len > r->body_limit))
+    if (r->media[0] && (c->req->body_too_large || c->req->body_len > r->body_limit))
         return ERR(&c->err, ST_TOO_LARGE, NULL, "body larger than %zu bytes", r->body_limit);
     if (r->auth == AUTH_CLIENT)
         st = api_client_auth(c);
@@ -92,8 +95,14 @@ static enum st run(struct ctx *c)
         st = api_bearer_auth(c);
     if (st != ST_OK)
         return st;
-    if (r->auth == AUTH_BEARER && r->media && !media_is(c->req->content_type, r->media))
-        return ERR(&c->err, ST_UNSUPPORTED_MEDIA, NULL, "Content-Type must be %s", r->media);
+    if (r->auth == AUTH_BEARER && r->media[0]) {
+        bool ok = false;
+        for (int i = 0; i < 3 && r->media[i] && !ok; i++)
+            ok = api_media_is(c->req->content_type, r->media[i]);
+        if (!ok)
+            return ERR(&c->err, ST_UNSUPPORTED_MEDIA, NULL, "Content-Type must be %s%s%s",
+                       r->media[0], r->media[1] ? " or " : "", r->media[1] ? r->media[1] : "");
+    }
     return r->handler(c);
 }
 

@@ -75,15 +75,15 @@ enum st login_app_validate(const struct login_app *app, struct err *e)
     for (size_t i = 0; i < n && lower; i++)
         lower = islower((unsigned char)app->id[i]);
     if (!lower)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_ID, "must be %d lower-case letters", APP_ID_LEN);
+        st = ERR(e, ST_UNPROCESSABLE, "/" F_ID, "app id must be %d lower-case letters", APP_ID_LEN);
     if (!app->name || !*app->name || strlen(app->name) > NAME_MAX_LEN)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_NAME, "must be 1 to %d characters", NAME_MAX_LEN);
+        st = ERR(e, ST_UNPROCESSABLE, "/" F_NAME, "name must be 1 to %d characters", NAME_MAX_LEN);
     const char *r = app->realm;
     bool url = r && (strncmp(r, "https://", 8) == 0 || strncmp(r, "http://", 7) == 0) &&
                strlen(r) > 8 && r[strlen(r) - 1] != '/' && !strpbrk(r, " \"<>\\");
     if (!url)
         st = ERR(e, ST_UNPROCESSABLE, "/" F_REALM,
-                 "must be an http(s) URL without a trailing slash");
+                 "realm must be an http(s) URL without a trailing slash");
     return st;
 }
 

@@ -89,6 +89,84 @@ json_t *client_to_json(const struct client *c, const char *self_href, bool full,
  * without a trailing slash). */
 enum st login_app_validate(const struct login_app *app, struct err *e);
 
+/* ---- custom providers (SPEC §5) ----------------------------------------- */
+
+#define PROTO_OIDC "openidconnect"
+#define PROTO_OAUTH2 "oauth2"
+#define PROTO_SAML2 "saml2"
+#define F_PROTOCOL "protocol"
+#define F_CLIENT_SECRET "client_secret"
+#define F_CREATED_AT "createdAt"
+#define F_UPDATED_AT "updatedAt"
+#define F_COLLECTION "collection"
+#define F_CALLBACK "callback"
+#define F_ITEM "item"
+#define F_EMBEDDED "_embedded"
+#define F_TEMPLATED "templated"
+#define F_UI "ui"
+
+/* The server-set members of a provider. */
+struct provider_meta {
+    const char *id;
+    const char *created_at;
+    const char *updated_at;
+};
+
+/* The links of a provider representation (absolute URLs). */
+struct provider_links {
+    const char *self;
+    const char *collection;
+    const char *callback;
+};
+
+/* Validates the client-set fields of a provider: doc is a JSON object
+ * without server members. ST_INVALID when doc is not an object, else
+ * ST_UNPROCESSABLE with one detail (a JSON Pointer) per offending field:
+ * unknown or other-protocol fields, missing required ones, non-https URLs,
+ * wrong types, attribute_map keys and values, a certificate that does not
+ * parse. Never mutates. */
+enum st provider_validate(const json_t *doc, struct err *e);
+
+/* Deletes the server-set members (id, createdAt, updatedAt, _links). */
+void provider_strip_server(json_t *doc);
+
+/* Returns the name of the first server-set member that differs between
+ * two representations (present in one and not the other, or unequal), or
+ * NULL when none does. */
+const char *provider_server_changed(const json_t *before, const json_t *after);
+
+/* Returns the full representation: _links, id, createdAt, updatedAt, then
+ * a copy of every member of doc (client_secret included, as Identity Cloud
+ * does). */
+json_t *provider_to_json(const json_t *doc, const struct provider_meta *m,
+                         const struct provider_links *l);
+
+/* Returns the list form: _links.self, id, protocol, title and ui (when
+ * set). */
+json_t *provider_item_to_json(const json_t *doc, const char *id, const char *self);
+
+/* Writes "/parent/key" with RFC 6901 escaping of key ('~' → "~0", '/' →
+ * "~1") into out, truncating at cap. parent may be "" for the root. */
+void model_pointer(char *out, size_t cap, const char *parent, const char *key);
+
+/* ---- JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7396) ----------- */
+
+/* RFC 7396: returns a new value, the result of merging patch into target
+ * (target is not modified; NULL target counts as absent). Never fails. */
+json_t *model_patch_merge(const json_t *target, const json_t *patch);
+
+/* RFC 6902: applies the operations of patch, in order, to a deep copy of
+ * doc; on success *out is the new document (owned by the caller). The whole
+ * patch applies or nothing does: doc is never modified. Errors, each with
+ * one detail whose field is the operation's pointer "/<index>":
+ *   ST_INVALID       not a patch document: not an array, an operation not
+ *                    an object, an unknown "op", a missing or ill-typed
+ *                    member, a malformed JSON Pointer (RFC 6901);
+ *   ST_UNPROCESSABLE a "path" or "from" that does not exist, an array index
+ *                    out of range, "move" into its own child;
+ *   ST_CONFLICT      a "test" operation that does not hold. */
+enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e);
+
 /* Fresh identifiers. */
 void client_id_generate(char out[CLIENT_ID_LEN + 1]);
 void client_secret_generate(char out[CLIENT_SECRET_LEN + 1]);

@@ -60,6 +60,24 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at <= ?1",
     [Q_APP_INSERT] = "INSERT INTO apps(customer_id, id, name, realm, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_APP_GET] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1 AND id = ?2",
+    [Q_APP_LIST] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1"
+                   " ORDER BY created_at, id",
+    [Q_PROVIDER_INSERT] = "INSERT INTO providers(customer_id, app_id, id, protocol, doc,"
+                          " secret_sealed, etag, created_at, updated_at)"
+                          " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7)",
+    [Q_PROVIDER_GET] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at"
+                       " FROM providers WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
+    [Q_PROVIDER_LIST] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at"
+                        " FROM providers WHERE customer_id = ?1 AND app_id = ?2"
+                        " ORDER BY created_at, id",
+    [Q_PROVIDER_UPDATE] = "UPDATE providers SET doc = ?5, secret_sealed = ?6, etag = ?7,"
+                          " updated_at = ?8 WHERE customer_id = ?1 AND app_id = ?2"
+                          " AND id = ?3 AND etag = ?4",
+    [Q_PROVIDER_EXISTS] = "SELECT 1 FROM providers"
+                          " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
+    [Q_PROVIDER_DELETE] = "DELETE FROM providers WHERE customer_id = ?1 AND app_id = ?2"
+                          " AND id = ?3 AND (?4 IS NULL OR etag = ?4)",
 };
 
 struct sqlite_store {
@@ -77,6 +95,49 @@ static enum st exec(sqlite3 *db, const char *sql, struct err *e)
     enum st st = ERR(e, ST_STORAGE, NULL, "sqlite: %s", msg ? msg : "error");
     sqlite3_free(msg);
     return st;
+}
+
+/* ---- helpers shared by the operation files ---- */
+
+void sq_bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+    sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+const char *sq_col_text(struct arena *a, sqlite3_stmt *q, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(q, i);
+    return arena_strndup(a, s ? s : "", (size_t)sqlite3_column_bytes(q, i));
+}
+
+void sq_col_copy(char *out, size_t cap, sqlite3_stmt *q, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(q, i);
+    size_t n = (size_t)sqlite3_column_bytes(q, i);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, s ? s : "", n);
+    out[n] = '\0';
+}
+
+/* Runs a prepared write statement to completion and maps constraint errors. */
+enum st sq_step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint, struct err *e)
+{
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE)
+        return ST_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return ERR(e, on_constraint, NULL, "constraint violated");
+    return sq_fail(c, e);
+}
+
+/* True when q (bound) yields a row. */
+enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
+{
+    int rc = sqlite3_step(q);
+    *found = rc == SQLITE_ROW;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
 }
 
 static void conn_free(struct conn *c)

@@ -8,27 +8,6 @@
 
 #include <string.h>
 
-static void bind_text(sqlite3_stmt *q, int i, const char *s)
-{
-    sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
-}
-
-static const char *col_text(struct arena *a, sqlite3_stmt *q, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(q, i);
-    return arena_strndup(a, s ? s : "", (size_t)sqlite3_column_bytes(q, i));
-}
-
-static void col_copy(char *out, size_t cap, sqlite3_stmt *q, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(q, i);
-    size_t n = (size_t)sqlite3_column_bytes(q, i);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, s ? s : "", n);
-    out[n] = '\0';
-}
-
 /* Splits the stored "a b c" scope list into an arena array. */
 static void split_scopes(struct arena *a, const char *text, const char ***out, int *n)
 {
@@ -60,26 +39,6 @@ static char *join_scopes(struct arena *a, const struct policy *p)
     return out;
 }
 
-/* Runs a prepared write statement to completion and maps constraint errors. */
-static enum st step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint, struct err *e)
-{
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_DONE)
-        return ST_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return ERR(e, on_constraint, NULL, "constraint violated");
-    return sq_fail(c, e);
-}
-
-/* True when q (bound) yields a row. */
-static enum st exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
-{
-    int rc = sqlite3_step(q);
-    *found = rc == SQLITE_ROW;
-    sqlite3_reset(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
-}
-
 static enum st customer_create(struct store *s, const char *cid, struct err *e)
 {
     struct conn *c = NULL;
@@ -87,18 +46,18 @@ static enum st customer_create(struct store *s, const char *cid, struct err *e)
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_CUSTOMER_INSERT);
-    bind_text(q, 1, cid);
+    sq_bind_text(q, 1, cid);
     sqlite3_bind_int64(q, 2, util_now());
-    st = step_write(c, q, ST_CONFLICT, e);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
     sq_release(s, c);
     return st;
 }
 
 static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid, const struct policy *p)
 {
-    bind_text(q, 1, cid);
-    bind_text(q, 2, p->id);
-    bind_text(q, 3, p->title);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, p->id);
+    sq_bind_text(q, 3, p->title);
     sqlite3_bind_int64(q, 4, p->access_lifetime);
     sqlite3_bind_int64(q, 5, p->refresh_lifetime);
     sqlite3_bind_text(q, 6, join_scopes(a, p), -1, SQLITE_TRANSIENT);
@@ -116,7 +75,7 @@ static enum st policy_create(struct store *s, const char *cid, const struct poli
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_INSERT);
     bind_policy(&a, q, cid, p);
     sqlite3_bind_int64(q, 7, util_now());
-    st = step_write(c, q, ST_NOT_FOUND, e);
+    st = sq_step_write(c, q, ST_NOT_FOUND, e);
     arena_cleanup(&a);
     sq_release(s, c);
     return st;
@@ -124,11 +83,11 @@ static enum st policy_create(struct store *s, const char *cid, const struct poli
 
 static void read_policy(struct arena *a, sqlite3_stmt *q, struct policy *p)
 {
-    col_copy(p->id, sizeof p->id, q, 0);
-    p->title = col_text(a, q, 1);
+    sq_col_copy(p->id, sizeof p->id, q, 0);
+    p->title = sq_col_text(a, q, 1);
     p->access_lifetime = sqlite3_column_int64(q, 2);
     p->refresh_lifetime = sqlite3_column_int64(q, 3);
-    split_scopes(a, col_text(a, q, 4), &p->scopes, &p->nscopes);
+    split_scopes(a, sq_col_text(a, q, 4), &p->scopes, &p->nscopes);
 }
 
 static enum st policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
@@ -139,8 +98,8 @@ static enum st policy_get(struct store *s, struct arena *a, const char *cid, con
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_GET);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         read_policy(a, q, out);
@@ -158,7 +117,7 @@ static enum st policy_list(struct store *s, struct arena *a, const char *cid, st
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_LIST);
-    bind_text(q, 1, cid);
+    sq_bind_text(q, 1, cid);
     int cap = 16, count = 0, rc;
     struct policy *v = arena_alloc(a, (size_t)cap * sizeof *v);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -189,7 +148,7 @@ static enum st policy_update(struct store *s, const char *cid, const struct poli
     arena_init(&a);
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_UPDATE);
     bind_policy(&a, q, cid, p);
-    st = step_write(c, q, ST_CONFLICT, e);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
     if (st == ST_OK && sqlite3_changes(c->db) == 0)
         st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
     arena_cleanup(&a);
@@ -207,17 +166,17 @@ static enum st policy_delete(struct store *s, const char *cid, const char *id, s
     st = sq_begin(c, e);
     if (st == ST_OK) {
         sqlite3_stmt *q = sq_stmt(c, Q_POLICY_IN_USE);
-        bind_text(q, 1, cid);
-        bind_text(q, 2, id);
-        st = exists(c, q, &used, e);
+        sq_bind_text(q, 1, cid);
+        sq_bind_text(q, 2, id);
+        st = sq_exists(c, q, &used, e);
     }
     if (st == ST_OK && used)
         st = ERR(e, ST_CONFLICT, NULL, "token policy is used by a client");
     if (st == ST_OK) {
         sqlite3_stmt *q = sq_stmt(c, Q_POLICY_DELETE);
-        bind_text(q, 1, cid);
-        bind_text(q, 2, id);
-        st = step_write(c, q, ST_CONFLICT, e);
+        sq_bind_text(q, 1, cid);
+        sq_bind_text(q, 2, id);
+        st = sq_step_write(c, q, ST_CONFLICT, e);
         if (st == ST_OK && sqlite3_changes(c->db) == 0)
             st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
     }
@@ -232,18 +191,18 @@ static enum st client_check(struct conn *c, const char *cid, const struct client
 {
     bool found = false;
     sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_NAME_TAKEN);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, cl->name);
-    bind_text(q, 3, cl->id);
-    enum st st = exists(c, q, &found, e);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, cl->name);
+    sq_bind_text(q, 3, cl->id);
+    enum st st = sq_exists(c, q, &found, e);
     if (st != ST_OK)
         return st;
     if (found)
         return ERR(e, ST_CONFLICT, "/" F_NAME, "a client with this name exists");
     q = sq_stmt(c, Q_POLICY_EXISTS);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, cl->policy_id);
-    st = exists(c, q, &found, e);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, cl->policy_id);
+    st = sq_exists(c, q, &found, e);
     if (st == ST_OK && !found)
         st = ERR(e, ST_UNPROCESSABLE, "/" F_TOKEN_POLICY, "unknown token policy");
     return st;
@@ -261,15 +220,15 @@ static enum st client_create(struct store *s, const char *cid, const struct clie
         st = client_check(c, cid, cl, e);
     if (st == ST_OK) {
         sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_INSERT);
-        bind_text(q, 1, cid);
-        bind_text(q, 2, cl->id);
-        bind_text(q, 3, cl->name);
-        bind_text(q, 4, cl->type);
-        bind_text(q, 5, cl->policy_id);
+        sq_bind_text(q, 1, cid);
+        sq_bind_text(q, 2, cl->id);
+        sq_bind_text(q, 3, cl->name);
+        sq_bind_text(q, 4, cl->type);
+        sq_bind_text(q, 5, cl->policy_id);
         sqlite3_bind_blob(q, 6, sec->blob, (int)sec->len, SQLITE_STATIC);
         sqlite3_bind_blob(q, 7, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
         sqlite3_bind_int64(q, 8, util_now());
-        st = step_write(c, q, ST_CONFLICT, e);
+        st = sq_step_write(c, q, ST_CONFLICT, e);
     }
     if (st == ST_OK)
         st = sq_commit(c, e);
@@ -279,10 +238,10 @@ static enum st client_create(struct store *s, const char *cid, const struct clie
 
 static void read_client(struct arena *a, sqlite3_stmt *q, struct client *cl)
 {
-    col_copy(cl->id, sizeof cl->id, q, 0);
-    cl->name = col_text(a, q, 1);
-    cl->type = col_text(a, q, 2);
-    col_copy(cl->policy_id, sizeof cl->policy_id, q, 3);
+    sq_col_copy(cl->id, sizeof cl->id, q, 0);
+    cl->name = sq_col_text(a, q, 1);
+    cl->type = sq_col_text(a, q, 2);
+    sq_col_copy(cl->policy_id, sizeof cl->policy_id, q, 3);
 }
 
 static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
@@ -293,8 +252,8 @@ static enum st client_get(struct store *s, struct arena *a, const char *cid, con
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_GET);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         read_client(a, q, out);
@@ -312,7 +271,7 @@ static enum st client_list(struct store *s, struct arena *a, const char *cid, st
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_LIST);
-    bind_text(q, 1, cid);
+    sq_bind_text(q, 1, cid);
     int cap = 16, count = 0, rc;
     struct client *v = arena_alloc(a, (size_t)cap * sizeof *v);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -344,12 +303,12 @@ static enum st client_update(struct store *s, const char *cid, const struct clie
         st = client_check(c, cid, cl, e);
     if (st == ST_OK) {
         sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_UPDATE);
-        bind_text(q, 1, cid);
-        bind_text(q, 2, cl->id);
-        bind_text(q, 3, cl->name);
-        bind_text(q, 4, cl->type);
-        bind_text(q, 5, cl->policy_id);
-        st = step_write(c, q, ST_CONFLICT, e);
+        sq_bind_text(q, 1, cid);
+        sq_bind_text(q, 2, cl->id);
+        sq_bind_text(q, 3, cl->name);
+        sq_bind_text(q, 4, cl->type);
+        sq_bind_text(q, 5, cl->policy_id);
+        st = sq_step_write(c, q, ST_CONFLICT, e);
         if (st == ST_OK && sqlite3_changes(c->db) == 0)
             st = ERR(e, ST_NOT_FOUND, NULL, "no such client");
     }
@@ -364,7 +323,7 @@ static enum st client_update(struct store *s, const char *cid, const struct clie
 static enum st write_one(struct store *s, struct conn *c, sqlite3_stmt *q, const char *what,
                          struct err *e)
 {
-    enum st st = step_write(c, q, ST_CONFLICT, e);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
     if (st == ST_OK && sqlite3_changes(c->db) == 0)
         st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", what);
     sq_release(s, c);
@@ -378,8 +337,8 @@ static enum st client_delete(struct store *s, const char *cid, const char *id, s
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_DELETE);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
     return write_one(s, c, q, "client", e);
 }
 
@@ -391,8 +350,8 @@ static enum st secret_get(struct store *s, const char *cid, const char *id,
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_SECRET_GET);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == (int)sizeof out->verifier) {
         out->len = (size_t)sqlite3_column_bytes(q, 0);
@@ -414,8 +373,8 @@ static enum st secret_set(struct store *s, const char *cid, const char *id,
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_SECRET_SET);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
     sqlite3_bind_blob(q, 3, sec->blob, (int)sec->len, SQLITE_STATIC);
     sqlite3_bind_blob(q, 4, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
     return write_one(s, c, q, "client", e);
@@ -430,11 +389,11 @@ static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q, struc
     if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 3) != (int)sizeof out->verifier)
         return sq_fail(c, e);
     out->seq = (uint64_t)sqlite3_column_int64(q, 0);
-    col_copy(out->customer_id, sizeof out->customer_id, q, 1);
-    col_copy(out->client_id, sizeof out->client_id, q, 2);
+    sq_col_copy(out->customer_id, sizeof out->customer_id, q, 1);
+    sq_col_copy(out->client_id, sizeof out->client_id, q, 2);
     memcpy(out->verifier, sqlite3_column_blob(q, 3), sizeof out->verifier);
     out->lifetime = sqlite3_column_int64(q, 4);
-    split_scopes(a, col_text(a, q, 5), &out->scopes, &out->nscopes);
+    split_scopes(a, sq_col_text(a, q, 5), &out->scopes, &out->nscopes);
     return ST_OK;
 }
 
@@ -446,8 +405,8 @@ static enum st auth_find(struct store *s, struct arena *a, const char *cid, cons
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_AUTH_FIND);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, client_id);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, client_id);
     st = read_auth(c, a, q, out, e);
     sq_release(s, c);
     return st;
@@ -477,7 +436,7 @@ static enum st revocation_add(struct store *s, const unsigned char tag[16], int6
     sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_ADD);
     sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, exp);
-    st = step_write(c, q, ST_CONFLICT, e);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
     sq_release(s, c);
     return st;
 }
@@ -491,7 +450,7 @@ static enum st revocation_find(struct store *s, const unsigned char tag[16], boo
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_FIND);
     sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
-    st = exists(c, q, revoked, e);
+    st = sq_exists(c, q, revoked, e);
     sq_release(s, c);
     return st;
 }
@@ -504,7 +463,7 @@ static enum st revocation_purge(struct store *s, int64_t now, int *purged, struc
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_PURGE);
     sqlite3_bind_int64(q, 1, now);
-    st = step_write(c, q, ST_CONFLICT, e);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
     *purged = st == ST_OK ? sqlite3_changes(c->db) : 0;
     sq_release(s, c);
     return st;
@@ -518,12 +477,12 @@ static enum st app_create(struct store *s, const char *cid, const struct login_a
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_APP_INSERT);
-    bind_text(q, 1, cid);
-    bind_text(q, 2, app->id);
-    bind_text(q, 3, app->name);
-    bind_text(q, 4, app->realm);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, app->id);
+    sq_bind_text(q, 3, app->name);
+    sq_bind_text(q, 4, app->realm);
     sqlite3_bind_int64(q, 5, util_now());
-    st = step_write(c, q, ST_CONFLICT, e);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
     sq_release(s, c);
     return st;
 }
@@ -550,4 +509,11 @@ const struct store_ops sqlite_ops = {
     .revocation_find = revocation_find,
     .revocation_purge = revocation_purge,
     .app_create = app_create,
+    .app_get = sq_app_get,
+    .app_list = sq_app_list,
+    .provider_create = sq_provider_create,
+    .provider_get = sq_provider_get,
+    .provider_list = sq_provider_list,
+    .provider_update = sq_provider_update,
+    .provider_delete = sq_provider_delete,
 };

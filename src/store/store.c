@@ -131,3 +131,45 @@ enum st store_app_create(struct store *s, const char *cid, const struct login_ap
 {
     return s->ops->app_create(s, cid, app, e);
 }
+
+enum st store_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                      struct login_app *out, struct err *e)
+{
+    return s->ops->app_get(s, a, cid, id, out, e);
+}
+
+enum st store_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
+                       int *n, struct err *e)
+{
+    return s->ops->app_list(s, a, cid, out, n, e);
+}
+
+enum st store_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
+                              struct err *e)
+{
+    return s->ops->provider_create(s, cid, p, e);
+}
+
+enum st store_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                           const char *id, struct provider_rec *out, struct err *e)
+{
+    return s->ops->provider_get(s, a, cid, app_id, id, out, e);
+}
+
+enum st store_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                            struct provider_rec **out, int *n, struct err *e)
+{
+    return s->ops->provider_list(s, a, cid, app_id, out, n, e);
+}
+
+enum st store_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
+                              const char *expected_etag, struct err *e)
+{
+    return s->ops->provider_update(s, cid, p, expected_etag, e);
+}
+
+enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
+                              const char *expected_etag, struct err *e)
+{
+    return s->ops->provider_delete(s, cid, app_id, id, expected_etag, e);
+}

@@ -32,6 +32,20 @@ struct sealed_secret {
     unsigned char verifier[32];
 };
 
+/* A custom provider as stored: the client-set fields as JSON text without
+ * the secret, and the secret sealed. Strings are arena-owned on reads. */
+struct provider_rec {
+    char id[UUID_LEN + 1];
+    char app_id[APP_ID_LEN + 1];
+    const char *protocol; /* written, for operators' queries; not read back */
+    const char *doc;
+    const unsigned char *secret; /* sealed client_secret, NULL when none */
+    size_t secret_len;
+    char etag[65];
+    char created_at[RFC3339_NS_LEN + 1];
+    char updated_at[RFC3339_NS_LEN + 1];
+};
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
@@ -69,6 +83,20 @@ struct store_ops {
     enum st (*revocation_purge)(struct store *s, int64_t now, int *purged, struct err *e);
     enum st (*app_create)(struct store *s, const char *cid, const struct login_app *app,
                           struct err *e);
+    enum st (*app_get)(struct store *s, struct arena *a, const char *cid, const char *id,
+                       struct login_app *out, struct err *e);
+    enum st (*app_list)(struct store *s, struct arena *a, const char *cid, struct login_app **out,
+                        int *n, struct err *e);
+    enum st (*provider_create)(struct store *s, const char *cid, const struct provider_rec *p,
+                               struct err *e);
+    enum st (*provider_get)(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                            const char *id, struct provider_rec *out, struct err *e);
+    enum st (*provider_list)(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                             struct provider_rec **out, int *n, struct err *e);
+    enum st (*provider_update)(struct store *s, const char *cid, const struct provider_rec *p,
+                               const char *expected_etag, struct err *e);
+    enum st (*provider_delete)(struct store *s, const char *cid, const char *app_id, const char *id,
+                               const char *expected_etag, struct err *e);
 };
 
 /* Every backend's handle starts with this. */
@@ -135,5 +163,27 @@ enum st store_revocation_purge(struct store *s, int64_t now, int *purged, struct
 /* Social-login apps. ST_CONFLICT for an existing id. */
 enum st store_app_create(struct store *s, const char *cid, const struct login_app *app,
                          struct err *e);
+
+/* Social-login apps of a customer, in creation order. _get: ST_NOT_FOUND. */
+enum st store_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                      struct login_app *out, struct err *e);
+enum st store_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
+                       int *n, struct err *e);
+
+/* Custom providers of an app, in creation order. _create: ST_NOT_FOUND for
+ * an unknown app. _update and _delete are compare-and-swap: ST_PRECONDITION
+ * when the stored etag is no longer expected_etag (someone else wrote
+ * first; _delete accepts NULL for "any"), ST_NOT_FOUND when it is gone.
+ * _update writes doc, secret, etag and updated_at. */
+enum st store_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
+                              struct err *e);
+enum st store_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                           const char *id, struct provider_rec *out, struct err *e);
+enum st store_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                            struct provider_rec **out, int *n, struct err *e);
+enum st store_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
+                              const char *expected_etag, struct err *e);
+enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
+                              const char *expected_etag, struct err *e);
 
 #endif

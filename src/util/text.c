@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -89,6 +90,36 @@ void util_random_lower(char *out, size_t n)
     for (size_t i = 0; i < n; i++)
         out[i] = (char)('a' + randombytes_uniform(26));
     out[n] = '\0';
+}
+
+void util_random_hex(char *out, size_t nbytes)
+{
+    unsigned char buf[64];
+    if (nbytes > sizeof buf)
+        nbytes = sizeof buf;
+    randombytes_buf(buf, nbytes);
+    sodium_bin2hex(out, nbytes * 2 + 1, buf, nbytes);
+}
+
+void util_sha256_hex(const void *in, size_t n, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, in, n);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+void util_rfc3339_ns(char out[RFC3339_NS_LEN + 1])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char buf[64]; /* roomier than needed, so no field can be cut */
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", (tm.tm_year + 1900) % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, ts.tv_nsec % 1000000000L);
+    memcpy(out, buf, RFC3339_NS_LEN);
+    out[RFC3339_NS_LEN] = '\0';
 }
 
 int64_t util_now(void)

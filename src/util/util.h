@@ -156,7 +156,17 @@ bool util_b64url_decode(void *out, size_t outlen, const char *in, size_t inlen);
  * or -1. out must hold inlen * 3 / 4 bytes. */
 long util_b64_decode(unsigned char *out, size_t outcap, const char *in, size_t inlen);
 
+/* Lower-case hex of nbytes random bytes (2 * nbytes characters + NUL). */
+void util_random_hex(char *out, size_t nbytes);
+/* Lower-case hex SHA-256 of n bytes (64 characters + NUL). */
+void util_sha256_hex(const void *in, size_t n, char out[65]);
+
 /* ---- time --------------------------------------------------------------- */
+
+#define RFC3339_NS_LEN 30 /* 2026-11-26T08:00:00.123456789Z */
+
+/* Writes the current UTC time as RFC 3339 with 9 fractional digits. */
+void util_rfc3339_ns(char out[RFC3339_NS_LEN + 1]);
 
 /* Seconds since the epoch (wall clock). */
 int64_t util_now(void);

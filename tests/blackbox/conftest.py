@@ -480,3 +480,128 @@ def two_gates(servers, issued):
 def server_log(gate):
     """Path of the captured stderr of the `gate` server."""
     return gate.server.log_path
+
+
+# ---- SPEC §5: social-login apps and custom providers --------------------------------
+# Added for test_apps.py, test_providers.py and test_provider_concurrency.py; the
+# fixtures above are unchanged.
+
+ENGAGE = "v2/config/low/services/engage-v2"
+REALM = "https://login.example.test"
+APP_ID_RE = re.compile(r"^[a-z]{20}$")
+UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+ETAG_RE = re.compile(r'^"[0-9a-f]{64}"$')
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$")
+SERVER_FIELDS = ("id", "createdAt", "updatedAt", "_links")
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+
+def apps_path(app_id=None):
+    """Path of the app list, or of one app, below /{customerId}/."""
+    return f"{ENGAGE}/apps" + (f"/{app_id}" if app_id is not None else "")
+
+
+def providers_path(app_id, provider_id=None):
+    """Path of an app's provider list, or of one provider, below /{customerId}/."""
+    path = f"{ENGAGE}/apps/{app_id}/custom-providers"
+    return path + (f"/{provider_id}" if provider_id is not None else "")
+
+
+def init_with(servers, db, *extra):
+    """`socialgate init --db DB --json EXTRA...` (e.g. --realm URL); returns the
+    parsed object and records its secret for the log-leak check."""
+    p = servers.run("init", "--db", db, "--json", *extra)
+    assert p.returncode == 0, f"init failed ({p.returncode}): {p.stderr.decode(errors='replace')}"
+    info = json.loads(p.stdout.decode())
+    assert isinstance(info, dict) and "app_id" in info, info
+    servers.issued.add(info.get("client_secret"))
+    return info
+
+
+def app_add(servers, db, customer_id, name, realm):
+    """`socialgate app add ...`; returns the CompletedProcess."""
+    return servers.run("app", "add", "--db", db, "--customer-id", customer_id, "--name", name,
+                       "--realm", realm)
+
+
+def client_fields(obj):
+    """A provider object without its server-set members."""
+    return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
+
+
+def details_fields(body):
+    return [d.get("field") for d in body.get("details", [])]
+
+
+class EngageGate(Gate):
+    """A customer with one social-login app (`app_id`, realm REALM unless
+    told), served with --public-url PUBLIC_URL; helpers for SPEC §5 calls."""
+
+    def __init__(self, server, info, issued, realm=REALM):
+        super().__init__(server, info, issued)
+        self.app_id = info["app_id"]
+        self.realm = realm
+
+    def plist(self, app_id=None):
+        return providers_path(app_id or self.app_id)
+
+    def ppath(self, provider_id, app_id=None):
+        return providers_path(app_id or self.app_id, provider_id)
+
+    def create(self, body, app_id=None, **kw):
+        return self.call("POST", self.plist(app_id), json=body, **kw)
+
+    def create_ok(self, body, app_id=None):
+        r = self.create(body, app_id)
+        assert r.status_code == 201, f"provider create: {r.status_code} {r.text}"
+        return r.json()
+
+    def view(self, provider_id, app_id=None, **kw):
+        return self.get(self.ppath(provider_id, app_id), **kw)
+
+    def modify(self, provider_id, body, ctype=MERGE_PATCH, method="PATCH", headers=None,
+               app_id=None, raw=None, **kw):
+        """PATCH (or PUT) a provider with `body` serialised as JSON, or with raw
+        bytes, under the given Content-Type (None: no Content-Type)."""
+        h = dict(headers or {})
+        if ctype is not None:
+            h["Content-Type"] = ctype
+        data = raw if raw is not None else json.dumps(body).encode()
+        return self.call(method, self.ppath(provider_id, app_id), data=data, headers=h, **kw)
+
+
+@pytest.fixture(scope="session")
+def idp_certs(tmp_path_factory):
+    """Two distinct self-signed X.509 certificates, as standard Base64 of DER
+    (what a saml2 provider's idp_certificate holds), made with the openssl CLI."""
+    d = tmp_path_factory.mktemp("certs")
+    certs = []
+    for i in range(2):
+        out = d / f"idp{i}.der"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-subj", f"/CN=idp{i}", "-days", "30", "-outform", "DER",
+                        "-keyout", str(d / f"idp{i}.key"), "-out", str(out)],
+                       check=True, capture_output=True, timeout=60)
+        certs.append(base64.b64encode(out.read_bytes()).decode())
+    assert certs[0] != certs[1]
+    return certs
+
+
+@pytest.fixture
+def engage(servers, issued):
+    """One customer whose app has realm REALM, served with --public-url PUBLIC_URL."""
+    db = servers.new_db()
+    info = init_with(servers, db, "--realm", REALM)
+    return EngageGate(servers.server(db, public_url=PUBLIC_URL), info, issued)
+
+
+@pytest.fixture
+def engage_two(servers, issued):
+    """Two customers (each with its own app) behind one server."""
+    db = servers.new_db()
+    a = init_with(servers, db, "--realm", REALM)
+    b = init_with(servers, db, "--realm", "https://b.example.test")
+    srv = servers.server(db, public_url=PUBLIC_URL)
+    return (EngageGate(srv, a, issued),
+            EngageGate(srv, b, issued, realm="https://b.example.test"))

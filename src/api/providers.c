@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * P/apps/{app}/custom-providers (SPEC §5 #3–#7): list, create, view,
+ * modify (merge patch, JSON patch, or full replacement) and delete. A
+ * modification is read → patch → validate → compare-and-swap on the ETag,
+ * retried when another writer won, so no update is ever lost; with
+ * If-Match the client's own tag is the one compared.
+ */
+#include "api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_PATH API_PREFIX "/apps/%s/custom-providers"
+#define ITEM_PATH API_PREFIX "/apps/%s/custom-providers/%s"
+#define MODIFY_ATTEMPTS 16
+
+static enum st load_app(struct ctx *c, struct login_app *app)
+{
+    return store_app_get(c->app->store, c->a, c->customer_id, c->app_id, app, &c->err);
+}
+
+/* Reads the provider {id} and its document, secret opened (caller decrefs). */
+static enum st load(struct ctx *c, struct provider_rec *rec, json_t **doc)
+{
+    *doc = NULL;
+    if (!util_uuid_valid(c->id))
+        return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
+    enum st st =
+        store_provider_get(c->app->store, c->a, c->customer_id, c->app_id, c->id, rec, &c->err);
+    if (st != ST_OK)
+        return st;
+    *doc = json_loads(rec->doc, 0, NULL);
+    if (!json_is_object(*doc))
+        return ERR(&c->err, ST_INTERNAL, NULL, "stored provider %s is not a JSON object", c->id);
+    if (rec->secret) {
+        struct secret plain = {0};
+        if (keys_unseal(&c->app->keys, rec->secret, rec->secret_len, &plain) != ST_OK)
+            return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
+        json_object_set_new(*doc, F_CLIENT_SECRET, json_stringn((const char *)plain.b, plain.len));
+        secret_cleanup(&plain);
+    }
+    return ST_OK;
+}
+
+static json_t *represent(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
+                         const json_t *doc)
+{
+    struct provider_meta m = {rec->id, rec->created_at, rec->updated_at};
+    struct provider_links l = {
+        .self = api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id),
+        .collection = api_href(c, LIST_PATH, c->customer_id, app->id),
+        .callback = arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, rec->id),
+    };
+    return provider_to_json(doc, &m, &l);
+}
+
+/* Fills rec's stored form from doc: the text without the secret, the
+ * secret sealed; a fresh ETag and updatedAt. */
+static void store_form(struct ctx *c, const json_t *doc, struct provider_rec *rec)
+{
+    json_t *copy = json_deep_copy(doc);
+    json_t *secret = json_object_get(copy, F_CLIENT_SECRET);
+    rec->secret = NULL;
+    rec->secret_len = 0;
+    if (json_is_string(secret)) {
+        unsigned char *blob = NULL;
+        size_t len = 0;
+        keys_seal(&c->app->keys, json_string_value(secret), json_string_length(secret), &blob,
+                  &len);
+        unsigned char *kept = arena_alloc(c->a, len);
+        memcpy(kept, blob, len);
+        free(blob);
+        rec->secret = kept;
+        rec->secret_len = len;
+    }
+    json_object_del(copy, F_CLIENT_SECRET);
+    char *text = json_dumps(copy, JSON_COMPACT);
+    rec->doc = arena_strdup(c->a, text);
+    free(text);
+    rec->protocol = arena_strdup(c->a, json_string_value(json_object_get(copy, F_PROTOCOL)));
+    json_decref(copy);
+    util_random_hex(rec->etag, 32);
+    util_rfc3339_ns(rec->updated_at);
+}
+
+/* Answers a single provider: status, ETag, Location on create. */
+static void answer(struct ctx *c, int status, const struct login_app *app,
+                   const struct provider_rec *rec, const json_t *doc)
+{
+    api_etag(c, rec->etag);
+    if (status == 201)
+        resp_header(c, "Location", api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
+    resp_json(c, status, represent(c, app, rec, doc));
+}
+
+enum st h_provider_list(struct ctx *c)
+{
+    struct login_app app;
+    struct provider_rec *v = NULL;
+    int n = 0;
+    enum st st = load_app(c, &app);
+    if (st == ST_OK)
+        st = store_provider_list(c->app->store, c->a, c->customer_id, app.id, &v, &n, &c->err);
+    if (st != ST_OK)
+        return st;
+    json_t *items = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *doc = json_loads(v[i].doc, 0, NULL);
+        json_array_append_new(
+            items, provider_item_to_json(doc, v[i].id,
+                                         api_href(c, ITEM_PATH, c->customer_id, app.id, v[i].id)));
+        json_decref(doc);
+    }
+    const char *self = api_href(c, LIST_PATH, c->customer_id, app.id);
+    json_t *links = json_pack("{s:{s:s},s:{s:s,s:b}}", F_SELF, F_HREF, self, F_ITEM, F_HREF,
+                              arena_printf(c->a, "%s{/id}", self), F_TEMPLATED, 1);
+    resp_json(c, 200, json_pack("{s:o,s:{s:o}}", F_LINKS, links, F_EMBEDDED, F_ITEM, items));
+    return ST_OK;
+}
+
+enum st h_provider_create(struct ctx *c)
+{
+    struct login_app app;
+    json_t *doc = NULL;
+    enum st st = load_app(c, &app);
+    if (st == ST_OK)
+        st = api_body_json(c, &doc);
+    if (st == ST_OK && json_is_object(doc))
+        provider_strip_server(doc);
+    if (st == ST_OK)
+        st = provider_validate(doc, &c->err);
+    struct provider_rec rec = {0};
+    if (st == ST_OK) {
+        util_uuid_v4(rec.id);
+        memcpy(rec.app_id, app.id, sizeof rec.app_id);
+        store_form(c, doc, &rec);
+        memcpy(rec.created_at, rec.updated_at, sizeof rec.created_at);
+        st = store_provider_create(c->app->store, c->customer_id, &rec, &c->err);
+    }
+    if (st == ST_OK)
+        answer(c, 201, &app, &rec, doc);
+    json_decref(doc);
+    return st;
+}
+
+enum st h_provider_get(struct ctx *c)
+{
+    struct login_app app;
+    struct provider_rec rec;
+    json_t *doc = NULL;
+    enum st st = load_app(c, &app);
+    if (st == ST_OK)
+        st = load(c, &rec, &doc);
+    if (st == ST_OK && api_not_modified(c, rec.etag)) {
+        api_etag(c, rec.etag);
+        resp_empty(c, 304);
+    } else if (st == ST_OK) {
+        answer(c, 200, &app, &rec, doc);
+    }
+    json_decref(doc);
+    return st;
+}
+
+/* Applies the request body to the representation before; *after is the
+ * new document of client-set fields (caller decrefs). */
+static enum st apply(struct ctx *c, const json_t *body, const json_t *before, json_t **after)
+{
+    bool json_patch = api_media_is(c->req->content_type, MEDIA_JSON_PATCH);
+    enum st st = ST_OK;
+    *after = NULL;
+    if (json_patch && json_is_object(body)) { /* full replacement */
+        *after = json_deep_copy(body);
+        provider_strip_server(*after);
+        return ST_OK;
+    }
+    if (json_patch && !json_is_array(body))
+        return ERR(&c->err, ST_INVALID, "", "a JSON patch is an array or an object");
+    if (json_patch)
+        st = model_patch_apply(before, body, after, &c->err);
+    else
+        *after = model_patch_merge(before, body);
+    if (st != ST_OK)
+        return st;
+    const char *changed = json_is_object(*after) ? provider_server_changed(before, *after) : NULL;
+    if (changed)
+        return ERR(&c->err, ST_UNPROCESSABLE, arena_printf(c->a, "/%s", changed),
+                   "is set by the server and cannot be changed");
+    if (json_is_object(*after))
+        provider_strip_server(*after);
+    return ST_OK;
+}
+
+/* One attempt: read, check preconditions, patch, validate, swap. */
+static enum st modify_once(struct ctx *c, const struct login_app *app, const json_t *body,
+                           struct provider_rec *rec, json_t **doc)
+{
+    json_t *old = NULL, *before = NULL;
+    enum st st = load(c, rec, &old);
+    if (st == ST_OK)
+        st = api_preconditions(c, rec->etag);
+    if (st == ST_OK) {
+        before = represent(c, app, rec, old);
+        st = apply(c, body, before, doc);
+    }
+    if (st == ST_OK && json_is_object(*doc) &&
+        !json_equal(json_object_get(old, F_PROTOCOL), json_object_get(*doc, F_PROTOCOL)))
+        st = ERR(&c->err, ST_UNPROCESSABLE, "/" F_PROTOCOL, "cannot change after create");
+    if (st == ST_OK)
+        st = provider_validate(*doc, &c->err);
+    if (st == ST_OK) {
+        char expected[65];
+        memcpy(expected, rec->etag, sizeof expected);
+        store_form(c, *doc, rec);
+        st = store_provider_update(c->app->store, c->customer_id, rec, expected, &c->err);
+    }
+    json_decref(old);
+    json_decref(before);
+    return st;
+}
+
+enum st h_provider_modify(struct ctx *c)
+{
+    struct login_app app;
+    json_t *body = NULL, *doc = NULL;
+    struct provider_rec rec;
+    enum st st = load_app(c, &app);
+    if (st == ST_OK)
+        st = api_body_json(c, &body);
+    for (int i = 0; st == ST_OK && i < MODIFY_ATTEMPTS; i++) {
+        json_decref(doc);
+        doc = NULL;
+        st = modify_once(c, &app, body, &rec, &doc);
+        if (st != ST_PRECONDITION || c->req->if_match || c->req->if_none_match)
+            break;
+        err_clear(&c->err); /* another writer won the swap: read again */
+        st = i + 1 < MODIFY_ATTEMPTS ? ST_OK : ERR(&c->err, ST_STORAGE, NULL, "contention");
+    }
+    if (st == ST_OK)
+        answer(c, 200, &app, &rec, doc);
+    json_decref(doc);
+    json_decref(body);
+    return st;
+}
+
+enum st h_provider_delete(struct ctx *c)
+{
+    struct login_app app;
+    struct provider_rec rec;
+    json_t *doc = NULL;
+    enum st st = load_app(c, &app);
+    if (st == ST_OK)
+        st = load(c, &rec, &doc);
+    if (st == ST_OK)
+        st = api_preconditions(c, rec.etag);
+    if (st == ST_OK)
+        st = store_provider_delete(c->app->store, c->customer_id, app.id, rec.id,
+                                   c->req->if_match ? rec.etag : NULL, &c->err);
+    if (st == ST_OK)
+        resp_empty(c, 204);
+    json_decref(doc);
+    return st;
+}

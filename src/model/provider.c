@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Custom providers (SPEC §5): validation of the client-set fields per
+ * protocol, the server-set members, and the HAL representations. The
+ * document is kept as JSON (so patches apply to it directly, and no hidden
+ * field is lost in a struct round trip); sealing the secret is not done here.
+ */
+#include "model_int.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define URL_MAX 2048
+#define STRING_MAX 4096
+#define CERT_MAX (16 * 1024)
+
+static const char *const common_fields[] = {F_TITLE,    F_PROTOCOL,      F_UI,
+                                            "auth_url", "attribute_map", NULL};
+static const char *const oauth_fields[] = {"token_url",     "profile_url", "client_id",
+                                           F_CLIENT_SECRET, "scopes",      NULL};
+static const char *const saml_fields[] = {"idp_certificate", "authn_context", NULL};
+static const char *const map_keys[] = {"/email",          "/verifiedEmail",   "/displayName",
+                                       "/name/givenName", "/name/familyName", NULL};
+static const char *const server_fields[] = {F_ID, F_CREATED_AT, F_UPDATED_AT, F_LINKS, NULL};
+
+static bool in(const char *const *set, const char *key)
+{
+    for (; *set; set++)
+        if (strcmp(*set, key) == 0)
+            return true;
+    return false;
+}
+
+void model_pointer(char *out, size_t cap, const char *parent, const char *key)
+{
+    size_t o = (size_t)snprintf(out, cap, "%s/", parent);
+    for (; *key && o + 3 < cap; key++) {
+        if (*key == '~' || *key == '/') {
+            out[o++] = '~';
+            out[o++] = *key == '~' ? '0' : '1';
+        } else {
+            out[o++] = *key;
+        }
+    }
+    if (o < cap)
+        out[o] = '\0';
+}
+
+static void bad(struct err *e, const char *parent, const char *key, const char *reason)
+{
+    char ptr[96];
+    model_pointer(ptr, sizeof ptr, parent, key);
+    ERR(e, ST_UNPROCESSABLE, ptr, "%s", reason);
+}
+
+static bool https_url(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > URL_MAX || strncmp(s, "https://", 8) != 0)
+        return false;
+    size_t host = strcspn(s + 8, "/?#");
+    if (host == 0 || s[8] == ':' || s[8] == '@')
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f || strchr("\"<>\\^`{|}", *p))
+            return false;
+    return true;
+}
+
+/* A string member: present, a string, within bounds; optionally https. */
+static void check_string(const json_t *doc, const char *parent, const char *key, bool required,
+                         bool url, struct err *e)
+{
+    json_t *v = json_object_get(doc, key);
+    if (!v) {
+        if (required)
+            bad(e, parent, key, "required");
+        return;
+    }
+    if (!json_is_string(v))
+        bad(e, parent, key, "must be a string");
+    else if (json_string_length(v) == 0)
+        bad(e, parent, key, "must not be empty");
+    else if (json_string_length(v) > STRING_MAX ||
+             strlen(json_string_value(v)) != json_string_length(v))
+        bad(e, parent, key, "too long, or contains NUL");
+    else if (url && !https_url(json_string_value(v)))
+        bad(e, parent, key, "must be an https URL");
+}
+
+static void check_ui(const json_t *doc, struct err *e)
+{
+    json_t *ui = json_object_get(doc, F_UI);
+    if (!ui)
+        return;
+    if (!json_is_object(ui)) {
+        bad(e, "", F_UI, "must be an object");
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(ui, key, v)
+    {
+        if (strcmp(key, F_TITLE) != 0 && strcmp(key, "icon_url") != 0)
+            bad(e, "/" F_UI, key, "unknown field");
+    }
+    check_string(ui, "/" F_UI, F_TITLE, false, false, e);
+    check_string(ui, "/" F_UI, "icon_url", false, true, e);
+}
+
+static void check_map(const json_t *doc, struct err *e)
+{
+    json_t *map = json_object_get(doc, "attribute_map");
+    if (!map)
+        return;
+    if (!json_is_object(map)) {
+        bad(e, "", "attribute_map", "must be an object");
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(map, key, v)
+    {
+        if (!in(map_keys, key))
+            bad(e, "/attribute_map", key,
+                "key must be /email, /verifiedEmail, /displayName, /name/givenName or "
+                "/name/familyName");
+        else if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
+                 json_string_length(v) > STRING_MAX)
+            bad(e, "/attribute_map", key, "value must be a string starting with /");
+    }
+}
+
+static void check_scopes(const json_t *doc, struct err *e)
+{
+    json_t *scopes = json_object_get(doc, "scopes");
+    if (!scopes)
+        return;
+    if (!json_is_array(scopes)) {
+        bad(e, "", "scopes", "must be an array of strings");
+        return;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(scopes, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) > STRING_MAX) {
+            char idx[24];
+            snprintf(idx, sizeof idx, "%zu", i);
+            bad(e, "/scopes", idx, "must be a string");
+        }
+    }
+}
+
+/* True when b64 (whitespace allowed) is the Base64 of a DER certificate. */
+static bool certificate_ok(const char *b64)
+{
+    char clean[CERT_MAX * 4 / 3 + 8];
+    size_t n = 0;
+    for (const char *p = b64; *p; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+            continue;
+        if (n + 1 >= sizeof clean)
+            return false;
+        clean[n++] = *p;
+    }
+    unsigned char *buf = n ? xmalloc(n) : NULL;
+    long len = n ? util_b64_decode(buf, n, clean, n) : -1;
+    bool ok = false;
+    if (len > 0) {
+        gnutls_x509_crt_t crt;
+        gnutls_datum_t d = {.data = buf, .size = (unsigned)len};
+        if (gnutls_x509_crt_init(&crt) == GNUTLS_E_SUCCESS) {
+            ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS;
+            gnutls_x509_crt_deinit(crt);
+        }
+    }
+    free(buf);
+    return ok;
+}
+
+static void check_family(const json_t *doc, bool saml, struct err *e)
+{
+    if (saml) {
+        check_string(doc, "", "idp_certificate", true, false, e);
+        json_t *cert = json_object_get(doc, "idp_certificate");
+        if (json_is_string(cert) && json_string_length(cert) > 0 &&
+            !certificate_ok(json_string_value(cert)))
+            bad(e, "", "idp_certificate", "must be the Base64 DER of an X.509 certificate");
+        json_t *ctx = json_object_get(doc, "authn_context");
+        if (ctx && !json_is_object(ctx))
+            bad(e, "", "authn_context", "must be an object");
+        return;
+    }
+    check_string(doc, "", "token_url", true, true, e);
+    check_string(doc, "", "profile_url", false, true, e);
+    check_string(doc, "", "client_id", true, false, e);
+    check_string(doc, "", F_CLIENT_SECRET, true, false, e);
+    check_scopes(doc, e);
+}
+
+enum st provider_validate(const json_t *doc, struct err *e)
+{
+    if (!json_is_object(doc))
+        return ERR(e, ST_INVALID, "", "body must be a JSON object");
+    struct err local = {0};
+    json_t *proto = json_object_get(doc, F_PROTOCOL);
+    const char *p = json_is_string(proto) ? json_string_value(proto) : NULL;
+    bool saml = p && !strcmp(p, PROTO_SAML2);
+    bool known = p && (saml || !strcmp(p, PROTO_OIDC) || !strcmp(p, PROTO_OAUTH2));
+    if (!proto)
+        bad(&local, "", F_PROTOCOL, "required");
+    else if (!known)
+        bad(&local, "", F_PROTOCOL, "must be openidconnect, oauth2 or saml2");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)doc, key, v)
+    {
+        bool ok = in(common_fields, key) || (known && in(saml ? saml_fields : oauth_fields, key)) ||
+                  (!known && (in(oauth_fields, key) || in(saml_fields, key)));
+        if (!ok)
+            bad(&local, "", key, "unknown field for this protocol");
+    }
+    check_string(doc, "", F_TITLE, true, false, &local);
+    check_string(doc, "", "auth_url", true, true, &local);
+    check_ui(doc, &local);
+    check_map(doc, &local);
+    if (known)
+        check_family(doc, saml, &local);
+    if (local.st != ST_OK && e)
+        *e = local;
+    return local.st;
+}
+
+void provider_strip_server(json_t *doc)
+{
+    for (const char *const *f = server_fields; *f; f++)
+        json_object_del(doc, *f);
+}
+
+const char *provider_server_changed(const json_t *before, const json_t *after)
+{
+    for (const char *const *f = server_fields; *f; f++) {
+        json_t *a = json_object_get(before, *f), *b = json_object_get(after, *f);
+        if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b)))
+            return *f;
+    }
+    return NULL;
+}
+
+static json_t *link(const char *href)
+{
+    return json_pack("{s:s}", F_HREF, href);
+}
+
+json_t *provider_to_json(const json_t *doc, const struct provider_meta *m,
+                         const struct provider_links *l)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, F_LINKS,
+                        json_pack("{s:o,s:o,s:o}", F_SELF, link(l->self), F_COLLECTION,
+                                  link(l->collection), F_CALLBACK, link(l->callback)));
+    json_object_set_new(o, F_ID, json_string(m->id));
+    json_object_set_new(o, F_CREATED_AT, json_string(m->created_at));
+    json_object_set_new(o, F_UPDATED_AT, json_string(m->updated_at));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)doc, key, v)
+    {
+        if (!in(server_fields, key))
+            json_object_set_new(o, key, json_deep_copy(v));
+    }
+    return o;
+}
+
+json_t *provider_item_to_json(const json_t *doc, const char *id, const char *self)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, F_LINKS, json_pack("{s:o}", F_SELF, link(self)));
+    json_object_set_new(o, F_ID, json_string(id));
+    static const char *const shown[] = {F_PROTOCOL, F_TITLE, F_UI};
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++) {
+        json_t *v = json_object_get(doc, shown[i]);
+        if (v)
+            json_object_set_new(o, shown[i], json_deep_copy(v));
+    }
+    return o;
+}

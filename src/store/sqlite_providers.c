@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend's operations on social-login apps and custom
+ * providers. Provider writes are compare-and-swap on the etag, so two
+ * concurrent modifications can never silently overwrite each other.
+ */
+#include "sqlite_int.h"
+
+#include <string.h>
+
+static void read_app(struct arena *a, sqlite3_stmt *q, struct login_app *app)
+{
+    sq_col_copy(app->id, sizeof app->id, q, 0);
+    app->name = sq_col_text(a, q, 1);
+    app->realm = sq_col_text(a, q, 2);
+}
+
+enum st sq_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                   struct login_app *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_GET);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_app(a, q, out);
+    else
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such app") : sq_fail(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
+                    int *n, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_LIST);
+    sq_bind_text(q, 1, cid);
+    int cap = 8, count = 0, rc;
+    struct login_app *v = arena_alloc(a, (size_t)cap * sizeof *v);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            struct login_app *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
+            memcpy(nv, v, (size_t)cap * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        read_app(a, q, &v[count++]);
+    }
+    if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    *out = v;
+    *n = count;
+    sq_release(s, c);
+    return st;
+}
+
+static void bind_secret(sqlite3_stmt *q, int i, const struct provider_rec *p)
+{
+    if (p->secret)
+        sqlite3_bind_blob(q, i, p->secret, (int)p->secret_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+enum st sq_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
+                           struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_INSERT);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, p->app_id);
+    sq_bind_text(q, 3, p->id);
+    sq_bind_text(q, 4, p->doc);
+    bind_secret(q, 5, p);
+    sq_bind_text(q, 6, p->etag);
+    sq_bind_text(q, 7, p->created_at);
+    sq_bind_text(q, 8, p->protocol ? p->protocol : "");
+    st = sq_step_write(c, q, ST_NOT_FOUND, e); /* the app's foreign key */
+    sq_release(s, c);
+    return st;
+}
+
+static void read_provider(struct arena *a, sqlite3_stmt *q, struct provider_rec *p)
+{
+    sq_col_copy(p->id, sizeof p->id, q, 0);
+    sq_col_copy(p->app_id, sizeof p->app_id, q, 1);
+    p->doc = sq_col_text(a, q, 2);
+    p->secret_len = (size_t)sqlite3_column_bytes(q, 3);
+    p->secret = NULL;
+    if (sqlite3_column_type(q, 3) == SQLITE_BLOB) {
+        unsigned char *b = arena_alloc(a, p->secret_len);
+        memcpy(b, sqlite3_column_blob(q, 3), p->secret_len);
+        p->secret = b;
+    }
+    sq_col_copy(p->etag, sizeof p->etag, q, 4);
+    sq_col_copy(p->created_at, sizeof p->created_at, q, 5);
+    sq_col_copy(p->updated_at, sizeof p->updated_at, q, 6);
+}
+
+enum st sq_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                        const char *id, struct provider_rec *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_GET);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, app_id);
+    sq_bind_text(q, 3, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        read_provider(a, q, out);
+    else
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such provider") : sq_fail(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+enum st sq_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                         struct provider_rec **out, int *n, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_LIST);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, app_id);
+    int cap = 16, count = 0, rc;
+    struct provider_rec *v = arena_alloc(a, (size_t)cap * sizeof *v);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            struct provider_rec *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
+            memcpy(nv, v, (size_t)cap * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        read_provider(a, q, &v[count++]);
+    }
+    if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    *out = v;
+    *n = count;
+    sq_release(s, c);
+    return st;
+}
+
+/* After a compare-and-swap that changed nothing: was it gone, or changed? */
+static enum st why_unchanged(struct conn *c, const char *cid, const char *app_id, const char *id,
+                             struct err *e)
+{
+    bool found = false;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_EXISTS);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, app_id);
+    sq_bind_text(q, 3, id);
+    enum st st = sq_exists(c, q, &found, e);
+    if (st != ST_OK)
+        return st;
+    return found ? ERR(e, ST_PRECONDITION, NULL, "the provider was modified meanwhile")
+                 : ERR(e, ST_NOT_FOUND, NULL, "no such provider");
+}
+
+enum st sq_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
+                           const char *expected_etag, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_UPDATE);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, p->app_id);
+    sq_bind_text(q, 3, p->id);
+    sq_bind_text(q, 4, expected_etag);
+    sq_bind_text(q, 5, p->doc);
+    bind_secret(q, 6, p);
+    sq_bind_text(q, 7, p->etag);
+    sq_bind_text(q, 8, p->updated_at);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) == 0)
+        st = why_unchanged(c, cid, p->app_id, p->id, e);
+    sq_release(s, c);
+    return st;
+}
+
+enum st sq_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
+                           const char *expected_etag, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_DELETE);
+    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 2, app_id);
+    sq_bind_text(q, 3, id);
+    if (expected_etag)
+        sq_bind_text(q, 4, expected_etag);
+    else
+        sqlite3_bind_null(q, 4);
+    st = sq_step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) == 0)
+        st = why_unchanged(c, cid, app_id, id, e);
+    sq_release(s, c);
+    return st;
+}

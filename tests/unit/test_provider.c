@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Custom-provider validation per protocol (SPEC §5): required fields,
+ * https URLs, unknown and other-family fields, attribute_map rules, the
+ * certificate, and that a 422 names every offending field.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "model/model.h"
+
+/* A self-signed P-256 certificate, DER, Base64 (CN=idp). */
+#define CERT                                                                                       \
+    "MIIBcjCCARmgAwIBAgIUDX7XN5oh+PPiiUUeKnw38dN7+3owCgYIKoZIzj0EAwIwDjEMMAoGA1UEAwwDaWRwMCAXDTI2" \
+    "MTEyNjAwMzk0NloYDzIxMjYxMTAyMDAzOTQ2WjAOMQwwCgYDVQQDDANpZHAwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC" \
+    "AAQB1xZOAhHY0ppJzEws5PCFAuvZ7bp7irkaOwYDGteyV1xINBvEFVGGLfMfsk8LIqwI1XEE07lL4jkAFONWXR/Fo1Mw" \
+    "UTAdBgNVHQ4EFgQUT70E8lpzW+5ZzT8oUDEELHlps9EwHwYDVR0jBBgwFoAUT70E8lpzW+5ZzT8oUDEELHlps9EwDwYD" \
+    "VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiB9MPDJGfz6wiL76/MZIkdQRZOvzWqAAr3PGzoMhKFMnQIgRo0A" \
+    "bPkkThbQrmH0sh6q4+JeE6miZRCYPfftU+AxUMs="
+
+#define OIDC                                                                                       \
+    "{\"title\":\"t\",\"protocol\":\"openidconnect\",\"auth_url\":\"https://i.example/a\","        \
+    "\"token_url\":\"https://i.example/t\",\"client_id\":\"c\",\"client_secret\":\"s\""
+
+#define SAML "{\"title\":\"t\",\"protocol\":\"saml2\",\"auth_url\":\"https://i.example/sso\","
+
+static struct err e;
+static json_t *doc;
+
+static void teardown(void)
+{
+    json_decref(doc);
+    doc = NULL;
+}
+
+TestSuite(provider, .fini = teardown);
+
+static enum st check(const char *text)
+{
+    json_error_t je;
+    json_decref(doc);
+    doc = json_loads(text, 0, &je);
+    cr_assert_not_null(doc, "bad test JSON: %s (%s)", je.text, text);
+    err_clear(&e);
+    return provider_validate(doc, &e);
+}
+
+static bool named(const char *field)
+{
+    for (int i = 0; i < e.ndetails; i++)
+        if (strcmp(e.details[i].field, field) == 0)
+            return true;
+    return false;
+}
+
+Test(provider, minimal_oidc_oauth2_and_saml2_are_valid)
+{
+    cr_assert_eq(check(OIDC "}"), ST_OK, "%s", e.msg);
+    cr_assert_eq(
+        check("{\"title\":\"t\",\"protocol\":\"oauth2\",\"auth_url\":\"https://i.example/a\","
+              "\"token_url\":\"https://i.example/t\",\"client_id\":\"c\","
+              "\"client_secret\":\"s\"}"),
+        ST_OK);
+    cr_assert_eq(check(SAML "\"idp_certificate\":\"" CERT "\"}"), ST_OK, "%s", e.msg);
+}
+
+Test(provider, every_optional_field_is_accepted)
+{
+    cr_assert_eq(check(OIDC
+                       ",\"profile_url\":\"https://i.example/me\",\"scopes\":[\"openid\"],"
+                       "\"ui\":{\"title\":\"Log in\",\"icon_url\":\"https://i.example/i.png\"},"
+                       "\"attribute_map\":{\"/email\":\"/mail\",\"/verifiedEmail\":\"/mail\","
+                       "\"/displayName\":\"/n\",\"/name/givenName\":\"/g\","
+                       "\"/name/familyName\":\"/f\"}}"),
+                 ST_OK, "%s", e.msg);
+    cr_assert_eq(
+        check(SAML "\"idp_certificate\":\"" CERT "\",\"authn_context\":{\"enabled\":true}}"),
+        ST_OK);
+}
+
+Test(provider, missing_required_fields_are_each_named)
+{
+    cr_assert_eq(check("{\"protocol\":\"openidconnect\"}"), ST_UNPROCESSABLE);
+    cr_assert(named("/title"));
+    cr_assert(named("/auth_url"));
+    cr_assert(named("/token_url"));
+    cr_assert(named("/client_id"));
+    cr_assert(named("/client_secret"));
+    cr_assert_eq(check("{\"title\":\"t\",\"auth_url\":\"https://i.example/a\"}"), ST_UNPROCESSABLE);
+    cr_assert(named("/protocol"));
+}
+
+Test(provider, unknown_protocol_is_rejected)
+{
+    cr_assert_eq(
+        check("{\"title\":\"t\",\"protocol\":\"oauth1\",\"auth_url\":\"https://x.example\"}"),
+        ST_UNPROCESSABLE);
+    cr_assert(named("/protocol"));
+}
+
+Test(provider, http_urls_are_rejected)
+{
+    cr_assert_eq(check("{\"title\":\"t\",\"protocol\":\"openidconnect\","
+                       "\"auth_url\":\"http://i.example/a\",\"token_url\":\"https://\","
+                       "\"profile_url\":\"https://i.example/a b\",\"client_id\":\"c\","
+                       "\"client_secret\":\"s\",\"ui\":{\"icon_url\":\"ftp://i/x.png\"}}"),
+                 ST_UNPROCESSABLE);
+    cr_assert(named("/auth_url"));
+    cr_assert(named("/token_url"));
+    cr_assert(named("/profile_url"));
+    cr_assert(named("/ui/icon_url"));
+}
+
+Test(provider, misspelled_and_wrong_case_fields_are_unknown)
+{
+    cr_assert_eq(check(OIDC ",\"titel\":\"x\",\"auth_URL\":\"https://i.example/a\"}"),
+                 ST_UNPROCESSABLE);
+    cr_assert(named("/titel"));
+    cr_assert(named("/auth_URL"));
+}
+
+Test(provider, fields_of_the_other_family_are_rejected)
+{
+    cr_assert_eq(check(OIDC ",\"idp_certificate\":\"" CERT "\"}"), ST_UNPROCESSABLE);
+    cr_assert(named("/idp_certificate"));
+    cr_assert_eq(check(SAML "\"idp_certificate\":\"" CERT "\",\"token_url\":\"https://i.example\","
+                            "\"scopes\":[]}"),
+                 ST_UNPROCESSABLE);
+    cr_assert(named("/token_url"));
+    cr_assert(named("/scopes"));
+}
+
+Test(provider, attribute_map_keys_and_values_are_checked)
+{
+    cr_assert_eq(check(OIDC ",\"attribute_map\":{\"/nickname\":\"/n\",\"/email\":\"email\"}}"),
+                 ST_UNPROCESSABLE);
+    cr_assert(named("/attribute_map/~1nickname"));
+    cr_assert(named("/attribute_map/~1email"));
+    cr_assert_eq(check(OIDC ",\"attribute_map\":[]}"), ST_UNPROCESSABLE);
+    cr_assert(named("/attribute_map"));
+}
+
+Test(provider, certificate_must_parse)
+{
+    cr_assert_eq(check(SAML "\"idp_certificate\":\"bm90IGEgY2VydGlmaWNhdGU=\"}"), ST_UNPROCESSABLE);
+    cr_assert(named("/idp_certificate"));
+    cr_assert_eq(check(SAML "\"idp_certificate\":\"%%%\"}"), ST_UNPROCESSABLE);
+    cr_assert_eq(check(SAML "\"idp_certificate\":\"" CERT "\"}"), ST_OK);
+}
+
+Test(provider, wrong_types_are_rejected)
+{
+    cr_assert_eq(check("{\"title\":1,\"protocol\":\"openidconnect\",\"auth_url\":\"https://i.e/a\","
+                       "\"token_url\":\"https://i.e/t\",\"client_id\":[],\"client_secret\":\"s\","
+                       "\"scopes\":[\"a\",2],\"ui\":\"x\"}"),
+                 ST_UNPROCESSABLE);
+    cr_assert(named("/title"));
+    cr_assert(named("/client_id"));
+    cr_assert(named("/scopes/1"));
+    cr_assert(named("/ui"));
+}
+
+Test(provider, non_object_is_invalid)
+{
+    cr_assert_eq(check("[]"), ST_INVALID);
+}
+
+Test(provider, server_fields_are_stripped_and_changes_detected)
+{
+    check("{\"id\":\"x\",\"createdAt\":\"a\",\"updatedAt\":\"b\",\"_links\":{},\"title\":\"t\"}");
+    json_t *before = json_deep_copy(doc);
+    json_t *after = json_deep_copy(doc);
+    cr_assert_null(provider_server_changed(before, after));
+    json_object_set_new(after, "updatedAt", json_string("c"));
+    cr_assert_str_eq(provider_server_changed(before, after), "updatedAt");
+    provider_strip_server(after);
+    cr_assert_eq(json_object_size(after), 1);
+    cr_assert_not_null(json_object_get(after, "title"));
+    json_decref(before);
+    json_decref(after);
+}
+
+Test(provider, representation_has_links_meta_and_fields)
+{
+    check(OIDC "}");
+    struct provider_meta m = {"7fad4d59-5ad7-44ee-801a-6d126fa3737c",
+                              "2026-01-01T00:00:00.000000001Z", "2026-01-01T00:00:00.000000002Z"};
+    struct provider_links l = {"https://h/self", "https://h/list", "https://r/c.p/callback"};
+    json_t *o = provider_to_json(doc, &m, &l);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "id")), m.id);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "client_secret")), "s");
+    json_t *links = json_object_get(o, "_links");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(links, "callback"), "href")),
+                     l.callback);
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(links, "collection"), "href")),
+        l.collection);
+    json_t *item = provider_item_to_json(doc, m.id, l.self);
+    cr_assert_null(json_object_get(item, "client_secret"));
+    cr_assert_str_eq(json_string_value(json_object_get(item, "protocol")), "openidconnect");
+    json_decref(o);
+    json_decref(item);
+}
