@@ -45,6 +45,9 @@ static inline const char *t_header(const struct t_resp *r, const char *name)
     return NULL;
 }
 
+/* Conditional headers for the next t_call only (NULL: not sent). */
+static const char *T_if_match, *T_if_none_match;
+
 /* One request through api_handle. ct and auth may be NULL. */
 static inline void t_call(struct t_resp *out, const char *method, const char *path, const char *ct,
                           const char *auth, const char *body)
@@ -53,8 +56,11 @@ static inline void t_call(struct t_resp *out, const char *method, const char *pa
                           .path = path,
                           .content_type = ct,
                           .authorization = auth,
+                          .if_match = T_if_match,
+                          .if_none_match = T_if_none_match,
                           .body = body ? body : "",
                           .body_len = body ? strlen(body) : 0};
+    T_if_match = T_if_none_match = NULL;
     struct arena a;
     struct api_resp resp;
     arena_init(&a);

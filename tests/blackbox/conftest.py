@@ -605,3 +605,18 @@ def engage_two(servers, issued):
     srv = servers.server(db, public_url=PUBLIC_URL)
     return (EngageGate(srv, a, issued),
             EngageGate(srv, b, issued, realm="https://b.example.test"))
+
+
+@pytest.fixture(scope="module")
+def shared_engage(sg_bin, tmp_path_factory):
+    """Like engage, but one server for a whole test module (for the many
+    small validation tests, which only add providers of their own and never
+    depend on what other tests did). The log-leak and exit-0 checks run when
+    the module ends."""
+    issued = Issued()
+    f = Servers(sg_bin, tmp_path_factory.mktemp("shared"), issued)
+    db = f.new_db()
+    info = init_with(f, db, "--realm", REALM)
+    g = EngageGate(f.server(db, public_url=PUBLIC_URL), info, issued)
+    yield g
+    f.close()

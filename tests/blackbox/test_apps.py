@@ -81,8 +81,8 @@ def test_app_view_has_exactly_id_name_realm_and_self(engage):
     assert listed["name"] == app["name"]
 
 
-def test_app_view_etag_is_strong_64_hex_and_stable(engage):
-    g = engage
+def test_app_view_etag_is_strong_64_hex_and_stable(shared_engage):
+    g = shared_engage
     e1 = g.get(apps_path(g.app_id)).headers.get("ETag")
     e2 = g.get(apps_path(g.app_id)).headers.get("ETag")
     assert e1 and ETAG_RE.match(e1), e1
@@ -112,8 +112,8 @@ def test_init_rejects_a_realm_with_trailing_slash(servers):
 # ---- conditional GET ------------------------------------------------------------------
 
 @pytest.mark.parametrize("form", ["exact", "weak", "star", "list"])
-def test_app_if_none_match_is_304_without_body(engage, form):
-    g = engage
+def test_app_if_none_match_is_304_without_body(shared_engage, form):
+    g = shared_engage
     etag = g.get(apps_path(g.app_id)).headers["ETag"]
     value = {"exact": etag, "weak": "W/" + etag, "star": "*",
              "list": f'"{"0" * 64}", {etag}'}[form]
@@ -123,8 +123,8 @@ def test_app_if_none_match_is_304_without_body(engage, form):
     assert r.headers.get("ETag") == etag
 
 
-def test_app_if_none_match_other_tag_is_200(engage):
-    g = engage
+def test_app_if_none_match_other_tag_is_200(shared_engage):
+    g = shared_engage
     r = g.get(apps_path(g.app_id), headers={"If-None-Match": f'"{"0" * 64}"'})
     assert r.status_code == 200
     assert r.json()["id"] == g.app_id
@@ -195,21 +195,21 @@ def test_app_add_without_name_fails(servers):
 
 @pytest.mark.parametrize("app_id", ["zzzzzzzzzzzzzzzzzzzz", "short", "ABCDEFGHIJKLMNOPQRST",
                                     "abcdefghijklmnopqrstu", str(uuid.uuid4())])
-def test_unknown_app_is_404(engage, app_id):
-    g = engage
+def test_unknown_app_is_404(shared_engage, app_id):
+    g = shared_engage
     assert_api_error(g.get(apps_path(app_id)), 404)
 
 
-def test_upper_case_of_a_real_app_id_is_404(engage):
-    assert_api_error(engage.get(apps_path(engage.app_id.upper())), 404)
+def test_upper_case_of_a_real_app_id_is_404(shared_engage):
+    assert_api_error(shared_engage.get(apps_path(shared_engage.app_id.upper())), 404)
 
 
 @pytest.mark.parametrize("method, which", [
     ("PATCH", "list"), ("POST", "list"), ("PUT", "list"), ("DELETE", "list"),
     ("PATCH", "one"), ("POST", "one"), ("PUT", "one"), ("DELETE", "one"),
 ])
-def test_app_write_methods_are_405_allow_get(engage, method, which):
-    g = engage
+def test_app_write_methods_are_405_allow_get(shared_engage, method, which):
+    g = shared_engage
     path = apps_path() if which == "list" else apps_path(g.app_id)
     r = g.call(method, path, json={"name": "x", "realm": "https://x.example"})
     assert_api_error(r, 405)
@@ -220,8 +220,8 @@ def test_app_write_methods_are_405_allow_get(engage, method, which):
     assert g.get(apps_path(g.app_id)).json()["realm"] == REALM
 
 
-def test_apps_without_token_are_403(engage):
-    g = engage
+def test_apps_without_token_are_403(shared_engage):
+    g = shared_engage
     assert_forbidden(g.get(apps_path(), token=None), BEARER_CHALLENGE)
     assert_forbidden(g.get(apps_path(g.app_id), token=None), BEARER_CHALLENGE)
     assert_forbidden(g.get(apps_path(g.app_id), token="x" * 64), BEARER_INVALID)

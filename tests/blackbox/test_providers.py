@@ -198,6 +198,31 @@ def saml(engage, idp_certs):
     return engage, r.json(), etag_of(r)
 
 
+# The many small error-path tests share one server per module (shared_engage)
+# and only look at providers of their own, or at counts before and after.
+
+@pytest.fixture
+def soidc(shared_engage):
+    """shared_engage with a fresh OIDC provider of this test's own."""
+    r = shared_engage.create(oidc_body())
+    assert r.status_code == 201, r.text
+    return shared_engage, r.json(), etag_of(r)
+
+
+@pytest.fixture
+def ssaml(shared_engage, idp_certs):
+    r = shared_engage.create(saml_body(idp_certs[0]))
+    assert r.status_code == 201, r.text
+    return shared_engage, r.json(), etag_of(r)
+
+
+def count(g):
+    """Number of providers of g's app."""
+    r = g.get(g.plist())
+    assert r.status_code == 200, r.text
+    return len(r.json()["_embedded"]["item"])
+
+
 # ---- the lifecycle, one provider of each protocol ------------------------------------------
 
 MERGE_PATCHES = {
@@ -579,8 +604,8 @@ def test_json_patch_works_with_put(oidc):
     [{"op": "move", "from": "/nope", "path": "/title"}],
     [{"op": "copy", "from": "/ui/nope", "path": "/title"}],
 ])
-def test_json_patch_missing_path_is_422(oidc, ops):
-    g, obj, tag = oidc
+def test_json_patch_missing_path_is_422(soidc, ops):
+    g, obj, tag = soidc
     assert_api_error(g.modify(obj["id"], [{"op": "replace", "path": "/title", "value": "x"}] + ops,
                               JSON_PATCH), 422)
     assert_unchanged(g, obj["id"], obj, tag)
@@ -599,16 +624,16 @@ def test_json_patch_missing_path_is_422(oidc, ops):
     "a string",
     42,
 ])
-def test_invalid_json_patch_document_is_400(oidc, doc):
-    g, obj, tag = oidc
+def test_invalid_json_patch_document_is_400(soidc, doc):
+    g, obj, tag = soidc
     body = doc if not isinstance(doc, list) else \
         [{"op": "replace", "path": "/title", "value": "x"}] + doc
     assert_api_error(g.modify(obj["id"], body, JSON_PATCH), 400)
     assert_unchanged(g, obj["id"], obj, tag)
 
 
-def test_json_patch_result_is_validated(oidc):
-    g, obj, tag = oidc
+def test_json_patch_result_is_validated(soidc):
+    g, obj, tag = soidc
     cases = [
         ([{"op": "remove", "path": "/title"}], "/title"),
         ([{"op": "remove", "path": "/token_url"}], "/token_url"),
@@ -632,8 +657,8 @@ def test_json_patch_result_is_validated(oidc):
     ("createdAt", "2001-01-01T00:00:00.000000000Z"),
     ("updatedAt", "2001-01-01T00:00:00.000000000Z"),
 ])
-def test_patch_changing_a_server_field_is_422(oidc, member, value):
-    g, obj, tag = oidc
+def test_patch_changing_a_server_field_is_422(soidc, member, value):
+    g, obj, tag = soidc
     assert_error_fields(g.modify(obj["id"], {member: value}, MERGE_PATCH), 422, "/" + member)
     assert_error_fields(g.modify(obj["id"], [{"op": "replace", "path": "/" + member, "value": value}],
                                  JSON_PATCH), 422, "/" + member)
@@ -688,8 +713,8 @@ def test_merge_patch_changing_protocol_is_422(oidc, saml):
 # ---- conditional requests ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("form", ["exact", "weak", "star", "list"])
-def test_if_none_match_is_304_without_body(oidc, form):
-    g, obj, tag = oidc
+def test_if_none_match_is_304_without_body(soidc, form):
+    g, obj, tag = soidc
     value = {"exact": tag, "weak": "W/" + tag, "star": "*", "list": f"{ZERO_TAG}, {tag}"}[form]
     r = g.view(obj["id"], headers={"If-None-Match": value})
     assert r.status_code == 304, r.text
@@ -713,15 +738,15 @@ def test_if_none_match_with_old_tag_is_200(oidc):
     ("PATCH", JSON_PATCH, [{"op": "replace", "path": "/title", "value": "stale"}]),
     ("PUT", JSON_PATCH, oidc_body(title="stale")),
 ])
-def test_stale_if_match_is_412_and_nothing_changes(oidc, method, ctype, body):
-    g, obj, tag = oidc
+def test_stale_if_match_is_412_and_nothing_changes(soidc, method, ctype, body):
+    g, obj, tag = soidc
     r = g.modify(obj["id"], body, ctype, method=method, headers={"If-Match": ZERO_TAG})
     assert_api_error(r, 412)
     assert_unchanged(g, obj["id"], obj, tag)
 
 
-def test_stale_if_match_on_delete_is_412_and_provider_stays(oidc):
-    g, obj, tag = oidc
+def test_stale_if_match_on_delete_is_412_and_provider_stays(soidc):
+    g, obj, tag = soidc
     assert_api_error(g.call("DELETE", g.ppath(obj["id"]), headers={"If-Match": ZERO_TAG}), 412)
     assert_unchanged(g, obj["id"], obj, tag)
 
@@ -763,27 +788,29 @@ def test_if_match_list_containing_current_tag_applies(oidc):
 @pytest.mark.parametrize("raw", [b'{"title": "x",', b"not json", b'{"title": "x"} trailing',
                                  b'{"title": "\xff\xfe"}', b'{"title": "\xc3\x28"}',
                                  b"", b'{"title": "a", "title": "b"'])
-def test_invalid_json_is_400_on_create_and_patch(oidc, raw):
-    g, obj, tag = oidc
+def test_invalid_json_is_400_on_create_and_patch(soidc, raw):
+    g, obj, tag = soidc
+    before = count(g)
     r = g.call("POST", g.plist(), data=raw, headers={"Content-Type": "application/json"})
     assert_api_error(r, 400)
     assert_api_error(g.modify(obj["id"], None, MERGE_PATCH, raw=raw), 400)
     assert_api_error(g.modify(obj["id"], None, JSON_PATCH, raw=raw), 400)
     assert_unchanged(g, obj["id"], obj, tag)
-    assert len(g.get(g.plist()).json()["_embedded"]["item"]) == 1
+    assert count(g) == before
 
 
-def test_invalid_utf8_inside_a_valid_looking_body_is_400(engage):
-    g = engage
+def test_invalid_utf8_inside_a_valid_looking_body_is_400(shared_engage):
+    g = shared_engage
+    before = count(g)
     raw = json.dumps(oidc_body(title="PLACEHOLDER")).encode().replace(b"PLACEHOLDER", b"bad\xed\xa0\x80")
     r = g.call("POST", g.plist(), data=raw, headers={"Content-Type": "application/json"})
     assert_api_error(r, 400)
-    assert g.get(g.plist()).json()["_embedded"]["item"] == []
+    assert count(g) == before
 
 
 @pytest.mark.parametrize("depth", [70, 200, 5000])
-def test_nesting_deeper_than_64_is_400(saml, idp_certs, depth):
-    g, obj, tag = saml
+def test_nesting_deeper_than_64_is_400(ssaml, idp_certs, depth):
+    g, obj, tag = ssaml
     body = json.dumps(saml_body(idp_certs[0]))[:-1] + ', "deep": ' + \
         "[" * depth + "]" * depth + "}"
     r = g.call("POST", g.plist(), data=body.encode(), headers={"Content-Type": "application/json"})
@@ -849,8 +876,8 @@ def test_revoked_token_is_403(oidc):
 
 @pytest.mark.parametrize("pid", [str(uuid.uuid4()), "not-a-uuid", "1",
                                  "00000000-0000-0000-0000-00000000000g"])
-def test_unknown_or_non_uuid_provider_is_404(oidc, pid):
-    g, obj, tag = oidc
+def test_unknown_or_non_uuid_provider_is_404(soidc, pid):
+    g, obj, tag = soidc
     assert_api_error(g.view(pid), 404)
     assert_api_error(g.modify(pid, {"title": "x"}), 404)
     assert_api_error(g.modify(pid, oidc_body(), JSON_PATCH, method="PUT"), 404)
@@ -859,8 +886,8 @@ def test_unknown_or_non_uuid_provider_is_404(oidc, pid):
 
 
 @pytest.mark.parametrize("app_id", ["zzzzzzzzzzzzzzzzzzzz", "nope"])
-def test_unknown_app_is_404_for_every_provider_route(oidc, app_id):
-    g, obj, tag = oidc
+def test_unknown_app_is_404_for_every_provider_route(soidc, app_id):
+    g, obj, tag = soidc
     assert_api_error(g.get(g.plist(app_id)), 404)
     assert_api_error(g.create(oidc_body(), app_id=app_id), 404)
     assert_api_error(g.view(obj["id"], app_id=app_id), 404)
@@ -877,15 +904,16 @@ def test_unknown_app_is_404_for_every_provider_route(oidc, app_id):
     ("PATCH", "list", {"GET", "POST"}),
     ("POST", "one", {"GET", "PATCH", "PUT", "DELETE"}),
 ])
-def test_method_not_in_table_is_405_with_allow(oidc, method, which, expected):
-    g, obj, tag = oidc
+def test_method_not_in_table_is_405_with_allow(soidc, method, which, expected):
+    g, obj, tag = soidc
+    before = count(g)
     path = g.plist() if which == "list" else g.ppath(obj["id"])
     r = g.call(method, path, json=oidc_body())
     assert_api_error(r, 405)
     allowed = allow_set(r)
     assert expected <= allowed and method not in allowed, allowed
     assert_unchanged(g, obj["id"], obj, tag)
-    assert len(g.get(g.plist()).json()["_embedded"]["item"]) == 1
+    assert count(g) == before
 
 
 # ---- 413 --------------------------------------------------------------------------------------
@@ -911,19 +939,20 @@ def test_body_just_under_64_kib_is_not_413(engage):
 
 @pytest.mark.parametrize("ctype", [None, "text/plain", MERGE_PATCH, JSON_PATCH,
                                    "application/x-www-form-urlencoded"])
-def test_create_without_application_json_is_415(engage, ctype):
-    g = engage
+def test_create_without_application_json_is_415(shared_engage, ctype):
+    g = shared_engage
+    before = count(g)
     h = {"Content-Type": ctype} if ctype else {}
     r = g.call("POST", g.plist(), data=json.dumps(oidc_body()).encode(), headers=h)
     assert_api_error(r, 415)
-    assert g.get(g.plist()).json()["_embedded"]["item"] == []
+    assert count(g) == before
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
 @pytest.mark.parametrize("ctype", [None, "application/json", "text/plain",
                                    "application/json; charset=utf-8", "application/xml"])
-def test_modify_with_other_content_type_is_415(oidc, method, ctype):
-    g, obj, tag = oidc
+def test_modify_with_other_content_type_is_415(soidc, method, ctype):
+    g, obj, tag = soidc
     assert_api_error(g.modify(obj["id"], {"title": "x"}, ctype, method=method), 415)
     assert_unchanged(g, obj["id"], obj, tag)
 
@@ -963,10 +992,11 @@ INVALID_OIDC = [
 
 
 @pytest.mark.parametrize("body, field", INVALID_OIDC)
-def test_invalid_oidc_create_is_422_naming_the_field(engage, body, field):
-    g = engage
+def test_invalid_oidc_create_is_422_naming_the_field(shared_engage, body, field):
+    g = shared_engage
+    before = count(g)
     assert_error_fields(g.create(body), 422, field)
-    assert g.get(g.plist()).json()["_embedded"]["item"] == []
+    assert count(g) == before
 
 
 @pytest.mark.parametrize("body, accepted", [
@@ -977,20 +1007,23 @@ def test_invalid_oidc_create_is_422_naming_the_field(engage, body, field):
     (oidc_body(attribute_map={"/email": "email"}), ("/attribute_map/~1email", "/attribute_map")),
     (oidc_body(attribute_map={"/email": 5}), ("/attribute_map/~1email", "/attribute_map")),
 ])
-def test_invalid_nested_value_is_422_naming_it(engage, body, accepted):
-    g = engage
+def test_invalid_nested_value_is_422_naming_it(shared_engage, body, accepted):
+    g = shared_engage
+    before = count(g)
     assert_error_fields(g.create(body), 422, *accepted)
-    assert g.get(g.plist()).json()["_embedded"]["item"] == []
+    assert count(g) == before
 
 
-def test_422_details_name_every_offending_field(engage):
-    g = engage
+def test_422_details_name_every_offending_field(shared_engage):
+    g = shared_engage
+    before = count(g)
     body = dict(oidc_body(auth_url=None, token_url="http://x.example.test/t"),
                 titel="typo", auth_URL="https://x.example.test/a")
     errs = assert_api_error(g.create(body), 422)
     fields = details_fields(errs)
     for f in ("/titel", "/auth_URL", "/auth_url", "/token_url"):
         assert f in fields, errs
+    assert count(g) == before
 
 
 @pytest.mark.parametrize("over, field", [
@@ -1007,37 +1040,44 @@ def test_422_details_name_every_offending_field(engage):
     ({"authn_context": "exact"}, "/authn_context"),
     ({"auth_url": "http://idp.corp.example.test/sso"}, "/auth_url"),
 ])
-def test_invalid_saml_create_is_422_naming_the_field(engage, idp_certs, over, field):
-    g = engage
+def test_invalid_saml_create_is_422_naming_the_field(shared_engage, idp_certs, over, field):
+    g = shared_engage
+    before = count(g)
     assert_error_fields(g.create(saml_body(idp_certs[0], **over)), 422, field)
-    assert g.get(g.plist()).json()["_embedded"]["item"] == []
+    assert count(g) == before
 
 
-def test_random_base64_certificate_is_422(engage, idp_certs):
-    g = engage
+def test_random_base64_certificate_is_422(shared_engage, idp_certs):
+    g = shared_engage
+    before = count(g)
     junk = base64.b64encode(os.urandom(600)).decode()
     assert_error_fields(g.create(saml_body(idp_certs[0], idp_certificate=junk)), 422,
                         "/idp_certificate")
+    assert count(g) == before
 
 
-def test_truncated_certificate_is_422(engage, idp_certs):
-    g = engage
+def test_truncated_certificate_is_422(shared_engage, idp_certs):
+    g = shared_engage
+    before = count(g)
     der = base64.b64decode(idp_certs[0])
     cut = base64.b64encode(der[: len(der) // 2]).decode()
     assert_error_fields(g.create(saml_body(idp_certs[0], idp_certificate=cut)), 422,
                         "/idp_certificate")
+    assert count(g) == before
 
 
-def test_pem_armoured_certificate_is_422(engage, idp_certs):
-    g = engage
+def test_pem_armoured_certificate_is_422(shared_engage, idp_certs):
+    g = shared_engage
+    before = count(g)
     pem = "-----BEGIN CERTIFICATE-----\n" + idp_certs[0] + "\n-----END CERTIFICATE-----\n"
     assert_error_fields(g.create(saml_body(idp_certs[0], idp_certificate=pem)), 422,
                         "/idp_certificate")
+    assert count(g) == before
 
 
 @pytest.mark.parametrize("body, field", INVALID_OIDC)
-def test_invalid_merge_patch_is_422_and_nothing_changes(oidc, body, field):
-    g, obj, tag = oidc
+def test_invalid_merge_patch_is_422_and_nothing_changes(soidc, body, field):
+    g, obj, tag = soidc
     # make the patch produce exactly `body` (removing what `body` lacks)
     patch = {k: None for k in oidc_body() if k not in body}
     patch.update(body)
