@@ -40,7 +40,7 @@ struct api_resp {
     size_t body_len;
     int nheaders;
     struct api_header headers[API_MAX_HEADERS];
-    char route[64]; /* pattern of the matched route, for the log line */
+    const char *route; /* pattern of the matched route (static), for the log line */
 };
 
 /* Answers one request. a is the request's arena: everything in resp lives

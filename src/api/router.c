@@ -82,7 +82,7 @@ static enum st run(struct ctx *c)
     if (st != ST_OK)
         return st;
     const struct route *r = c->route;
-    snprintf(c->resp->route, sizeof c->resp->route, "%s", r->pattern);
+    c->resp->route = r->pattern;
     if (c->customer_id) {
         size_t skip = 1 + strlen(c->customer_id) + 1;
         c->rest = strlen(c->req->path) >= skip ? c->req->path + skip : "";
@@ -145,7 +145,7 @@ static void render_error(struct ctx *c, enum st st)
 void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
-    snprintf(resp->route, sizeof resp->route, "-");
+    resp->route = "-";
     struct ctx c = {.app = app, .a = a, .req = req, .resp = resp};
     enum st st = run(&c);
     if (st == ST_OK)

@@ -32,6 +32,7 @@ struct request {
     bool too_large;
     int status;
     const char *route;
+    const char *method; /* libmicrohttpd's, valid until completion */
 };
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -58,7 +59,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, m);
     MHD_destroy_response(m);
     r->status = resp->status;
-    r->route = arena_strdup(&r->arena, resp->route);
+    r->route = resp->route;
     return ok;
 }
 
@@ -112,6 +113,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         arena_init(&r->arena);
         r->id = atomic_fetch_add(&s->next_id, 1) + 1;
         r->start_us = util_mono_us();
+        r->method = method;
         atomic_fetch_add(&s->in_flight, 1);
         *state = r;
         const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -161,8 +163,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     struct request *r = *state;
     if (!r)
         return;
-    log_msg(LOG_INFO, "rid=%lu route=\"%s\" status=%d us=%lld%s", r->id, r->route ? r->route : "-",
-            r->status, (long long)(util_mono_us() - r->start_us),
+    char method[24]; /* the client's word: escaped and cut */
+    printable(method, sizeof method, r->method);
+    log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
+            r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     arena_cleanup(&r->arena);
     if (r->body) {
