@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUSEKEEP_SECONDS 60
+#define TICK_MS 250         /* how often buffered log lines are written */
+#define HOUSEKEEP_TICKS 240 /* purge expired revocations every minute */
 
 enum st app_open(struct app *app, bool create, struct err *e)
 {
@@ -171,16 +172,19 @@ int app_cmd_serve(struct app *app)
     log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
             app->cfg.listen, app->cfg.public_url, app->cfg.threads);
     api_housekeep(app);
-    for (;;) {
-        struct timespec ts = {.tv_sec = HOUSEKEEP_SECONDS};
+    for (long tick = 1;; tick++) {
+        struct timespec ts = {.tv_nsec = TICK_MS * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             log_msg(LOG_INFO, "signal %d: finishing requests in flight", sig);
             break;
         }
-        api_housekeep(app);
+        if (tick % HOUSEKEEP_TICKS == 0)
+            api_housekeep(app);
+        log_flush();
     }
     http_server_stop(srv);
     log_msg(LOG_INFO, "stopped");
+    log_flush();
     return 0;
 }

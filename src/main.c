@@ -41,5 +41,6 @@ int main(int argc, char **argv)
     }
     app_close(&app);
     cfg_cleanup(&app.cfg);
+    log_flush();
     return rc;
 }

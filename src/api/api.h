@@ -47,6 +47,10 @@ struct api_resp {
  * in it. Thread-safe. */
 void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp);
 
+/* True when the request's route makes a durable write (it may wait for a
+ * disk flush): http/ runs such requests off its event threads. */
+bool api_request_writes(const struct api_req *req);
+
 /* Number of routes and their summaries, for documentation and tests. */
 int api_route_count(void);
 /* Fills method, pattern and summary of route i (0 ≤ i < api_route_count). */

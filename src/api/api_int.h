@@ -30,6 +30,7 @@ struct route {
     enum auth auth;
     const char *media[3]; /* accepted body media types; none: no body is read */
     size_t body_limit;
+    bool writes; /* makes a durable write: waits for a disk flush */
     const char *summary;
 };
 

@@ -2,9 +2,9 @@
 /*
  * P/apps/{app}/custom-providers (SPEC §5 #3–#7): list, create, view,
  * modify (merge patch, JSON patch, or full replacement) and delete. A
- * modification is read → patch → validate → compare-and-swap on the ETag,
- * retried when another writer won, so no update is ever lost; with
- * If-Match the client's own tag is the one compared.
+ * modification is computed inside the store's write transaction from the
+ * version then current (preconditions, patch, validation), so concurrent
+ * modifications apply one after the other and no update is ever lost.
  */
 #include "api_int.h"
 
@@ -13,26 +13,19 @@
 
 #define LIST_PATH API_PREFIX "/apps/%s/custom-providers"
 #define ITEM_PATH API_PREFIX "/apps/%s/custom-providers/%s"
-#define MODIFY_ATTEMPTS 16
 
 static enum st load_app(struct ctx *c, struct login_app *app)
 {
     return store_app_get(c->app->store, c->a, c->customer_id, c->app_id, app, &c->err);
 }
 
-/* Reads the provider {id} and its document, secret opened (caller decrefs). */
-static enum st load(struct ctx *c, struct provider_rec *rec, json_t **doc)
+/* Parses a stored provider's document and opens its secret (caller
+ * decrefs *doc). */
+static enum st open_doc(struct ctx *c, const struct provider_rec *rec, json_t **doc)
 {
-    *doc = NULL;
-    if (!util_uuid_valid(c->id))
-        return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
-    enum st st =
-        store_provider_get(c->app->store, c->a, c->customer_id, c->app_id, c->id, rec, &c->err);
-    if (st != ST_OK)
-        return st;
     *doc = json_loads(rec->doc, 0, NULL);
     if (!json_is_object(*doc))
-        return ERR(&c->err, ST_INTERNAL, NULL, "stored provider %s is not a JSON object", c->id);
+        return ERR(&c->err, ST_INTERNAL, NULL, "stored provider %s is not a JSON object", rec->id);
     if (rec->secret) {
         struct secret plain = {0};
         if (keys_unseal(&c->app->keys, rec->secret, rec->secret_len, &plain) != ST_OK)
@@ -41,6 +34,17 @@ static enum st load(struct ctx *c, struct provider_rec *rec, json_t **doc)
         secret_cleanup(&plain);
     }
     return ST_OK;
+}
+
+/* Reads the provider {id} and its document (caller decrefs *doc). */
+static enum st load(struct ctx *c, struct provider_rec *rec, json_t **doc)
+{
+    *doc = NULL;
+    if (!util_uuid_valid(c->id))
+        return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
+    enum st st =
+        store_provider_get(c->app->store, c->a, c->customer_id, c->app_id, c->id, rec, &c->err);
+    return st == ST_OK ? open_doc(c, rec, doc) : st;
 }
 
 static json_t *represent(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
@@ -191,28 +195,36 @@ static enum st apply(struct ctx *c, const json_t *body, const json_t *before, js
     return ST_OK;
 }
 
-/* One attempt: read, check preconditions, patch, validate, swap. */
-static enum st modify_once(struct ctx *c, const struct login_app *app, const json_t *body,
-                           struct provider_rec *rec, json_t **doc)
+struct modify {
+    struct ctx *c;
+    const struct login_app *app;
+    const json_t *body;
+    json_t *doc;             /* the result, for the answer */
+    struct provider_rec rec; /* what was written, for the answer */
+};
+
+/* The store's callback: preconditions, patch, checks, the stored form. */
+static enum st on_modify(void *arg, const struct provider_rec *cur, struct provider_rec *next,
+                         struct err *e)
 {
+    struct modify *m = arg;
+    struct ctx *c = m->c;
     json_t *old = NULL, *before = NULL;
-    enum st st = load(c, rec, &old);
+    enum st st = open_doc(c, cur, &old);
     if (st == ST_OK)
-        st = api_preconditions(c, rec->etag);
+        st = api_preconditions(c, cur->etag);
     if (st == ST_OK) {
-        before = represent(c, app, rec, old);
-        st = apply(c, body, before, doc);
+        before = represent(c, m->app, cur, old);
+        st = apply(c, m->body, before, &m->doc);
     }
-    if (st == ST_OK && json_is_object(*doc) &&
-        !json_equal(json_object_get(old, F_PROTOCOL), json_object_get(*doc, F_PROTOCOL)))
-        st = ERR(&c->err, ST_UNPROCESSABLE, "/" F_PROTOCOL, "cannot change after create");
+    if (st == ST_OK && json_is_object(m->doc) &&
+        !json_equal(json_object_get(old, F_PROTOCOL), json_object_get(m->doc, F_PROTOCOL)))
+        st = ERR(e, ST_UNPROCESSABLE, "/" F_PROTOCOL, "cannot change after create");
     if (st == ST_OK)
-        st = provider_validate(*doc, &c->err);
+        st = provider_validate(m->doc, e);
     if (st == ST_OK) {
-        char expected[65];
-        memcpy(expected, rec->etag, sizeof expected);
-        store_form(c, *doc, rec);
-        st = store_provider_update(c->app->store, c->customer_id, rec, expected, &c->err);
+        store_form(c, m->doc, next);
+        m->rec = *next;
     }
     json_decref(old);
     json_decref(before);
@@ -222,23 +234,19 @@ static enum st modify_once(struct ctx *c, const struct login_app *app, const jso
 enum st h_provider_modify(struct ctx *c)
 {
     struct login_app app;
-    json_t *body = NULL, *doc = NULL;
-    struct provider_rec rec;
+    json_t *body = NULL;
     enum st st = load_app(c, &app);
+    if (st == ST_OK && !util_uuid_valid(c->id))
+        st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
         st = api_body_json(c, &body);
-    for (int i = 0; st == ST_OK && i < MODIFY_ATTEMPTS; i++) {
-        json_decref(doc);
-        doc = NULL;
-        st = modify_once(c, &app, body, &rec, &doc);
-        if (st != ST_PRECONDITION || c->req->if_match || c->req->if_none_match)
-            break;
-        err_clear(&c->err); /* another writer won the swap: read again */
-        st = i + 1 < MODIFY_ATTEMPTS ? ST_OK : ERR(&c->err, ST_STORAGE, NULL, "contention");
-    }
+    struct modify m = {.c = c, .app = &app, .body = body};
     if (st == ST_OK)
-        answer(c, 200, &app, &rec, doc);
-    json_decref(doc);
+        st = store_provider_modify(c->app->store, c->a, c->customer_id, app.id, c->id, on_modify,
+                                   &m, &c->err);
+    if (st == ST_OK)
+        answer(c, 200, &app, &m.rec, m.doc);
+    json_decref(m.doc);
     json_decref(body);
     return st;
 }

@@ -12,31 +12,51 @@
 
 #define JSON_MAX_DEPTH 64
 
-/* Compares one path segment with one pattern segment; captures {c}/{id}. */
-static bool match(struct ctx *c, const char *pattern, const char *path)
+/* Where the {c}, {id} and {app} segments of a matched path are. */
+struct caps {
+    const char *at[3];
+    size_t len[3];
+};
+
+static const char *const names[3] = {"{c}", "{id}", "{app}"};
+
+/* Matches path against pattern segment by segment, recording captures. */
+static bool match(const char *pattern, const char *path, struct caps *caps)
 {
-    const char *cid = NULL, *id = NULL, *app = NULL;
+    memset(caps, 0, sizeof *caps);
     while (*pattern == '/' && *path == '/') {
         pattern++;
         path++;
         size_t pn = strcspn(pattern, "/"), sn = strcspn(path, "/");
-        if (pn == 3 && !memcmp(pattern, "{c}", 3) && sn > 0)
-            cid = arena_strndup(c->a, path, sn);
-        else if (pn == 4 && !memcmp(pattern, "{id}", 4) && sn > 0)
-            id = arena_strndup(c->a, path, sn);
-        else if (pn == 5 && !memcmp(pattern, "{app}", 5) && sn > 0)
-            app = arena_strndup(c->a, path, sn);
-        else if (pn != sn || memcmp(pattern, path, pn) != 0)
+        int cap = -1;
+        for (int i = 0; i < 3 && pattern[0] == '{'; i++)
+            if (pn == strlen(names[i]) && !memcmp(pattern, names[i], pn))
+                cap = i;
+        if (cap >= 0 && sn > 0) {
+            caps->at[cap] = path;
+            caps->len[cap] = sn;
+        } else if (pn != sn || memcmp(pattern, path, pn) != 0) {
             return false;
+        }
         pattern += pn;
         path += sn;
     }
-    if (*pattern || *path)
-        return false;
-    c->customer_id = cid;
-    c->id = id;
-    c->app_id = app;
-    return true;
+    return !*pattern && !*path;
+}
+
+static const char *captured(struct ctx *c, const struct caps *caps, int i)
+{
+    return caps->at[i] ? arena_strndup(c->a, caps->at[i], caps->len[i]) : NULL;
+}
+
+bool api_request_writes(const struct api_req *req)
+{
+    struct caps caps;
+    for (int i = 0; i < api_nroutes; i++)
+        if (api_routes[i].writes && !strcmp(api_routes[i].method, req->method) &&
+            match(api_routes[i].pattern, req->path, &caps))
+            return true;
+    return false;
 }
 
 bool api_media_is(const char *ct, const char *want)
@@ -59,12 +79,16 @@ static enum st route_find(struct ctx *c)
 {
     const char *method = strcmp(c->req->method, "HEAD") == 0 ? "GET" : c->req->method;
     char allow[64] = "";
+    struct caps caps;
     for (int i = 0; i < api_nroutes; i++) {
         const struct route *r = &api_routes[i];
-        if (!match(c, r->pattern, c->req->path))
+        if (!match(r->pattern, c->req->path, &caps))
             continue;
         if (strcmp(r->method, method) == 0) {
             c->route = r;
+            c->customer_id = captured(c, &caps, 0);
+            c->id = captured(c, &caps, 1);
+            c->app_id = captured(c, &caps, 2);
             return ST_OK;
         }
         size_t n = strlen(allow);

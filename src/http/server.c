@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HTTP server on libmicrohttpd: a pool of worker threads, each request
+ * The HTTP server on libmicrohttpd: a pool of event threads, each request
  * read into a per-request arena with its body capped at API_BODY_LIMIT,
  * answered by api_handle, logged once at completion. Bodies over the cap
- * are refused before they are read when Content-Length tells.
+ * are refused before they are read when Content-Length tells. A request
+ * that writes is suspended and handed to a pool of write threads, so many
+ * writes can wait for the same disk flush while reads go on.
  */
 #include "http.h"
 
@@ -11,19 +13,35 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+struct request;
 
 struct http_server {
     struct MHD_Daemon *d;
     struct app *app;
     atomic_ulong next_id;
     atomic_int in_flight;
+    /* the write pool: suspended requests waiting for a thread */
+    pthread_t *writers;
+    long nwriters;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct request *head, *tail;
+    bool stopping;
 };
 
 struct request {
+    struct request *next; /* in the write queue */
+    struct MHD_Connection *conn;
+    struct api_req req;
+    struct api_resp resp;
+    bool offloaded;
+    atomic_bool ready; /* resp is filled: resume and send it */
     struct arena arena;
     unsigned long id;
     int64_t start_us;
@@ -63,10 +81,10 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     return ok;
 }
 
-static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
-                              const char *url, const char *method)
+static void fill_req(struct MHD_Connection *conn, struct request *r, const char *url,
+                     const char *method)
 {
-    struct api_req req = {
+    r->req = (struct api_req){
         .method = method,
         .path = url,
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
@@ -77,9 +95,55 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
         .body_len = r->len,
         .body_too_large = r->too_large,
     };
-    struct api_resp resp;
-    api_handle(s->app, &r->arena, &req, &resp);
-    return respond(conn, r, &resp);
+}
+
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
+                              const char *url, const char *method)
+{
+    fill_req(conn, r, url, method);
+    api_handle(s->app, &r->arena, &r->req, &r->resp);
+    return respond(conn, r, &r->resp);
+}
+
+/* Suspends the connection and queues the request for a write thread. */
+static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *conn,
+                               struct request *r)
+{
+    r->offloaded = true;
+    r->conn = conn;
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&s->mu);
+    if (s->tail)
+        s->tail->next = r;
+    else
+        s->head = r;
+    s->tail = r;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return MHD_YES;
+}
+
+static void *writer_main(void *arg)
+{
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        struct request *r = s->head;
+        if (!r)
+            break;
+        s->head = r->next;
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        api_handle(s->app, &r->arena, &r->req, &r->resp);
+        atomic_store(&r->ready, true);
+        MHD_resume_connection(r->conn);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 /* Makes room for n body bytes (n ≤ API_BODY_LIMIT). */
@@ -138,7 +202,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->status)
         return MHD_YES; /* already answered (413 before the body) */
-    return answer(s, conn, r, url, method);
+    if (r->offloaded)
+        return atomic_load(&r->ready) ? respond(conn, r, &r->resp) : MHD_YES;
+    fill_req(conn, r, url, method);
+    if (api_request_writes(&r->req))
+        return offload(s, conn, r);
+    api_handle(s->app, &r->arena, &r->req, &r->resp);
+    return respond(conn, r, &r->resp);
 }
 
 /* Copies s into out with control bytes escaped, for the log line. */
@@ -221,7 +291,7 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     struct http_server *s = xcalloc(1, sizeof *s);
     s->app = app;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
@@ -233,6 +303,17 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
         return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",
                    app->cfg.listen);
     }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->nwriters = app->cfg.write_threads;
+    s->writers = xcalloc((size_t)s->nwriters, sizeof *s->writers);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    for (long i = 0; i < s->nwriters; i++)
+        if (pthread_create(&s->writers[i], &attr, writer_main, s) != 0)
+            abort(); /* cannot serve writes: better to stop at start */
+    pthread_attr_destroy(&attr);
     *out = s;
     return ST_OK;
 }
@@ -244,6 +325,15 @@ void http_server_stop(struct http_server *s)
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000); /* up to 5 s for requests in flight */
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true; /* the write threads finish what is queued, then end */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    for (long i = 0; i < s->nwriters; i++)
+        pthread_join(s->writers[i], NULL);
+    free(s->writers);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -51,7 +51,7 @@ void oauth_token_format(const struct keys *k, const struct token_claims *c,
     put_be(b + 4, c->scope_mask, 4);
     put_be(b + 8, c->client_seq, 8);
     put_be(b + 16, (uint64_t)c->iat, 8);
-    randombytes_buf(b + 24, 8);
+    util_random_fast(b + 24, 8);
     compute_tag(k, b, ctx, b + TOKEN_BODY);
     util_b64url_encode(out, b, sizeof b);
 }

@@ -58,6 +58,12 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_ADD] = "INSERT OR IGNORE INTO revocations(tag, expires_at) VALUES (?1, ?2)",
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at <= ?1",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT w",
+    [Q_RELEASE] = "RELEASE w",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_APP_INSERT] = "INSERT INTO apps(customer_id, id, name, realm, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_APP_GET] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1 AND id = ?2",
@@ -80,11 +86,28 @@ static const char *const sql_text[Q__COUNT] = {
                           " AND id = ?3 AND (?4 IS NULL OR etag = ?4)",
 };
 
+/* One write waiting for the writer thread. Lives on its caller's stack. */
+struct job {
+    sq_write_fn fn;
+    const void *args;
+    struct err *e;
+    enum st st;
+    bool done;
+    struct job *next;
+};
+
 struct sqlite_store {
     struct store base;
     char *path;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* the pool of reading connections */
     struct conn *idle;
+    /* the writer: one connection, one thread, a queue of jobs */
+    struct conn *wconn;
+    pthread_t writer;
+    pthread_mutex_t wmu;
+    pthread_cond_t queued, finished;
+    struct job *head, *tail;
+    bool stopping;
 };
 
 static enum st exec(sqlite3 *db, const char *sql, struct err *e)
@@ -217,14 +240,12 @@ void sq_release(struct store *s, struct conn *c)
     pthread_mutex_unlock(&ss->mu);
 }
 
-enum st sq_begin(struct conn *c, struct err *e)
+enum st sq_changed_one(struct conn *c, sqlite3_stmt *q, const char *what, struct err *e)
 {
-    return exec(c->db, "BEGIN IMMEDIATE", e);
-}
-
-enum st sq_commit(struct conn *c, struct err *e)
-{
-    return exec(c->db, "COMMIT", e);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) == 0)
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", what);
+    return st;
 }
 
 enum st sq_fail(struct conn *c, struct err *e)
@@ -232,9 +253,100 @@ enum st sq_fail(struct conn *c, struct err *e)
     return ERR(e, ST_STORAGE, NULL, "sqlite: %s", sqlite3_errmsg(c->db));
 }
 
+/* Steps a prepared control statement (BEGIN, SAVEPOINT, ...). */
+static bool control(struct conn *c, enum query q)
+{
+    sqlite3_stmt *st = sq_stmt(c, q);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE;
+}
+
+static void reset_all(struct conn *c)
+{
+    for (int i = 0; i < Q__COUNT; i++)
+        if (c->stmts[i])
+            sqlite3_reset(c->stmts[i]);
+}
+
+/* Runs a batch as one transaction; every job gets its status. */
+static void run_batch(struct conn *c, struct job *batch)
+{
+    if (!control(c, Q_BEGIN)) {
+        for (struct job *j = batch; j; j = j->next)
+            j->st = sq_fail(c, j->e);
+        return;
+    }
+    for (struct job *j = batch; j; j = j->next) {
+        if (!control(c, Q_SAVEPOINT)) {
+            j->st = sq_fail(c, j->e);
+            continue;
+        }
+        j->st = j->fn(c, j->args, j->e);
+        reset_all(c);
+        if (j->st != ST_OK)
+            control(c, Q_ROLLBACK_TO);
+        control(c, Q_RELEASE);
+    }
+    if (control(c, Q_COMMIT))
+        return;
+    for (struct job *j = batch; j; j = j->next)
+        if (j->st == ST_OK)
+            j->st = sq_fail(c, j->e); /* nothing of the batch was kept */
+    control(c, Q_ROLLBACK);
+}
+
+static void *writer_main(void *arg)
+{
+    struct sqlite_store *ss = arg;
+    pthread_mutex_lock(&ss->wmu);
+    for (;;) {
+        while (!ss->head && !ss->stopping)
+            pthread_cond_wait(&ss->queued, &ss->wmu);
+        if (!ss->head)
+            break;
+        struct job *batch = ss->head;
+        ss->head = ss->tail = NULL;
+        pthread_mutex_unlock(&ss->wmu);
+        run_batch(ss->wconn, batch);
+        pthread_mutex_lock(&ss->wmu);
+        for (struct job *j = batch; j; j = j->next)
+            j->done = true;
+        pthread_cond_broadcast(&ss->finished);
+    }
+    pthread_mutex_unlock(&ss->wmu);
+    return NULL;
+}
+
+enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *e)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    struct job j = {.fn = fn, .args = args, .e = e};
+    pthread_mutex_lock(&ss->wmu);
+    if (ss->tail)
+        ss->tail->next = &j;
+    else
+        ss->head = &j;
+    ss->tail = &j;
+    pthread_cond_signal(&ss->queued);
+    while (!j.done)
+        pthread_cond_wait(&ss->finished, &ss->wmu);
+    pthread_mutex_unlock(&ss->wmu);
+    return j.st;
+}
+
 void sq_close(struct store *s)
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;
+    pthread_mutex_lock(&ss->wmu);
+    ss->stopping = true;
+    pthread_cond_signal(&ss->queued);
+    pthread_mutex_unlock(&ss->wmu);
+    pthread_join(ss->writer, NULL); /* it finishes the queued jobs first */
+    conn_free(ss->wconn);
+    pthread_cond_destroy(&ss->queued);
+    pthread_cond_destroy(&ss->finished);
+    pthread_mutex_destroy(&ss->wmu);
     struct conn *c = ss->idle;
     while (c) {
         struct conn *next = c->next;
@@ -287,11 +399,23 @@ enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
         conn_free(c);
         return st;
     }
+    struct conn *w = NULL;
+    st = conn_open(path, &w, e);
+    if (st != ST_OK) {
+        conn_free(c);
+        return st;
+    }
     struct sqlite_store *ss = xcalloc(1, sizeof *ss);
     ss->base.ops = &sqlite_ops;
     ss->path = xstrdup(path);
     pthread_mutex_init(&ss->mu, NULL);
     ss->idle = c;
+    ss->wconn = w;
+    pthread_mutex_init(&ss->wmu, NULL);
+    pthread_cond_init(&ss->queued, NULL);
+    pthread_cond_init(&ss->finished, NULL);
+    if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
+        abort(); /* no thread for the writer: nothing can work */
     *out = &ss->base;
     return ST_OK;
 }

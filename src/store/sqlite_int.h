@@ -38,6 +38,12 @@ enum query {
     Q_PROVIDER_UPDATE,
     Q_PROVIDER_EXISTS,
     Q_PROVIDER_DELETE,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
     Q__COUNT
 };
 
@@ -56,11 +62,35 @@ enum st sq_acquire(struct store *s, struct conn **out, struct err *e);
 void sq_release(struct store *s, struct conn *c);
 /* The prepared statement for q on c (prepared on first use). */
 sqlite3_stmt *sq_stmt(struct conn *c, enum query q);
-enum st sq_begin(struct conn *c, struct err *e);
-enum st sq_commit(struct conn *c, struct err *e);
 /* Records the connection's last error as ST_STORAGE. */
 enum st sq_fail(struct conn *c, struct err *e);
 void sq_close(struct store *s);
+
+/* The arguments of one write, whichever it is (unused members NULL). */
+struct wargs {
+    const char *cid, *id, *app_id, *expected;
+    const struct policy *policy;
+    const struct client *client;
+    const struct sealed_secret *sec;
+    const struct login_app *app;
+    const struct provider_rec *prov;
+    const unsigned char *tag;
+    int64_t num; /* an expiry, or the present */
+    int *count;
+    struct arena *arena;
+    provider_modify_fn modify;
+    void *modify_arg;
+};
+
+/* A write: runs its statements on the writer's connection, inside a
+ * transaction it must not begin or end itself. */
+typedef enum st (*sq_write_fn)(struct conn *c, const void *args, struct err *e);
+
+/* Runs fn(args) on the single writer thread, batched with the writes that
+ * arrived meanwhile into one transaction (each in a savepoint of its own,
+ * so a failing one leaves the others), and returns once that transaction
+ * is committed: durable, as SQLite's synchronous=FULL commit fsyncs. */
+enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *e);
 
 /* Binds a borrowed string (it must outlive the step). */
 void sq_bind_text(sqlite3_stmt *q, int i, const char *s);
@@ -71,6 +101,9 @@ void sq_col_copy(char *out, size_t cap, sqlite3_stmt *q, int i);
 /* Steps a bound write to completion; a constraint failure becomes
  * on_constraint, any other failure ST_STORAGE. */
 enum st sq_step_write(struct conn *c, sqlite3_stmt *q, enum st on_constraint, struct err *e);
+/* Steps a bound write that must change exactly one row: ST_NOT_FOUND
+ * ("no such <what>") when it changed none. */
+enum st sq_changed_one(struct conn *c, sqlite3_stmt *q, const char *what, struct err *e);
 /* Steps a bound query once: *found when it yields a row. Resets q. */
 enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e);
 
@@ -85,8 +118,8 @@ enum st sq_provider_get(struct store *s, struct arena *a, const char *cid, const
                         const char *id, struct provider_rec *out, struct err *e);
 enum st sq_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
                          struct provider_rec **out, int *n, struct err *e);
-enum st sq_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
-                           const char *expected_etag, struct err *e);
+enum st sq_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                           const char *id, provider_modify_fn fn, void *arg, struct err *e);
 enum st sq_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
                            const char *expected_etag, struct err *e);
 

@@ -39,18 +39,19 @@ static char *join_scopes(struct arena *a, const struct policy *p)
     return out;
 }
 
+static enum st do_customer_create(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_CUSTOMER_INSERT);
+    sq_bind_text(q, 1, w->cid);
+    sqlite3_bind_int64(q, 2, util_now());
+    return sq_step_write(c, q, ST_CONFLICT, e);
+}
+
 static enum st customer_create(struct store *s, const char *cid, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_CUSTOMER_INSERT);
-    sq_bind_text(q, 1, cid);
-    sqlite3_bind_int64(q, 2, util_now());
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid};
+    return sq_write(s, do_customer_create, &w, e);
 }
 
 static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid, const struct policy *p)
@@ -63,22 +64,23 @@ static void bind_policy(struct arena *a, sqlite3_stmt *q, const char *cid, const
     sqlite3_bind_text(q, 6, join_scopes(a, p), -1, SQLITE_TRANSIENT);
 }
 
-static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
+static enum st do_policy_create(struct conn *c, const void *args, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
+    const struct wargs *w = args;
     struct arena a;
     arena_init(&a);
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_INSERT);
-    bind_policy(&a, q, cid, p);
+    bind_policy(&a, q, w->cid, w->policy);
     sqlite3_bind_int64(q, 7, util_now());
-    st = sq_step_write(c, q, ST_NOT_FOUND, e);
-    arena_cleanup(&a);
-    sq_release(s, c);
-    return st;
+    arena_cleanup(&a); /* bind_policy's scope text was copied by SQLite */
+    return sq_step_write(c, q, ST_NOT_FOUND, e);
+}
+
+static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    struct wargs w = {.cid = cid, .policy = p};
+    return sq_write(s, do_policy_create, &w, e);
 }
 
 static void read_policy(struct arena *a, sqlite3_stmt *q, struct policy *p)
@@ -137,53 +139,46 @@ static enum st policy_list(struct store *s, struct arena *a, const char *cid, st
     return st;
 }
 
-static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
+static enum st do_policy_update(struct conn *c, const void *args, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
+    const struct wargs *w = args;
     struct arena a;
     arena_init(&a);
     sqlite3_stmt *q = sq_stmt(c, Q_POLICY_UPDATE);
-    bind_policy(&a, q, cid, p);
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    if (st == ST_OK && sqlite3_changes(c->db) == 0)
-        st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
+    bind_policy(&a, q, w->cid, w->policy);
     arena_cleanup(&a);
-    sq_release(s, c);
-    return st;
+    return sq_changed_one(c, q, "token policy", e);
+}
+
+static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    struct wargs w = {.cid = cid, .policy = p};
+    return sq_write(s, do_policy_update, &w, e);
+}
+
+static enum st do_policy_delete(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    bool used = false;
+    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_IN_USE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->id);
+    enum st st = sq_exists(c, q, &used, e);
+    if (st == ST_OK && used)
+        st = ERR(e, ST_CONFLICT, NULL, "token policy is used by a client");
+    if (st != ST_OK)
+        return st;
+    q = sq_stmt(c, Q_POLICY_DELETE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->id);
+    return sq_changed_one(c, q, "token policy", e);
 }
 
 static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    bool used = false;
-    st = sq_begin(c, e);
-    if (st == ST_OK) {
-        sqlite3_stmt *q = sq_stmt(c, Q_POLICY_IN_USE);
-        sq_bind_text(q, 1, cid);
-        sq_bind_text(q, 2, id);
-        st = sq_exists(c, q, &used, e);
-    }
-    if (st == ST_OK && used)
-        st = ERR(e, ST_CONFLICT, NULL, "token policy is used by a client");
-    if (st == ST_OK) {
-        sqlite3_stmt *q = sq_stmt(c, Q_POLICY_DELETE);
-        sq_bind_text(q, 1, cid);
-        sq_bind_text(q, 2, id);
-        st = sq_step_write(c, q, ST_CONFLICT, e);
-        if (st == ST_OK && sqlite3_changes(c->db) == 0)
-            st = ERR(e, ST_NOT_FOUND, NULL, "no such token policy");
-    }
-    if (st == ST_OK)
-        st = sq_commit(c, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid, .id = id};
+    return sq_write(s, do_policy_delete, &w, e);
 }
 
 /* Inside a transaction: the name is free and the policy exists. */
@@ -208,32 +203,30 @@ static enum st client_check(struct conn *c, const char *cid, const struct client
     return st;
 }
 
+static enum st do_client_create(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    const struct client *cl = w->client;
+    enum st st = client_check(c, w->cid, cl, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_INSERT);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, cl->id);
+    sq_bind_text(q, 3, cl->name);
+    sq_bind_text(q, 4, cl->type);
+    sq_bind_text(q, 5, cl->policy_id);
+    sqlite3_bind_blob(q, 6, w->sec->blob, (int)w->sec->len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 7, w->sec->verifier, sizeof w->sec->verifier, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, util_now());
+    return sq_step_write(c, q, ST_CONFLICT, e);
+}
+
 static enum st client_create(struct store *s, const char *cid, const struct client *cl,
                              const struct sealed_secret *sec, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    st = sq_begin(c, e);
-    if (st == ST_OK)
-        st = client_check(c, cid, cl, e);
-    if (st == ST_OK) {
-        sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_INSERT);
-        sq_bind_text(q, 1, cid);
-        sq_bind_text(q, 2, cl->id);
-        sq_bind_text(q, 3, cl->name);
-        sq_bind_text(q, 4, cl->type);
-        sq_bind_text(q, 5, cl->policy_id);
-        sqlite3_bind_blob(q, 6, sec->blob, (int)sec->len, SQLITE_STATIC);
-        sqlite3_bind_blob(q, 7, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 8, util_now());
-        st = sq_step_write(c, q, ST_CONFLICT, e);
-    }
-    if (st == ST_OK)
-        st = sq_commit(c, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid, .client = cl, .sec = sec};
+    return sq_write(s, do_client_create, &w, e);
 }
 
 static void read_client(struct arena *a, sqlite3_stmt *q, struct client *cl)
@@ -291,55 +284,45 @@ static enum st client_list(struct store *s, struct arena *a, const char *cid, st
     return st;
 }
 
+static enum st do_client_update(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    const struct client *cl = w->client;
+    enum st st = client_check(c, w->cid, cl, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_UPDATE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, cl->id);
+    sq_bind_text(q, 3, cl->name);
+    sq_bind_text(q, 4, cl->type);
+    sq_bind_text(q, 5, cl->policy_id);
+    return sq_changed_one(c, q, "client", e);
+}
+
 static enum st client_update(struct store *s, const char *cid, const struct client *cl,
                              struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    st = sq_begin(c, e);
-    if (st == ST_OK)
-        st = client_check(c, cid, cl, e);
-    if (st == ST_OK) {
-        sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_UPDATE);
-        sq_bind_text(q, 1, cid);
-        sq_bind_text(q, 2, cl->id);
-        sq_bind_text(q, 3, cl->name);
-        sq_bind_text(q, 4, cl->type);
-        sq_bind_text(q, 5, cl->policy_id);
-        st = sq_step_write(c, q, ST_CONFLICT, e);
-        if (st == ST_OK && sqlite3_changes(c->db) == 0)
-            st = ERR(e, ST_NOT_FOUND, NULL, "no such client");
-    }
-    if (st == ST_OK)
-        st = sq_commit(c, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid, .client = cl};
+    return sq_write(s, do_client_update, &w, e);
 }
 
 /* Runs one bound write on (cid, id) and reports ST_NOT_FOUND when no row
  * changed. */
-static enum st write_one(struct store *s, struct conn *c, sqlite3_stmt *q, const char *what,
-                         struct err *e)
+
+static enum st do_client_delete(struct conn *c, const void *args, struct err *e)
 {
-    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
-    if (st == ST_OK && sqlite3_changes(c->db) == 0)
-        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", what);
-    sq_release(s, c);
-    return st;
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_DELETE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->id);
+    return sq_changed_one(c, q, "client", e);
 }
 
 static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_DELETE);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    return write_one(s, c, q, "client", e);
+    struct wargs w = {.cid = cid, .id = id};
+    return sq_write(s, do_client_delete, &w, e);
 }
 
 static enum st secret_get(struct store *s, const char *cid, const char *id,
@@ -365,19 +348,22 @@ static enum st secret_get(struct store *s, const char *cid, const char *id,
     return st;
 }
 
+static enum st do_secret_set(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_SECRET_SET);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->id);
+    sqlite3_bind_blob(q, 3, w->sec->blob, (int)w->sec->len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, w->sec->verifier, sizeof w->sec->verifier, SQLITE_STATIC);
+    return sq_changed_one(c, q, "client", e);
+}
+
 static enum st secret_set(struct store *s, const char *cid, const char *id,
                           const struct sealed_secret *sec, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_SECRET_SET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    sqlite3_bind_blob(q, 3, sec->blob, (int)sec->len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 4, sec->verifier, sizeof sec->verifier, SQLITE_STATIC);
-    return write_one(s, c, q, "client", e);
+    struct wargs w = {.cid = cid, .id = id, .sec = sec};
+    return sq_write(s, do_secret_set, &w, e);
 }
 
 static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q, struct client_auth *out,
@@ -426,19 +412,20 @@ static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struc
     return st;
 }
 
+static enum st do_revocation_add(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_ADD);
+    sqlite3_bind_blob(q, 1, w->tag, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, w->num);
+    return sq_step_write(c, q, ST_CONFLICT, e);
+}
+
 static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
                               struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_ADD);
-    sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, exp);
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.tag = tag, .num = exp};
+    return sq_write(s, do_revocation_add, &w, e);
 }
 
 static enum st revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
@@ -455,36 +442,39 @@ static enum st revocation_find(struct store *s, const unsigned char tag[16], boo
     return st;
 }
 
+static enum st do_revocation_purge(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_PURGE);
+    sqlite3_bind_int64(q, 1, w->num);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
+    *w->count = st == ST_OK ? sqlite3_changes(c->db) : 0;
+    return st;
+}
+
 static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_PURGE);
-    sqlite3_bind_int64(q, 1, now);
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    *purged = st == ST_OK ? sqlite3_changes(c->db) : 0;
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.num = now, .count = purged};
+    return sq_write(s, do_revocation_purge, &w, e);
+}
+
+static enum st do_app_create(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_INSERT);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->app->id);
+    sq_bind_text(q, 3, w->app->name);
+    sq_bind_text(q, 4, w->app->realm);
+    sqlite3_bind_int64(q, 5, util_now());
+    return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
 static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
                           struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_APP_INSERT);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, app->id);
-    sq_bind_text(q, 3, app->name);
-    sq_bind_text(q, 4, app->realm);
-    sqlite3_bind_int64(q, 5, util_now());
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid, .app = app};
+    return sq_write(s, do_app_create, &w, e);
 }
 
 const struct store_ops sqlite_ops = {
@@ -514,6 +504,6 @@ const struct store_ops sqlite_ops = {
     .provider_create = sq_provider_create,
     .provider_get = sq_provider_get,
     .provider_list = sq_provider_list,
-    .provider_update = sq_provider_update,
+    .provider_modify = sq_provider_modify,
     .provider_delete = sq_provider_delete,
 };

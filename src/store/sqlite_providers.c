@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The SQLite backend's operations on social-login apps and custom
- * providers. Provider writes are compare-and-swap on the etag, so two
- * concurrent modifications can never silently overwrite each other.
+ * providers. A modification reads and writes in one transaction on the
+ * writer thread, so concurrent modifications apply one after the other.
  */
 #include "sqlite_int.h"
 
@@ -70,15 +70,12 @@ static void bind_secret(sqlite3_stmt *q, int i, const struct provider_rec *p)
         sqlite3_bind_null(q, i);
 }
 
-enum st sq_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
-                           struct err *e)
+static enum st do_provider_create(struct conn *c, const void *args, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
+    const struct wargs *w = args;
+    const struct provider_rec *p = w->prov;
     sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_INSERT);
-    sq_bind_text(q, 1, cid);
+    sq_bind_text(q, 1, w->cid);
     sq_bind_text(q, 2, p->app_id);
     sq_bind_text(q, 3, p->id);
     sq_bind_text(q, 4, p->doc);
@@ -86,9 +83,14 @@ enum st sq_provider_create(struct store *s, const char *cid, const struct provid
     sq_bind_text(q, 6, p->etag);
     sq_bind_text(q, 7, p->created_at);
     sq_bind_text(q, 8, p->protocol ? p->protocol : "");
-    st = sq_step_write(c, q, ST_NOT_FOUND, e); /* the app's foreign key */
-    sq_release(s, c);
-    return st;
+    return sq_step_write(c, q, ST_NOT_FOUND, e); /* the app's foreign key */
+}
+
+enum st sq_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
+                           struct err *e)
+{
+    struct wargs w = {.cid = cid, .prov = p};
+    return sq_write(s, do_provider_create, &w, e);
 }
 
 static void read_provider(struct arena *a, sqlite3_stmt *q, struct provider_rec *p)
@@ -173,47 +175,63 @@ static enum st why_unchanged(struct conn *c, const char *cid, const char *app_id
                  : ERR(e, ST_NOT_FOUND, NULL, "no such provider");
 }
 
-enum st sq_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
-                           const char *expected_etag, struct err *e)
+static enum st do_provider_modify(struct conn *c, const void *args, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
+    const struct wargs *w = args;
+    struct provider_rec cur, next;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_GET);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->app_id);
+    sq_bind_text(q, 3, w->id);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such provider") : sq_fail(c, e);
+    read_provider(w->arena, q, &cur);
+    sqlite3_reset(q);
+    next = cur;
+    enum st st = w->modify(w->modify_arg, &cur, &next, e);
     if (st != ST_OK)
         return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_UPDATE);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, p->app_id);
-    sq_bind_text(q, 3, p->id);
-    sq_bind_text(q, 4, expected_etag);
-    sq_bind_text(q, 5, p->doc);
-    bind_secret(q, 6, p);
-    sq_bind_text(q, 7, p->etag);
-    sq_bind_text(q, 8, p->updated_at);
-    st = sq_step_write(c, q, ST_CONFLICT, e);
+    q = sq_stmt(c, Q_PROVIDER_UPDATE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->app_id);
+    sq_bind_text(q, 3, w->id);
+    sq_bind_text(q, 4, cur.etag);
+    sq_bind_text(q, 5, next.doc);
+    bind_secret(q, 6, &next);
+    sq_bind_text(q, 7, next.etag);
+    sq_bind_text(q, 8, next.updated_at);
+    return sq_changed_one(c, q, "provider", e);
+}
+
+enum st sq_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                           const char *id, provider_modify_fn fn, void *arg, struct err *e)
+{
+    struct wargs w = {
+        .cid = cid, .app_id = app_id, .id = id, .arena = a, .modify = fn, .modify_arg = arg};
+    return sq_write(s, do_provider_modify, &w, e);
+}
+
+static enum st do_provider_delete(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_DELETE);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->app_id);
+    sq_bind_text(q, 3, w->id);
+    if (w->expected)
+        sq_bind_text(q, 4, w->expected);
+    else
+        sqlite3_bind_null(q, 4);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
     if (st == ST_OK && sqlite3_changes(c->db) == 0)
-        st = why_unchanged(c, cid, p->app_id, p->id, e);
-    sq_release(s, c);
+        st = why_unchanged(c, w->cid, w->app_id, w->id, e);
     return st;
 }
 
 enum st sq_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
                            const char *expected_etag, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_DELETE);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, app_id);
-    sq_bind_text(q, 3, id);
-    if (expected_etag)
-        sq_bind_text(q, 4, expected_etag);
-    else
-        sqlite3_bind_null(q, 4);
-    st = sq_step_write(c, q, ST_CONFLICT, e);
-    if (st == ST_OK && sqlite3_changes(c->db) == 0)
-        st = why_unchanged(c, cid, app_id, id, e);
-    sq_release(s, c);
-    return st;
+    struct wargs w = {.cid = cid, .app_id = app_id, .id = id, .expected = expected_etag};
+    return sq_write(s, do_provider_delete, &w, e);
 }

@@ -16,7 +16,11 @@ enum st store_open(const char *url, struct store **out, struct err *e)
         url += 7;
     if (!*url)
         return ERR(e, ST_STORAGE, NULL, "empty database path");
-    return store_sqlite_open(url, out, e);
+    struct store *inner = NULL;
+    enum st st = store_sqlite_open(url, &inner, e);
+    if (st == ST_OK)
+        *out = store_cache_wrap(inner);
+    return st;
 }
 
 void store_close(struct store *s)
@@ -162,10 +166,10 @@ enum st store_provider_list(struct store *s, struct arena *a, const char *cid, c
     return s->ops->provider_list(s, a, cid, app_id, out, n, e);
 }
 
-enum st store_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
-                              const char *expected_etag, struct err *e)
+enum st store_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                              const char *id, provider_modify_fn fn, void *arg, struct err *e)
 {
-    return s->ops->provider_update(s, cid, p, expected_etag, e);
+    return s->ops->provider_modify(s, a, cid, app_id, id, fn, arg, e);
 }
 
 enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,

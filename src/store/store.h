@@ -46,6 +46,14 @@ struct provider_rec {
     char updated_at[RFC3339_NS_LEN + 1];
 };
 
+/* Computes the next version of a provider from the current one, inside the
+ * store's write transaction: fills next's doc, secret, etag and updated_at
+ * (next starts as a copy of cur). Any status but ST_OK abandons the change.
+ * Runs on the store's writer thread while the caller waits, so it may use
+ * the caller's memory; it must not call the store. */
+typedef enum st (*provider_modify_fn)(void *arg, const struct provider_rec *cur,
+                                      struct provider_rec *next, struct err *e);
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
@@ -93,8 +101,9 @@ struct store_ops {
                             const char *id, struct provider_rec *out, struct err *e);
     enum st (*provider_list)(struct store *s, struct arena *a, const char *cid, const char *app_id,
                              struct provider_rec **out, int *n, struct err *e);
-    enum st (*provider_update)(struct store *s, const char *cid, const struct provider_rec *p,
-                               const char *expected_etag, struct err *e);
+    enum st (*provider_modify)(struct store *s, struct arena *a, const char *cid,
+                               const char *app_id, const char *id, provider_modify_fn fn, void *arg,
+                               struct err *e);
     enum st (*provider_delete)(struct store *s, const char *cid, const char *app_id, const char *id,
                                const char *expected_etag, struct err *e);
 };
@@ -171,18 +180,19 @@ enum st store_app_list(struct store *s, struct arena *a, const char *cid, struct
                        int *n, struct err *e);
 
 /* Custom providers of an app, in creation order. _create: ST_NOT_FOUND for
- * an unknown app. _update and _delete are compare-and-swap: ST_PRECONDITION
- * when the stored etag is no longer expected_etag (someone else wrote
- * first; _delete accepts NULL for "any"), ST_NOT_FOUND when it is gone.
- * _update writes doc, secret, etag and updated_at. */
+ * an unknown app. _modify reads the provider and writes fn's result in one
+ * transaction, so modifications are applied one after the other and none
+ * is lost; ST_NOT_FOUND when it does not exist, else fn's status (strings
+ * read are allocated from a). _delete: ST_PRECONDITION when the stored
+ * etag is not expected_etag (NULL: any), ST_NOT_FOUND when it is gone. */
 enum st store_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
                               struct err *e);
 enum st store_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
                            const char *id, struct provider_rec *out, struct err *e);
 enum st store_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
                             struct provider_rec **out, int *n, struct err *e);
-enum st store_provider_update(struct store *s, const char *cid, const struct provider_rec *p,
-                              const char *expected_etag, struct err *e);
+enum st store_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                              const char *id, provider_modify_fn fn, void *arg, struct err *e);
 enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
                               const char *expected_etag, struct err *e);
 

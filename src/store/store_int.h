@@ -7,4 +7,8 @@
 
 enum st store_sqlite_open(const char *path, struct store **out, struct err *e);
 
+/* Returns a store that caches inner's hot reads (see cache.c) and owns
+ * inner. */
+struct store *store_cache_wrap(struct store *inner);
+
 #endif

@@ -104,7 +104,7 @@ void keys_seal(const struct keys *k, const void *plain, size_t n, unsigned char 
 {
     size_t len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
     unsigned char *p = xmalloc(len);
-    randombytes_buf(p, crypto_secretbox_NONCEBYTES);
+    util_random_fast(p, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(p + crypto_secretbox_NONCEBYTES, plain, n, p, k->seal);
     *out = p;
     *outlen = len;

@@ -56,7 +56,7 @@ void util_random_b64url(char *out, size_t nbytes)
 void util_uuid_v4(char out[37])
 {
     unsigned char b[16];
-    randombytes_buf(b, sizeof b);
+    util_random_fast(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";
@@ -92,12 +92,32 @@ void util_random_lower(char *out, size_t n)
     out[n] = '\0';
 }
 
+struct fast_rng {
+    unsigned char key[crypto_stream_chacha20_KEYBYTES];
+    uint64_t counter; /* the nonce: never repeats under one key */
+    bool keyed;
+};
+
+static _Thread_local struct fast_rng rng;
+
+void util_random_fast(void *out, size_t n)
+{
+    if (!rng.keyed) {
+        randombytes_buf(rng.key, sizeof rng.key);
+        rng.keyed = true;
+    }
+    unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
+    memcpy(nonce, &rng.counter, sizeof nonce);
+    rng.counter++;
+    crypto_stream_chacha20(out, n, nonce, rng.key);
+}
+
 void util_random_hex(char *out, size_t nbytes)
 {
     unsigned char buf[64];
     if (nbytes > sizeof buf)
         nbytes = sizeof buf;
-    randombytes_buf(buf, nbytes);
+    util_random_fast(buf, nbytes);
     sodium_bin2hex(out, nbytes * 2 + 1, buf, nbytes);
 }
 

@@ -96,6 +96,10 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * that no log function accepts. */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_set_level(enum log_level lvl);
+/* Lines below LOG_WARN are buffered (up to 64 KiB) and written by
+ * log_flush, which the server calls a few times a second and at exit;
+ * warnings and errors flush at once. */
+void log_flush(void);
 
 /* ---- secrets ----------------------------------------------------------- */
 
@@ -156,6 +160,11 @@ bool util_b64url_decode(void *out, size_t outlen, const char *in, size_t inlen);
  * or -1. out must hold inlen * 3 / 4 bytes. */
 long util_b64_decode(unsigned char *out, size_t outcap, const char *in, size_t inlen);
 
+/* Fills out with n bytes from a per-thread ChaCha20 stream keyed once from
+ * the system's random source: as unpredictable as randombytes_buf, without
+ * a system call per use. For nonces, ids and tags; keys and client secrets
+ * take the system's source directly. */
+void util_random_fast(void *out, size_t n);
 /* Lower-case hex of nbytes random bytes (2 * nbytes characters + NUL). */
 void util_random_hex(char *out, size_t nbytes);
 /* Lower-case hex SHA-256 of n bytes (64 characters + NUL). */

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A read cache in front of any backend, for the hot paths: client look-ups
+ * of the token service, revocation checks, apps and providers. Any write
+ * through this process empties it at once (a generation counter), so what
+ * this process wrote is seen immediately; what another process writes to
+ * the same database is seen within CACHE_TTL_MS. Only found rows are cached
+ * (and "not revoked"), so new rows are never hidden.
+ */
+#include "store_int.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CACHE_SLOTS 4096 /* a power of two */
+#define CACHE_TTL_MS 1000
+#define KEY_MAX 128
+
+enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER };
+
+struct slot {
+    uint64_t gen;
+    int64_t born_ms;
+    size_t keylen;
+    unsigned char key[KEY_MAX];
+    void *val; /* a kind-specific flat copy, malloc'd */
+};
+
+struct cache_store {
+    struct store base;
+    struct store *inner;
+    atomic_uint_fast64_t gen; /* bumped by every write */
+    unsigned char hkey[crypto_shorthash_KEYBYTES];
+    pthread_mutex_t mu;
+    struct slot *slots;
+};
+
+#define INNER(s) (((struct cache_store *)(s))->inner)
+
+/* key = kind byte, then the parts, each NUL-terminated. */
+static size_t make_key(unsigned char *k, enum kind kind, const char *a, const char *b,
+                       const char *c)
+{
+    size_t n = 0;
+    k[n++] = (unsigned char)kind;
+    const char *parts[] = {a, b, c};
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        size_t l = strlen(parts[i]) + 1;
+        if (n + l > KEY_MAX)
+            return 0; /* too long to cache: always miss */
+        memcpy(k + n, parts[i], l);
+        n += l;
+    }
+    return n;
+}
+
+static struct slot *slot_of(struct cache_store *cs, const unsigned char *k, size_t n)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, k, n, cs->hkey);
+    uint64_t x;
+    memcpy(&x, h, sizeof x);
+    return &cs->slots[x & (CACHE_SLOTS - 1)];
+}
+
+/* Copies the cached value for the key into out via copy_out; false on miss. */
+static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
+                   void (*copy_out)(const void *val, void *out, struct arena *a), void *out,
+                   struct arena *a)
+{
+    if (n == 0)
+        return false;
+    int64_t now = util_mono_us() / 1000;
+    bool hit = false;
+    pthread_mutex_lock(&cs->mu);
+    struct slot *sl = slot_of(cs, k, n);
+    if (sl->val && sl->keylen == n && memcmp(sl->key, k, n) == 0 &&
+        sl->gen == atomic_load(&cs->gen) && now - sl->born_ms < CACHE_TTL_MS) {
+        copy_out(sl->val, out, a);
+        hit = true;
+    }
+    pthread_mutex_unlock(&cs->mu);
+    return hit;
+}
+
+/* Stores val (taking ownership) under the key, as of generation gen. */
+static void insert(struct cache_store *cs, const unsigned char *k, size_t n, uint64_t gen,
+                   void *val)
+{
+    if (n == 0) {
+        free(val);
+        return;
+    }
+    pthread_mutex_lock(&cs->mu);
+    struct slot *sl = slot_of(cs, k, n);
+    free(sl->val);
+    sl->val = val;
+    sl->gen = gen;
+    sl->born_ms = util_mono_us() / 1000;
+    sl->keylen = n;
+    memcpy(sl->key, k, n);
+    pthread_mutex_unlock(&cs->mu);
+}
+
+static void written(struct store *s)
+{
+    atomic_fetch_add(&((struct cache_store *)s)->gen, 1);
+}
+
+/* ---- flat copies ---------------------------------------------------------- */
+
+/* A blob of strings: each NUL-terminated, back to back. */
+static size_t strings_len(const char *const *v, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
+    return len;
+}
+
+struct auth_val {
+    struct client_auth auth; /* scopes pointer unused */
+    size_t len;
+    char strings[];
+};
+
+static void *auth_in(const struct client_auth *au)
+{
+    size_t len = strings_len(au->scopes, au->nscopes);
+    struct auth_val *v = xmalloc(sizeof *v + len);
+    v->auth = *au;
+    v->auth.scopes = NULL;
+    v->len = len;
+    char *p = v->strings;
+    for (int i = 0; i < au->nscopes; i++) {
+        size_t l = strlen(au->scopes[i]) + 1;
+        memcpy(p, au->scopes[i], l);
+        p += l;
+    }
+    return v;
+}
+
+static void auth_out(const void *val, void *out, struct arena *a)
+{
+    const struct auth_val *v = val;
+    struct client_auth *au = out;
+    *au = v->auth;
+    char *copy = arena_alloc(a, v->len + 1);
+    memcpy(copy, v->strings, v->len);
+    au->scopes = arena_alloc(a, (size_t)(au->nscopes + 1) * sizeof *au->scopes);
+    for (int i = 0; i < au->nscopes; i++) {
+        au->scopes[i] = copy;
+        copy += strlen(copy) + 1;
+    }
+}
+
+static enum st auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
+                         struct client_auth *out, struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX];
+    size_t n = make_key(k, K_AUTH_ID, cid, client_id, NULL);
+    if (lookup(cs, k, n, auth_out, out, a))
+        return ST_OK;
+    uint64_t gen = atomic_load(&cs->gen);
+    enum st st = store_auth_find(cs->inner, a, cid, client_id, out, e);
+    if (st == ST_OK)
+        insert(cs, k, n, gen, auth_in(out));
+    return st;
+}
+
+static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                           struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX];
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)seq);
+    size_t n = make_key(k, K_AUTH_SEQ, num, NULL, NULL);
+    if (lookup(cs, k, n, auth_out, out, a))
+        return ST_OK;
+    uint64_t gen = atomic_load(&cs->gen);
+    enum st st = store_auth_by_seq(cs->inner, a, seq, out, e);
+    if (st == ST_OK)
+        insert(cs, k, n, gen, auth_in(out));
+    return st;
+}
+
+static void bool_out(const void *val, void *out, struct arena *a)
+{
+    (void)a;
+    *(bool *)out = *(const bool *)val;
+}
+
+static enum st revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
+                               struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX] = {K_REVOKED};
+    memcpy(k + 1, tag, 16);
+    if (lookup(cs, k, 17, bool_out, revoked, NULL))
+        return ST_OK;
+    uint64_t gen = atomic_load(&cs->gen);
+    enum st st = store_revocation_find(cs->inner, tag, revoked, e);
+    if (st == ST_OK) {
+        bool *v = xmalloc(sizeof *v);
+        *v = *revoked;
+        insert(cs, k, 17, gen, v);
+    }
+    return st;
+}
+
+static void app_out(const void *val, void *out, struct arena *a)
+{
+    const struct login_app *v = val;
+    struct login_app *app = out;
+    *app = *v;
+    app->name = arena_strdup(a, v->name);
+    app->realm = arena_strdup(a, v->realm);
+}
+
+static enum st app_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                       struct login_app *out, struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX];
+    size_t n = make_key(k, K_APP, cid, id, NULL);
+    if (lookup(cs, k, n, app_out, out, a))
+        return ST_OK;
+    uint64_t gen = atomic_load(&cs->gen);
+    enum st st = store_app_get(cs->inner, a, cid, id, out, e);
+    if (st == ST_OK) {
+        size_t ln = strlen(out->name) + 1, lr = strlen(out->realm) + 1;
+        struct login_app *v = xmalloc(sizeof *v + ln + lr);
+        *v = *out;
+        char *p = (char *)(v + 1);
+        v->name = memcpy(p, out->name, ln);
+        v->realm = memcpy(p + ln, out->realm, lr);
+        insert(cs, k, n, gen, v);
+    }
+    return st;
+}
+
+static void provider_out(const void *val, void *out, struct arena *a)
+{
+    const struct provider_rec *v = val;
+    struct provider_rec *p = out;
+    *p = *v;
+    p->doc = arena_strdup(a, v->doc);
+    p->protocol = NULL;
+    if (v->secret) {
+        unsigned char *b = arena_alloc(a, v->secret_len);
+        memcpy(b, v->secret, v->secret_len);
+        p->secret = b;
+    }
+}
+
+static enum st provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                            const char *id, struct provider_rec *out, struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX];
+    size_t n = make_key(k, K_PROVIDER, cid, app_id, id);
+    if (lookup(cs, k, n, provider_out, out, a))
+        return ST_OK;
+    uint64_t gen = atomic_load(&cs->gen);
+    enum st st = store_provider_get(cs->inner, a, cid, app_id, id, out, e);
+    if (st == ST_OK) {
+        size_t ld = strlen(out->doc) + 1;
+        struct provider_rec *v = xmalloc(sizeof *v + ld + out->secret_len);
+        *v = *out;
+        char *p = (char *)(v + 1);
+        v->doc = memcpy(p, out->doc, ld);
+        v->protocol = NULL;
+        v->secret = out->secret ? memcpy(p + ld, out->secret, out->secret_len) : NULL;
+        insert(cs, k, n, gen, v);
+    }
+    return st;
+}
+
+/* ---- everything else passes through; writes empty the cache ------------- */
+
+static enum st policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct policy *out, struct err *e)
+{
+    return store_policy_get(INNER(s), a, cid, id, out, e);
+}
+
+static enum st policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
+                           int *n, struct err *e)
+{
+    return store_policy_list(INNER(s), a, cid, out, n, e);
+}
+
+/* A write is announced before it runs and again after it returns, so a
+ * reader that raced with it can never cache the old row as current. */
+#define WRITE(call)                                                                                \
+    do {                                                                                           \
+        written(s);                                                                                \
+        enum st st_ = (call);                                                                      \
+        written(s);                                                                                \
+        return st_;                                                                                \
+    } while (0)
+
+static enum st customer_create(struct store *s, const char *cid, struct err *e)
+{
+    WRITE(store_customer_create(INNER(s), cid, e));
+}
+
+static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    WRITE(store_policy_create(INNER(s), cid, p, e));
+}
+
+static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
+                             struct err *e)
+{
+    WRITE(store_policy_update(INNER(s), cid, p, e));
+}
+
+static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
+{
+    WRITE(store_policy_delete(INNER(s), cid, id, e));
+}
+
+static enum st client_create(struct store *s, const char *cid, const struct client *c,
+                             const struct sealed_secret *sec, struct err *e)
+{
+    WRITE(store_client_create(INNER(s), cid, c, sec, e));
+}
+
+static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
+                          struct client *out, struct err *e)
+{
+    return store_client_get(INNER(s), a, cid, id, out, e);
+}
+
+static enum st client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
+                           int *n, struct err *e)
+{
+    return store_client_list(INNER(s), a, cid, out, n, e);
+}
+
+static enum st client_update(struct store *s, const char *cid, const struct client *c,
+                             struct err *e)
+{
+    WRITE(store_client_update(INNER(s), cid, c, e));
+}
+
+static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
+{
+    WRITE(store_client_delete(INNER(s), cid, id, e));
+}
+
+static enum st secret_get(struct store *s, const char *cid, const char *id,
+                          struct sealed_secret *out, struct err *e)
+{
+    return store_secret_get(INNER(s), cid, id, out, e);
+}
+
+static enum st secret_set(struct store *s, const char *cid, const char *id,
+                          const struct sealed_secret *sec, struct err *e)
+{
+    WRITE(store_secret_set(INNER(s), cid, id, sec, e));
+}
+
+static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
+                              struct err *e)
+{
+    WRITE(store_revocation_add(INNER(s), tag, exp, e));
+}
+
+static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
+{
+    return store_revocation_purge(INNER(s), now, purged, e); /* only rows no token needs */
+}
+
+static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
+                          struct err *e)
+{
+    WRITE(store_app_create(INNER(s), cid, app, e));
+}
+
+static enum st app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
+                        int *n, struct err *e)
+{
+    return store_app_list(INNER(s), a, cid, out, n, e);
+}
+
+static enum st provider_create(struct store *s, const char *cid, const struct provider_rec *p,
+                               struct err *e)
+{
+    WRITE(store_provider_create(INNER(s), cid, p, e));
+}
+
+static enum st provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
+                             struct provider_rec **out, int *n, struct err *e)
+{
+    return store_provider_list(INNER(s), a, cid, app_id, out, n, e);
+}
+
+static enum st provider_modify(struct store *s, struct arena *a, const char *cid,
+                               const char *app_id, const char *id, provider_modify_fn fn, void *arg,
+                               struct err *e)
+{
+    WRITE(store_provider_modify(INNER(s), a, cid, app_id, id, fn, arg, e));
+}
+
+static enum st provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
+                               const char *expected_etag, struct err *e)
+{
+    WRITE(store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
+}
+
+static void cache_close(struct store *s)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    store_close(cs->inner);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        free(cs->slots[i].val);
+    free(cs->slots);
+    pthread_mutex_destroy(&cs->mu);
+    free(cs);
+}
+
+static const struct store_ops cache_ops = {
+    .name = "cache",
+    .close = cache_close,
+    .customer_create = customer_create,
+    .policy_create = policy_create,
+    .policy_get = policy_get,
+    .policy_list = policy_list,
+    .policy_update = policy_update,
+    .policy_delete = policy_delete,
+    .client_create = client_create,
+    .client_get = client_get,
+    .client_list = client_list,
+    .client_update = client_update,
+    .client_delete = client_delete,
+    .secret_get = secret_get,
+    .secret_set = secret_set,
+    .auth_find = auth_find,
+    .auth_by_seq = auth_by_seq,
+    .revocation_add = revocation_add,
+    .revocation_find = revocation_find,
+    .revocation_purge = revocation_purge,
+    .app_create = app_create,
+    .app_get = app_get,
+    .app_list = app_list,
+    .provider_create = provider_create,
+    .provider_get = provider_get,
+    .provider_list = provider_list,
+    .provider_modify = provider_modify,
+    .provider_delete = provider_delete,
+};
+
+struct store *store_cache_wrap(struct store *inner)
+{
+    struct cache_store *cs = xcalloc(1, sizeof *cs);
+    cs->base.ops = &cache_ops;
+    cs->inner = inner;
+    atomic_init(&cs->gen, 1);
+    crypto_shorthash_keygen(cs->hkey);
+    pthread_mutex_init(&cs->mu, NULL);
+    cs->slots = xcalloc(CACHE_SLOTS, sizeof *cs->slots);
+    return &cs->base;
+}
