@@ -97,6 +97,8 @@ const char *api_oauth_error_of(enum st st);
 /* Response helpers: the body is serialised into the request arena. */
 void resp_json(struct ctx *c, int status, json_t *body); /* steals body */
 void resp_empty(struct ctx *c, int status);
+/* Answers with body (n bytes, arena-owned or static) of media type type. */
+void resp_text(struct ctx *c, int status, const char *type, const char *body, size_t n);
 void resp_header(struct ctx *c, const char *name, const char *value);
 /* Absolute URL: public URL + the path printed from fmt. */
 char *api_href(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -59,6 +59,55 @@ static json_t *represent(struct ctx *c, const struct login_app *app, const struc
     return provider_to_json(doc, &m, &l);
 }
 
+/* Compact JSON text of v, in the request arena. */
+static const char *dump(struct ctx *c, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    const char *kept = arena_strdup(c->a, text);
+    free(text);
+    return kept;
+}
+
+/* Appends the members of a compact JSON object text ("{...}"), preceded
+ * by a comma when it has any. */
+static void add_members(struct buf *b, const char *object)
+{
+    size_t n = strlen(object);
+    if (n > 2) {
+        buf_add(b, ",", 1);
+        buf_add(b, object + 1, n - 2);
+    }
+}
+
+static void add_link(struct buf *b, const char *name, const char *href)
+{
+    buf_puts(b, "\"");
+    buf_puts(b, name);
+    buf_puts(b, "\":{\"href\":");
+    buf_json_string(b, href, strlen(href));
+    buf_puts(b, "}");
+}
+
+/* The list form of one provider, as text: no document is parsed unless
+ * the row predates stored summaries. */
+static void add_item(struct ctx *c, struct buf *b, const struct login_app *app,
+                     const struct provider_rec *rec)
+{
+    buf_puts(b, "{\"_links\":{");
+    add_link(b, F_SELF, api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
+    buf_puts(b, "},\"id\":");
+    buf_json_string(b, rec->id, strlen(rec->id));
+    const char *summary = rec->summary;
+    if (!summary || !*summary) {
+        json_t *doc = json_loads(rec->doc, 0, NULL), *sum = provider_summary(doc);
+        summary = dump(c, sum);
+        json_decref(sum);
+        json_decref(doc);
+    }
+    add_members(b, summary);
+    buf_puts(b, "}");
+}
+
 /* Fills rec's stored form from doc: the text without the secret, the
  * secret sealed; a fresh ETag and updatedAt. */
 static void store_form(struct ctx *c, const json_t *doc, struct provider_rec *rec)
@@ -79,23 +128,55 @@ static void store_form(struct ctx *c, const json_t *doc, struct provider_rec *re
         rec->secret_len = len;
     }
     json_object_del(copy, F_CLIENT_SECRET);
-    char *text = json_dumps(copy, JSON_COMPACT);
-    rec->doc = arena_strdup(c->a, text);
-    free(text);
+    rec->doc = dump(c, copy);
+    json_t *summary = provider_summary(copy);
+    rec->summary = dump(c, summary);
+    json_decref(summary);
     rec->protocol = arena_strdup(c->a, json_string_value(json_object_get(copy, F_PROTOCOL)));
     json_decref(copy);
     util_random_hex(rec->etag, 32);
     util_rfc3339_ns(rec->updated_at);
 }
 
-/* Answers a single provider: status, ETag, Location on create. */
+/* Answers a single provider as text (no JSON library on this path): the
+ * server members, the stored document's members, then client_secret
+ * (secret, when not NULL), as provider_to_json would order them. */
 static void answer(struct ctx *c, int status, const struct login_app *app,
-                   const struct provider_rec *rec, const json_t *doc)
+                   const struct provider_rec *rec, const char *secret, size_t secret_len)
 {
+    struct buf b;
+    buf_init(&b, c->a);
+    buf_puts(&b, "{\"_links\":{");
+    add_link(&b, F_SELF, api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
+    buf_puts(&b, ",");
+    add_link(&b, F_COLLECTION, api_href(c, LIST_PATH, c->customer_id, app->id));
+    buf_puts(&b, ",");
+    add_link(&b, F_CALLBACK,
+             arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, rec->id));
+    buf_puts(&b, "},\"id\":");
+    buf_json_string(&b, rec->id, strlen(rec->id));
+    buf_puts(&b, ",\"" F_CREATED_AT "\":");
+    buf_json_string(&b, rec->created_at, strlen(rec->created_at));
+    buf_puts(&b, ",\"" F_UPDATED_AT "\":");
+    buf_json_string(&b, rec->updated_at, strlen(rec->updated_at));
+    add_members(&b, rec->doc);
+    if (secret) {
+        buf_puts(&b, ",\"" F_CLIENT_SECRET "\":");
+        buf_json_string(&b, secret, secret_len);
+    }
+    buf_puts(&b, "}");
     api_etag(c, rec->etag);
     if (status == 201)
         resp_header(c, "Location", api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
-    resp_json(c, status, represent(c, app, rec, doc));
+    resp_text(c, status, MEDIA_JSON, b.p, b.len);
+}
+
+/* The client_secret member of doc, or NULL. */
+static const char *secret_of(const json_t *doc, size_t *len)
+{
+    json_t *v = json_object_get(doc, F_CLIENT_SECRET);
+    *len = json_is_string(v) ? json_string_length(v) : 0;
+    return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 enum st h_provider_list(struct ctx *c)
@@ -108,18 +189,22 @@ enum st h_provider_list(struct ctx *c)
         st = store_provider_list(c->app->store, c->a, c->customer_id, app.id, &v, &n, &c->err);
     if (st != ST_OK)
         return st;
-    json_t *items = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *doc = json_loads(v[i].doc, 0, NULL);
-        json_array_append_new(
-            items, provider_item_to_json(doc, v[i].id,
-                                         api_href(c, ITEM_PATH, c->customer_id, app.id, v[i].id)));
-        json_decref(doc);
-    }
     const char *self = api_href(c, LIST_PATH, c->customer_id, app.id);
-    json_t *links = json_pack("{s:{s:s},s:{s:s,s:b}}", F_SELF, F_HREF, self, F_ITEM, F_HREF,
-                              arena_printf(c->a, "%s{/id}", self), F_TEMPLATED, 1);
-    resp_json(c, 200, json_pack("{s:o,s:{s:o}}", F_LINKS, links, F_EMBEDDED, F_ITEM, items));
+    struct buf b;
+    buf_init(&b, c->a);
+    buf_puts(&b, "{\"_links\":{");
+    add_link(&b, F_SELF, self);
+    buf_puts(&b, ",\"" F_ITEM "\":{\"href\":");
+    const char *tmpl = arena_printf(c->a, "%s{/id}", self);
+    buf_json_string(&b, tmpl, strlen(tmpl));
+    buf_puts(&b, ",\"" F_TEMPLATED "\":true}},\"" F_EMBEDDED "\":{\"" F_ITEM "\":[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            buf_puts(&b, ",");
+        add_item(c, &b, &app, &v[i]);
+    }
+    buf_puts(&b, "]}}");
+    resp_text(c, 200, MEDIA_JSON, b.p, b.len);
     return ST_OK;
 }
 
@@ -142,8 +227,11 @@ enum st h_provider_create(struct ctx *c)
         memcpy(rec.created_at, rec.updated_at, sizeof rec.created_at);
         st = store_provider_create(c->app->store, c->customer_id, &rec, &c->err);
     }
-    if (st == ST_OK)
-        answer(c, 201, &app, &rec, doc);
+    if (st == ST_OK) {
+        size_t len;
+        const char *secret = secret_of(doc, &len);
+        answer(c, 201, &app, &rec, secret, len);
+    }
     json_decref(doc);
     return st;
 }
@@ -152,18 +240,24 @@ enum st h_provider_get(struct ctx *c)
 {
     struct login_app app;
     struct provider_rec rec;
-    json_t *doc = NULL;
     enum st st = load_app(c, &app);
+    if (st == ST_OK && !util_uuid_valid(c->id))
+        st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
-        st = load(c, &rec, &doc);
-    if (st == ST_OK && api_not_modified(c, rec.etag)) {
+        st = store_provider_get(c->app->store, c->a, c->customer_id, app.id, c->id, &rec, &c->err);
+    if (st != ST_OK)
+        return st;
+    if (api_not_modified(c, rec.etag)) {
         api_etag(c, rec.etag);
         resp_empty(c, 304);
-    } else if (st == ST_OK) {
-        answer(c, 200, &app, &rec, doc);
+        return ST_OK;
     }
-    json_decref(doc);
-    return st;
+    struct secret plain = {0};
+    if (rec.secret && keys_unseal(&c->app->keys, rec.secret, rec.secret_len, &plain) != ST_OK)
+        return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
+    answer(c, 200, &app, &rec, rec.secret ? (const char *)plain.b : NULL, plain.len);
+    secret_cleanup(&plain);
+    return ST_OK;
 }
 
 /* Applies the request body to the representation before; *after is the
@@ -244,8 +338,11 @@ enum st h_provider_modify(struct ctx *c)
     if (st == ST_OK)
         st = store_provider_modify(c->app->store, c->a, c->customer_id, app.id, c->id, on_modify,
                                    &m, &c->err);
-    if (st == ST_OK)
-        answer(c, 200, &app, &m.rec, m.doc);
+    if (st == ST_OK) {
+        size_t len;
+        const char *secret = secret_of(m.doc, &len);
+        answer(c, 200, &app, &m.rec, secret, len);
+    }
     json_decref(m.doc);
     json_decref(body);
     return st;

@@ -204,6 +204,14 @@ void resp_json(struct ctx *c, int status, json_t *body)
     c->resp->body_len = n;
 }
 
+void resp_text(struct ctx *c, int status, const char *type, const char *body, size_t n)
+{
+    c->resp->status = status;
+    c->resp->content_type = type;
+    c->resp->body = body;
+    c->resp->body_len = n;
+}
+
 void resp_empty(struct ctx *c, int status)
 {
     c->resp->status = status;

@@ -141,9 +141,9 @@ const char *provider_server_changed(const json_t *before, const json_t *after);
 json_t *provider_to_json(const json_t *doc, const struct provider_meta *m,
                          const struct provider_links *l);
 
-/* Returns the list form: _links.self, id, protocol, title and ui (when
- * set). */
-json_t *provider_item_to_json(const json_t *doc, const char *id, const char *self);
+/* Returns the members a list shows besides _links and id: protocol,
+ * title and ui (when set). */
+json_t *provider_summary(const json_t *doc);
 
 /* Writes "/parent/key" with RFC 6901 escaping of key ('~' → "~0", '/' →
  * "~1") into out, truncating at cap. parent may be "" for the root. */

@@ -276,11 +276,9 @@ json_t *provider_to_json(const json_t *doc, const struct provider_meta *m,
     return o;
 }
 
-json_t *provider_item_to_json(const json_t *doc, const char *id, const char *self)
+json_t *provider_summary(const json_t *doc)
 {
     json_t *o = json_object();
-    json_object_set_new(o, F_LINKS, json_pack("{s:o}", F_SELF, link(self)));
-    json_object_set_new(o, F_ID, json_string(id));
     static const char *const shown[] = {F_PROTOCOL, F_TITLE, F_UI};
     for (size_t i = 0; i < sizeof shown / sizeof *shown; i++) {
         json_t *v = json_object_get(doc, shown[i]);

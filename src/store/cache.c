@@ -251,6 +251,7 @@ static void provider_out(const void *val, void *out, struct arena *a)
     struct provider_rec *p = out;
     *p = *v;
     p->doc = arena_strdup(a, v->doc);
+    p->summary = arena_strdup(a, v->summary);
     p->protocol = NULL;
     if (v->secret) {
         unsigned char *b = arena_alloc(a, v->secret_len);
@@ -270,13 +271,14 @@ static enum st provider_get(struct store *s, struct arena *a, const char *cid, c
     uint64_t gen = atomic_load(&cs->gen);
     enum st st = store_provider_get(cs->inner, a, cid, app_id, id, out, e);
     if (st == ST_OK) {
-        size_t ld = strlen(out->doc) + 1;
-        struct provider_rec *v = xmalloc(sizeof *v + ld + out->secret_len);
+        size_t ld = strlen(out->doc) + 1, ls = strlen(out->summary) + 1;
+        struct provider_rec *v = xmalloc(sizeof *v + ld + ls + out->secret_len);
         *v = *out;
         char *p = (char *)(v + 1);
         v->doc = memcpy(p, out->doc, ld);
+        v->summary = memcpy(p + ld, out->summary, ls);
         v->protocol = NULL;
-        v->secret = out->secret ? memcpy(p + ld, out->secret, out->secret_len) : NULL;
+        v->secret = out->secret ? memcpy(p + ld + ls, out->secret, out->secret_len) : NULL;
         insert(cs, k, n, gen, v);
     }
     return st;

@@ -70,16 +70,17 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_APP_LIST] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1"
                    " ORDER BY created_at, id",
     [Q_PROVIDER_INSERT] = "INSERT INTO providers(customer_id, app_id, id, protocol, doc,"
-                          " secret_sealed, etag, created_at, updated_at)"
-                          " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7)",
-    [Q_PROVIDER_GET] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at"
-                       " FROM providers WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
-    [Q_PROVIDER_LIST] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at"
-                        " FROM providers WHERE customer_id = ?1 AND app_id = ?2"
+                          " secret_sealed, etag, created_at, updated_at, summary)"
+                          " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7, ?9)",
+    [Q_PROVIDER_GET] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at,"
+                       " summary FROM providers"
+                       " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
+    [Q_PROVIDER_LIST] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at,"
+                        " summary FROM providers WHERE customer_id = ?1 AND app_id = ?2"
                         " ORDER BY created_at, id",
     [Q_PROVIDER_UPDATE] = "UPDATE providers SET doc = ?5, secret_sealed = ?6, etag = ?7,"
-                          " updated_at = ?8 WHERE customer_id = ?1 AND app_id = ?2"
-                          " AND id = ?3 AND etag = ?4",
+                          " updated_at = ?8, summary = ?9 WHERE customer_id = ?1"
+                          " AND app_id = ?2 AND id = ?3 AND etag = ?4",
     [Q_PROVIDER_EXISTS] = "SELECT 1 FROM providers"
                           " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
     [Q_PROVIDER_DELETE] = "DELETE FROM providers WHERE customer_id = ?1 AND app_id = ?2"

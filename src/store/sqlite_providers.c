@@ -83,6 +83,7 @@ static enum st do_provider_create(struct conn *c, const void *args, struct err *
     sq_bind_text(q, 6, p->etag);
     sq_bind_text(q, 7, p->created_at);
     sq_bind_text(q, 8, p->protocol ? p->protocol : "");
+    sq_bind_text(q, 9, p->summary ? p->summary : "");
     return sq_step_write(c, q, ST_NOT_FOUND, e); /* the app's foreign key */
 }
 
@@ -108,6 +109,7 @@ static void read_provider(struct arena *a, sqlite3_stmt *q, struct provider_rec 
     sq_col_copy(p->etag, sizeof p->etag, q, 4);
     sq_col_copy(p->created_at, sizeof p->created_at, q, 5);
     sq_col_copy(p->updated_at, sizeof p->updated_at, q, 6);
+    p->summary = sq_col_text(a, q, 7);
 }
 
 enum st sq_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
@@ -201,6 +203,7 @@ static enum st do_provider_modify(struct conn *c, const void *args, struct err *
     bind_secret(q, 6, &next);
     sq_bind_text(q, 7, next.etag);
     sq_bind_text(q, 8, next.updated_at);
+    sq_bind_text(q, 9, next.summary ? next.summary : "");
     return sq_changed_one(c, q, "provider", e);
 }
 

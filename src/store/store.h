@@ -39,6 +39,7 @@ struct provider_rec {
     char app_id[APP_ID_LEN + 1];
     const char *protocol; /* written, for operators' queries; not read back */
     const char *doc;
+    const char *summary;         /* the list form's members as JSON, or "" */
     const unsigned char *secret; /* sealed client_secret, NULL when none */
     size_t secret_len;
     char etag[65];

@@ -118,3 +118,55 @@ void arena_cleanup(struct arena *a)
     }
     a->head = NULL;
 }
+
+void buf_init(struct buf *b, struct arena *a)
+{
+    b->a = a;
+    b->len = 0;
+    b->cap = 1024;
+    b->p = arena_alloc(a, b->cap);
+}
+
+void buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap * 2;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = arena_alloc(b->a, cap);
+        memcpy(p, b->p, b->len);
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+void buf_json_string(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_add(b, "\"", 1);
+    size_t run = 0; /* bytes that need no escape, copied in one go */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        buf_add(b, s + run, i - run);
+        char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+        if (ch == '"' || ch == '\\') {
+            esc[1] = (char)ch;
+            buf_add(b, esc, 2);
+        } else {
+            buf_add(b, esc, 6);
+        }
+        run = i + 1;
+    }
+    buf_add(b, s + run, n - run);
+    buf_add(b, "\"", 1);
+}

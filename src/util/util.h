@@ -87,6 +87,22 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_cleanup(struct arena *a);
 
+/* A growing text buffer in an arena, for answers built without a JSON
+ * library. Never fails (the arena aborts on exhaustion). */
+struct buf {
+    struct arena *a;
+    char *p;
+    size_t len, cap;
+};
+
+void buf_init(struct buf *b, struct arena *a);
+void buf_add(struct buf *b, const char *s, size_t n);
+/* Appends a NUL-terminated string. */
+void buf_puts(struct buf *b, const char *s);
+/* Appends s as a JSON string: quoted, with '"', '\\' and control bytes
+ * escaped. s must be UTF-8 (it is passed through). */
+void buf_json_string(struct buf *b, const char *s, size_t n);
+
 /* ---- logging ----------------------------------------------------------- */
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };

@@ -195,9 +195,11 @@ Test(provider, representation_has_links_meta_and_fields)
     cr_assert_str_eq(
         json_string_value(json_object_get(json_object_get(links, "collection"), "href")),
         l.collection);
-    json_t *item = provider_item_to_json(doc, m.id, l.self);
+    json_t *item = provider_summary(doc);
     cr_assert_null(json_object_get(item, "client_secret"));
+    cr_assert_null(json_object_get(item, "id"));
     cr_assert_str_eq(json_string_value(json_object_get(item, "protocol")), "openidconnect");
+    cr_assert_str_eq(json_string_value(json_object_get(item, "title")), "t");
     json_decref(o);
     json_decref(item);
 }
