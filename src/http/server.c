@@ -292,12 +292,12 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     s->app = app;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+                            NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",

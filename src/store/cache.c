@@ -22,6 +22,24 @@
 
 enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER };
 
+/* What a write can change; each has its own generation, so provider writes
+ * leave the token service's entries alone. */
+enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D__COUNT };
+
+static enum domain domain_of(enum kind k)
+{
+    switch (k) {
+    case K_REVOKED:
+        return D_REVOKED;
+    case K_APP:
+        return D_APP;
+    case K_PROVIDER:
+        return D_PROVIDER;
+    default:
+        return D_AUTH;
+    }
+}
+
 struct slot {
     uint64_t gen;
     int64_t born_ms;
@@ -33,7 +51,7 @@ struct slot {
 struct cache_store {
     struct store base;
     struct store *inner;
-    atomic_uint_fast64_t gen; /* bumped by every write */
+    atomic_uint_fast64_t gen[D__COUNT]; /* bumped by every write of the domain */
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     pthread_mutex_t mu;
     struct slot *slots;
@@ -79,7 +97,7 @@ static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
     pthread_mutex_lock(&cs->mu);
     struct slot *sl = slot_of(cs, k, n);
     if (sl->val && sl->keylen == n && memcmp(sl->key, k, n) == 0 &&
-        sl->gen == atomic_load(&cs->gen) && now - sl->born_ms < CACHE_TTL_MS) {
+        sl->gen == atomic_load(&cs->gen[domain_of(k[0])]) && now - sl->born_ms < CACHE_TTL_MS) {
         copy_out(sl->val, out, a);
         hit = true;
     }
@@ -106,9 +124,14 @@ static void insert(struct cache_store *cs, const unsigned char *k, size_t n, uin
     pthread_mutex_unlock(&cs->mu);
 }
 
-static void written(struct store *s)
+static void written(struct store *s, enum domain d)
 {
-    atomic_fetch_add(&((struct cache_store *)s)->gen, 1);
+    atomic_fetch_add(&((struct cache_store *)s)->gen[d], 1);
+}
+
+static uint64_t gen_of(struct cache_store *cs, enum kind k)
+{
+    return atomic_load(&cs->gen[domain_of(k)]);
 }
 
 /* ---- flat copies ---------------------------------------------------------- */
@@ -166,7 +189,7 @@ static enum st auth_find(struct store *s, struct arena *a, const char *cid, cons
     size_t n = make_key(k, K_AUTH_ID, cid, client_id, NULL);
     if (lookup(cs, k, n, auth_out, out, a))
         return ST_OK;
-    uint64_t gen = atomic_load(&cs->gen);
+    uint64_t gen = gen_of(cs, K_AUTH_ID);
     enum st st = store_auth_find(cs->inner, a, cid, client_id, out, e);
     if (st == ST_OK)
         insert(cs, k, n, gen, auth_in(out));
@@ -183,7 +206,7 @@ static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struc
     size_t n = make_key(k, K_AUTH_SEQ, num, NULL, NULL);
     if (lookup(cs, k, n, auth_out, out, a))
         return ST_OK;
-    uint64_t gen = atomic_load(&cs->gen);
+    uint64_t gen = gen_of(cs, K_AUTH_SEQ);
     enum st st = store_auth_by_seq(cs->inner, a, seq, out, e);
     if (st == ST_OK)
         insert(cs, k, n, gen, auth_in(out));
@@ -204,7 +227,7 @@ static enum st revocation_find(struct store *s, const unsigned char tag[16], boo
     memcpy(k + 1, tag, 16);
     if (lookup(cs, k, 17, bool_out, revoked, NULL))
         return ST_OK;
-    uint64_t gen = atomic_load(&cs->gen);
+    uint64_t gen = gen_of(cs, K_REVOKED);
     enum st st = store_revocation_find(cs->inner, tag, revoked, e);
     if (st == ST_OK) {
         bool *v = xmalloc(sizeof *v);
@@ -231,7 +254,7 @@ static enum st app_get(struct store *s, struct arena *a, const char *cid, const 
     size_t n = make_key(k, K_APP, cid, id, NULL);
     if (lookup(cs, k, n, app_out, out, a))
         return ST_OK;
-    uint64_t gen = atomic_load(&cs->gen);
+    uint64_t gen = gen_of(cs, K_APP);
     enum st st = store_app_get(cs->inner, a, cid, id, out, e);
     if (st == ST_OK) {
         size_t ln = strlen(out->name) + 1, lr = strlen(out->realm) + 1;
@@ -268,7 +291,7 @@ static enum st provider_get(struct store *s, struct arena *a, const char *cid, c
     size_t n = make_key(k, K_PROVIDER, cid, app_id, id);
     if (lookup(cs, k, n, provider_out, out, a))
         return ST_OK;
-    uint64_t gen = atomic_load(&cs->gen);
+    uint64_t gen = gen_of(cs, K_PROVIDER);
     enum st st = store_provider_get(cs->inner, a, cid, app_id, id, out, e);
     if (st == ST_OK) {
         size_t ld = strlen(out->doc) + 1, ls = strlen(out->summary) + 1;
@@ -300,40 +323,40 @@ static enum st policy_list(struct store *s, struct arena *a, const char *cid, st
 
 /* A write is announced before it runs and again after it returns, so a
  * reader that raced with it can never cache the old row as current. */
-#define WRITE(call)                                                                                \
+#define WRITE(domain, call)                                                                        \
     do {                                                                                           \
-        written(s);                                                                                \
+        written(s, domain);                                                                        \
         enum st st_ = (call);                                                                      \
-        written(s);                                                                                \
+        written(s, domain);                                                                        \
         return st_;                                                                                \
     } while (0)
 
 static enum st customer_create(struct store *s, const char *cid, struct err *e)
 {
-    WRITE(store_customer_create(INNER(s), cid, e));
+    WRITE(D_AUTH, store_customer_create(INNER(s), cid, e));
 }
 
 static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
                              struct err *e)
 {
-    WRITE(store_policy_create(INNER(s), cid, p, e));
+    WRITE(D_AUTH, store_policy_create(INNER(s), cid, p, e));
 }
 
 static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
                              struct err *e)
 {
-    WRITE(store_policy_update(INNER(s), cid, p, e));
+    WRITE(D_AUTH, store_policy_update(INNER(s), cid, p, e));
 }
 
 static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
 {
-    WRITE(store_policy_delete(INNER(s), cid, id, e));
+    WRITE(D_AUTH, store_policy_delete(INNER(s), cid, id, e));
 }
 
 static enum st client_create(struct store *s, const char *cid, const struct client *c,
                              const struct sealed_secret *sec, struct err *e)
 {
-    WRITE(store_client_create(INNER(s), cid, c, sec, e));
+    WRITE(D_AUTH, store_client_create(INNER(s), cid, c, sec, e));
 }
 
 static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
@@ -351,12 +374,12 @@ static enum st client_list(struct store *s, struct arena *a, const char *cid, st
 static enum st client_update(struct store *s, const char *cid, const struct client *c,
                              struct err *e)
 {
-    WRITE(store_client_update(INNER(s), cid, c, e));
+    WRITE(D_AUTH, store_client_update(INNER(s), cid, c, e));
 }
 
 static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
 {
-    WRITE(store_client_delete(INNER(s), cid, id, e));
+    WRITE(D_AUTH, store_client_delete(INNER(s), cid, id, e));
 }
 
 static enum st secret_get(struct store *s, const char *cid, const char *id,
@@ -368,13 +391,13 @@ static enum st secret_get(struct store *s, const char *cid, const char *id,
 static enum st secret_set(struct store *s, const char *cid, const char *id,
                           const struct sealed_secret *sec, struct err *e)
 {
-    WRITE(store_secret_set(INNER(s), cid, id, sec, e));
+    WRITE(D_AUTH, store_secret_set(INNER(s), cid, id, sec, e));
 }
 
 static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
                               struct err *e)
 {
-    WRITE(store_revocation_add(INNER(s), tag, exp, e));
+    WRITE(D_REVOKED, store_revocation_add(INNER(s), tag, exp, e));
 }
 
 static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
@@ -385,7 +408,7 @@ static enum st revocation_purge(struct store *s, int64_t now, int *purged, struc
 static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
                           struct err *e)
 {
-    WRITE(store_app_create(INNER(s), cid, app, e));
+    WRITE(D_APP, store_app_create(INNER(s), cid, app, e));
 }
 
 static enum st app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
@@ -397,7 +420,7 @@ static enum st app_list(struct store *s, struct arena *a, const char *cid, struc
 static enum st provider_create(struct store *s, const char *cid, const struct provider_rec *p,
                                struct err *e)
 {
-    WRITE(store_provider_create(INNER(s), cid, p, e));
+    WRITE(D_PROVIDER, store_provider_create(INNER(s), cid, p, e));
 }
 
 static enum st provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
@@ -410,13 +433,13 @@ static enum st provider_modify(struct store *s, struct arena *a, const char *cid
                                const char *app_id, const char *id, provider_modify_fn fn, void *arg,
                                struct err *e)
 {
-    WRITE(store_provider_modify(INNER(s), a, cid, app_id, id, fn, arg, e));
+    WRITE(D_PROVIDER, store_provider_modify(INNER(s), a, cid, app_id, id, fn, arg, e));
 }
 
 static enum st provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
                                const char *expected_etag, struct err *e)
 {
-    WRITE(store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
+    WRITE(D_PROVIDER, store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
 }
 
 static void cache_close(struct store *s)
@@ -466,7 +489,8 @@ struct store *store_cache_wrap(struct store *inner)
     struct cache_store *cs = xcalloc(1, sizeof *cs);
     cs->base.ops = &cache_ops;
     cs->inner = inner;
-    atomic_init(&cs->gen, 1);
+    for (int d = 0; d < D__COUNT; d++)
+        atomic_init(&cs->gen[d], 1);
     crypto_shorthash_keygen(cs->hkey);
     pthread_mutex_init(&cs->mu, NULL);
     cs->slots = xcalloc(CACHE_SLOTS, sizeof *cs->slots);

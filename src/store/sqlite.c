@@ -94,6 +94,7 @@ struct job {
     struct err *e;
     enum st st;
     bool done;
+    pthread_cond_t cv; /* its own, so a commit wakes only its waiters */
     struct job *next;
 };
 
@@ -106,7 +107,7 @@ struct sqlite_store {
     struct conn *wconn;
     pthread_t writer;
     pthread_mutex_t wmu;
-    pthread_cond_t queued, finished;
+    pthread_cond_t queued;
     struct job *head, *tail;
     bool stopping;
 };
@@ -311,9 +312,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&ss->wmu);
         run_batch(ss->wconn, batch);
         pthread_mutex_lock(&ss->wmu);
-        for (struct job *j = batch; j; j = j->next)
+        for (struct job *j = batch, *next; j; j = next) {
+            next = j->next; /* j may be gone once its waiter runs */
             j->done = true;
-        pthread_cond_broadcast(&ss->finished);
+            pthread_cond_signal(&j->cv);
+        }
     }
     pthread_mutex_unlock(&ss->wmu);
     return NULL;
@@ -323,6 +326,7 @@ enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;
     struct job j = {.fn = fn, .args = args, .e = e};
+    pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&ss->wmu);
     if (ss->tail)
         ss->tail->next = &j;
@@ -331,8 +335,9 @@ enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *
     ss->tail = &j;
     pthread_cond_signal(&ss->queued);
     while (!j.done)
-        pthread_cond_wait(&ss->finished, &ss->wmu);
+        pthread_cond_wait(&j.cv, &ss->wmu);
     pthread_mutex_unlock(&ss->wmu);
+    pthread_cond_destroy(&j.cv);
     return j.st;
 }
 
@@ -346,7 +351,6 @@ void sq_close(struct store *s)
     pthread_join(ss->writer, NULL); /* it finishes the queued jobs first */
     conn_free(ss->wconn);
     pthread_cond_destroy(&ss->queued);
-    pthread_cond_destroy(&ss->finished);
     pthread_mutex_destroy(&ss->wmu);
     struct conn *c = ss->idle;
     while (c) {
@@ -414,7 +418,6 @@ enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
     ss->wconn = w;
     pthread_mutex_init(&ss->wmu, NULL);
     pthread_cond_init(&ss->queued, NULL);
-    pthread_cond_init(&ss->finished, NULL);
     if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
         abort(); /* no thread for the writer: nothing can work */
     *out = &ss->base;
