@@ -4,7 +4,7 @@ BUILD   ?= build
 DB      ?= var/socialgate.db
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test bench format clean
 
 all: build
 
@@ -29,6 +29,17 @@ run: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
+
+# The benchmark (bench/README.md): an optimised build of its own, then
+# bench/run. QUICK=1: one run of 3 s per scenario. STRICT=1: fail on a
+# missed target.
+BENCH_BUILD ?= build-bench
+bench: deps
+	@[ -f $(BENCH_BUILD)/build.ninja ] || \
+	    meson setup $(BENCH_BUILD) --buildtype=release -Dblackbox=false -Dbench=true
+	@ninja -C $(BENCH_BUILD) socialgate bench/bench-baseline
+	@/usr/bin/python3 bench/run --build-dir $(BENCH_BUILD) \
+	    $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

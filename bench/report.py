@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: MIT
+"""The report of `make bench`: the results table, the targets with PASS or
+FAIL, every run, as Markdown and as JSON. Imported by bench/run; measures
+nothing and runs nothing. A result is anything with scenario, server, runs,
+warmup, rss_kib, non2xx, socket_errors and median(attr) (bench/run's Result).
+"""
+
+import statistics
+from dataclasses import dataclass, field
+
+LEGEND = """\
+req/s: requests completed ÷ wrk's duration. p50, p99: wrk's latency percentiles. CPU µs/req: the
+server process's user + system time (/proc/PID/stat, all threads) during the run ÷ the requests.
+RSS peak: the server's VmHWM (/proc/PID/status) after the scenario, so far in the run. non-2xx:
+exact (every response checked) in the warm-up and in --check runs, otherwise wrk's count of
+status ≥ 400; summed over all runs, warm-up included, like socket errors (connect, read, write,
+timeout). × baseline: req/s ÷ the baseline's req/s. × fsync: req/s ÷ the fsync rate."""
+
+# (scenario, minimum req/s ÷ baseline); scenarios whose p99 must be ≤ P99_MAX_MS;
+# scenarios whose req/s must be ≥ FSYNC_MIN × the fsync rate.
+BASELINE_MIN = (("token", 0.5), ("get", 0.6), ("list", 0.4), ("introspect", 0.5))
+P99_MAX_MS, P99_SCENARIOS = 5, ("token", "get", "introspect")
+FSYNC_MIN, FSYNC_SCENARIOS = 5, ("create", "patch")
+RSS_MAX_MIB = 64
+STARTUP_MAX_MS = 100
+
+
+def fmt_int(x):
+    return f"{x:,.0f}"
+
+
+def ratio(x, base):
+    return x / base if base else 0.0
+
+
+@dataclass
+class Report:
+    info: dict  # header lines, name -> text; "date" goes in the title
+    fsync: float  # per second
+    startup: list  # ms, one per start
+    baseline: object
+    socialgate: list
+    socialgate_hwm: int  # KiB, at the end of the whole run
+    peer: list = field(default_factory=list)
+    peer_skipped: str = None  # why, when the peer did not run
+
+    def by_name(self, name):
+        return next(r for r in self.socialgate if r.scenario == name)
+
+    def targets(self):
+        """(target, required, measured, passed) rows."""
+        base = self.baseline.median("rps")
+        rows = []
+        for name, k in BASELINE_MIN:
+            x = ratio(self.by_name(name).median("rps"), base)
+            rows.append((f"{name}: req/s ÷ baseline", f"≥ {k:.2f}", f"{x:.2f}", x >= k))
+        for name in P99_SCENARIOS:
+            p99 = self.by_name(name).median("p99_ms")
+            rows.append((f"{name}: p99", f"≤ {P99_MAX_MS} ms", f"{p99:.2f} ms",
+                         p99 <= P99_MAX_MS))
+        for name in FSYNC_SCENARIOS:
+            x = ratio(self.by_name(name).median("rps"), self.fsync)
+            rows.append((f"{name}: req/s ÷ fsync rate", f"≥ {FSYNC_MIN:.2f}", f"{x:.2f}",
+                         x >= FSYNC_MIN))
+        bad = sum(r.non2xx for r in self.socialgate)
+        errs = sum(r.socket_errors for r in self.socialgate)
+        rows.append(("socialgate: non-2xx / socket errors", "0 / 0", f"{bad} / {errs}",
+                     bad == 0 and errs == 0))
+        rss = self.socialgate_hwm / 1024
+        rows.append(("socialgate: peak RSS, whole run", f"≤ {RSS_MAX_MIB} MiB", f"{rss:.1f} MiB",
+                     rss <= RSS_MAX_MIB))
+        ms = statistics.median(self.startup)
+        rows.append(("first GET /healthz after exec", f"≤ {STARTUP_MAX_MS} ms", f"{ms:.1f} ms",
+                     ms <= STARTUP_MAX_MS))
+        return rows
+
+    def row(self, r):
+        rps = r.median("rps")
+        xf = f"{ratio(rps, self.fsync):.2f}" if r.scenario in FSYNC_SCENARIOS else ""
+        return (f"| {r.scenario} | {r.server} | {fmt_int(rps)} | "
+                f"{r.median('p50_ms'):.2f} | {r.median('p99_ms'):.2f} | "
+                f"{r.median('cpu_us'):.1f} | {r.rss_kib / 1024:.1f} | {r.non2xx} | "
+                f"{r.socket_errors} | {ratio(rps, self.baseline.median('rps')):.2f} | {xf} |")
+
+    def peer_lines(self):
+        if self.peer_skipped:
+            return [f"oidc-provider peer: skipped ({self.peer_skipped})."]
+        out = ["The same requests (same client id and secret, Basic authentication, same "
+               "form body; only the path differs) against the node oidc-provider peer:", ""]
+        for p in self.peer:
+            r = self.by_name(p.scenario)
+            x = ratio(r.median("rps"), p.median("rps"))
+            out.append(f"- {p.scenario}: socialgate {fmt_int(r.median('rps'))} req/s, p99 "
+                       f"{r.median('p99_ms'):.2f} ms, {r.median('cpu_us'):.1f} CPU µs/req; "
+                       f"oidc-provider {fmt_int(p.median('rps'))} req/s, p99 "
+                       f"{p.median('p99_ms'):.2f} ms, {p.median('cpu_us'):.1f} CPU µs/req "
+                       f"(socialgate: {x:.1f} × the req/s)")
+        return out
+
+    def every_run(self):
+        out = ["| scenario | server | run | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx "
+               "| socket errors |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+        for r in [self.baseline] + self.socialgate + self.peer:
+            runs = ([("warm-up", r.warmup)] if r.warmup else []) + \
+                   [(str(i + 1), x) for i, x in enumerate(r.runs)]
+            for label, x in runs:
+                cpu = f"{x.cpu_us:.1f}" if label != "warm-up" else ""
+                out.append(f"| {r.scenario} | {r.server} | {label} | {fmt_int(x.rps)} | "
+                           f"{x.p50_ms:.2f} | {x.p99_ms:.2f} | {cpu} | {x.non2xx} | "
+                           f"{x.socket_errors} |")
+        return out
+
+    def markdown(self):
+        out = [f"# socialgate benchmark, {self.info['date']}", ""]
+        out += [f"- {k}: {v}" for k, v in self.info.items() if k != "date"]
+        out += ["", "## Results (median of the runs)", "",
+                "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | RSS peak MiB "
+                "| non-2xx | socket errors | × baseline | × fsync |",
+                "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        out += [self.row(r) for r in [self.baseline] + self.socialgate + self.peer]
+        out += ["", LEGEND, "", "Peak RSS of socialgate through the whole run: "
+                f"{self.socialgate_hwm / 1024:.1f} MiB.", ""]
+        out += self.peer_lines()
+        out += ["", "## Targets", "", "| target | required | measured | result |",
+                "|---|---|---|---|"]
+        out += [f"| {t} | {req} | {got} | {'PASS' if ok else 'FAIL'} |"
+                for t, req, got, ok in self.targets()]
+        out += ["", "## Every run", ""] + self.every_run()
+        return "\n".join(out) + "\n"
+
+    def to_json(self):
+        def res(r):
+            return {"scenario": r.scenario, "server": r.server, "rss_kib": r.rss_kib,
+                    "warmup": r.warmup.__dict__ if r.warmup else None,
+                    "runs": [dict(x.__dict__, rps=x.rps) for x in r.runs],
+                    "median": {k: r.median(k) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}}
+        return {
+            "info": self.info, "fsync_per_s": self.fsync, "startup_ms": self.startup,
+            "baseline": res(self.baseline), "socialgate": [res(r) for r in self.socialgate],
+            "socialgate_peak_rss_kib": self.socialgate_hwm,
+            "peer": [res(r) for r in self.peer], "peer_skipped": self.peer_skipped,
+            "targets": [{"target": t, "required": q, "measured": g, "pass": ok}
+                        for t, q, g, ok in self.targets()],
+        }
