@@ -47,6 +47,19 @@ struct api_resp {
  * in it. Thread-safe. */
 void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp);
 
+/* One request of a batch, with the arena its answer lives in. */
+struct api_call {
+    struct arena *a;
+    const struct api_req *req;
+    struct api_resp *resp;
+};
+
+/* Answers n write requests as one durable batch: each is handled in turn,
+ * then all their writes are committed at once (one disk flush). If that
+ * commit fails, every answer of the batch becomes 503. Call from one
+ * thread at a time; reads may run on other threads meanwhile. */
+void api_handle_batch(struct app *app, struct api_call *calls, int n);
+
 /* True when the request's route makes a durable write (it may wait for a
  * disk flush): http/ runs such requests off its event threads. */
 bool api_request_writes(const struct api_req *req);

@@ -91,8 +91,11 @@ enum st h_client_put(struct ctx *c)
                  ? store_client_update(c->app->store, c->customer_id, &cl, &c->err)
                  : ERR(&c->err, ST_NOT_FOUND, NULL, "no such client");
     }
+    if (st == ST_OK) /* what was written (a read could predate the batch) */
+        resp_json(c, 200,
+                  client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, cl.id), true, NULL));
     json_decref(body);
-    return st == ST_OK ? h_client_get(c) : st;
+    return st;
 }
 
 enum st h_client_delete(struct ctx *c)

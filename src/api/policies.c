@@ -78,8 +78,11 @@ enum st h_policy_put(struct ctx *c)
         snprintf(p.id, sizeof p.id, "%s", c->id);
         st = store_policy_update(c->app->store, c->customer_id, &p, &c->err);
     }
+    if (st == ST_OK) /* the answer is what was written: inside a batch, a read
+                        would still see the version before it */
+        resp_json(c, 200, policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, p.id), true));
     json_decref(body);
-    return st == ST_OK ? show(c, c->id, 200) : st;
+    return st;
 }
 
 enum st h_policy_delete(struct ctx *c)

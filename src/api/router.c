@@ -185,6 +185,29 @@ void api_handle(struct app *app, struct arena *a, const struct api_req *req, str
     render_error(&c, st);
 }
 
+void api_handle_batch(struct app *app, struct api_call *calls, int n)
+{
+    struct err e = {0};
+    enum st st = store_batch_begin(app->store, &e);
+    if (st == ST_OK) {
+        for (int i = 0; i < n; i++)
+            api_handle(app, calls[i].a, calls[i].req, calls[i].resp);
+        st = store_batch_end(app->store, &e);
+        if (st == ST_OK)
+            return;
+    }
+    log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);
+    for (int i = 0; i < n; i++) {
+        if (calls[i].resp->status && calls[i].resp->status >= 400)
+            continue; /* it failed on its own: that answer stands */
+        struct ctx c = {.app = app, .a = calls[i].a, .req = calls[i].req, .resp = calls[i].resp};
+        const char *route = calls[i].resp->route;
+        memset(calls[i].resp, 0, sizeof *calls[i].resp);
+        calls[i].resp->route = route ? route : "-";
+        render_error(&c, ST_STORAGE);
+    }
+}
+
 void resp_header(struct ctx *c, const char *name, const char *value)
 {
     struct api_resp *r = c->resp;

@@ -16,17 +16,16 @@ enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_HELP, CMD_VERSION
 
 struct cfg {
     enum cfg_cmd cmd;
-    char *db;           /* database URL or path */
-    char *key_file;     /* defaults to db path + ".key" */
-    char *listen;       /* HOST:PORT */
-    char *public_url;   /* defaults to http://listen */
-    char *customer_id;  /* init: optional; app add: required */
-    char *name;         /* app add */
-    char *realm;        /* app add, init */
-    char *config;       /* optional key = value file */
-    char *log_level;    /* debug, info, warn, error */
-    long threads;       /* HTTP worker threads */
-    long write_threads; /* threads that wait for durable writes */
+    char *db;          /* database URL or path */
+    char *key_file;    /* defaults to db path + ".key" */
+    char *listen;      /* HOST:PORT */
+    char *public_url;  /* defaults to http://listen */
+    char *customer_id; /* init: optional; app add: required */
+    char *name;        /* app add */
+    char *realm;       /* app add, init */
+    char *config;      /* optional key = value file */
+    char *log_level;   /* debug, info, warn, error */
+    long threads;      /* HTTP worker threads */
     long max_connections;
     long timeout; /* seconds an idle connection is kept */
     bool json;    /* init: print one JSON object */

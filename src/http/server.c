@@ -4,8 +4,9 @@
  * read into a per-request arena with its body capped at API_BODY_LIMIT,
  * answered by api_handle, logged once at completion. Bodies over the cap
  * are refused before they are read when Content-Length tells. A request
- * that writes is suspended and handed to a pool of write threads, so many
- * writes can wait for the same disk flush while reads go on.
+ * that writes is suspended and handed to the one write thread, which
+ * answers all the writes waiting at that moment as one batch with one
+ * disk flush, then resumes them; reads go on meanwhile.
  */
 #include "http.h"
 
@@ -26,9 +27,8 @@ struct http_server {
     struct app *app;
     atomic_ulong next_id;
     atomic_int in_flight;
-    /* the write pool: suspended requests waiting for a thread */
-    pthread_t *writers;
-    long nwriters;
+    /* the write thread and the suspended requests waiting for it */
+    pthread_t writer;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct request *head, *tail;
@@ -123,23 +123,37 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
     return MHD_YES;
 }
 
+#define BATCH_MAX 256
+
+/* Takes up to BATCH_MAX queued requests, answers them as one batch, and
+ * resumes their connections once the batch is durable. */
 static void *writer_main(void *arg)
 {
     struct http_server *s = arg;
+    struct api_call calls[BATCH_MAX];
+    struct request *batch[BATCH_MAX];
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->stopping)
             pthread_cond_wait(&s->cv, &s->mu);
-        struct request *r = s->head;
-        if (!r)
+        if (!s->head)
             break;
-        s->head = r->next;
+        int n = 0;
+        for (; s->head && n < BATCH_MAX; n++) {
+            batch[n] = s->head;
+            s->head = s->head->next;
+        }
         if (!s->head)
             s->tail = NULL;
         pthread_mutex_unlock(&s->mu);
-        api_handle(s->app, &r->arena, &r->req, &r->resp);
-        atomic_store(&r->ready, true);
-        MHD_resume_connection(r->conn);
+        for (int i = 0; i < n; i++)
+            calls[i] = (struct api_call){&batch[i]->arena, &batch[i]->req, &batch[i]->resp};
+        api_handle_batch(s->app, calls, n);
+        for (int i = 0; i < n; i++) {
+            struct MHD_Connection *conn = batch[i]->conn;
+            atomic_store(&batch[i]->ready, true);
+            MHD_resume_connection(conn);
+        }
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -305,15 +319,8 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->nwriters = app->cfg.write_threads;
-    s->writers = xcalloc((size_t)s->nwriters, sizeof *s->writers);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    for (long i = 0; i < s->nwriters; i++)
-        if (pthread_create(&s->writers[i], &attr, writer_main, s) != 0)
-            abort(); /* cannot serve writes: better to stop at start */
-    pthread_attr_destroy(&attr);
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+        abort(); /* cannot serve writes: better to stop at start */
     *out = s;
     return ST_OK;
 }
@@ -326,12 +333,10 @@ void http_server_stop(struct http_server *s)
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000); /* up to 5 s for requests in flight */
     pthread_mutex_lock(&s->mu);
-    s->stopping = true; /* the write threads finish what is queued, then end */
-    pthread_cond_broadcast(&s->cv);
+    s->stopping = true; /* the write thread finishes what is queued, then ends */
+    pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
-    for (long i = 0; i < s->nwriters; i++)
-        pthread_join(s->writers[i], NULL);
-    free(s->writers);
+    pthread_join(s->writer, NULL);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     MHD_stop_daemon(s->d);

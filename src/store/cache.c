@@ -331,6 +331,21 @@ static enum st policy_list(struct store *s, struct arena *a, const char *cid, st
         return st_;                                                                                \
     } while (0)
 
+static enum st batch_begin(struct store *s, struct err *e)
+{
+    return store_batch_begin(INNER(s), e);
+}
+
+static enum st batch_end(struct store *s, struct err *e)
+{
+    /* the batch's writes already announced themselves; a failed commit
+     * undoes them, so announce once more: nothing cached may outlive it */
+    enum st st = store_batch_end(INNER(s), e);
+    for (int d = 0; d < D__COUNT; d++)
+        written(s, (enum domain)d);
+    return st;
+}
+
 static enum st customer_create(struct store *s, const char *cid, struct err *e)
 {
     WRITE(D_AUTH, store_customer_create(INNER(s), cid, e));
@@ -456,6 +471,8 @@ static void cache_close(struct store *s)
 static const struct store_ops cache_ops = {
     .name = "cache",
     .close = cache_close,
+    .batch_begin = batch_begin,
+    .batch_end = batch_end,
     .customer_create = customer_create,
     .policy_create = policy_create,
     .policy_get = policy_get,

@@ -87,30 +87,17 @@ static const char *const sql_text[Q__COUNT] = {
                           " AND id = ?3 AND (?4 IS NULL OR etag = ?4)",
 };
 
-/* One write waiting for the writer thread. Lives on its caller's stack. */
-struct job {
-    sq_write_fn fn;
-    const void *args;
-    struct err *e;
-    enum st st;
-    bool done;
-    pthread_cond_t cv; /* its own, so a commit wakes only its waiters */
-    struct job *next;
-};
-
 struct sqlite_store {
     struct store base;
     char *path;
     pthread_mutex_t mu; /* the pool of reading connections */
     struct conn *idle;
-    /* the writer: one connection, one thread, a queue of jobs */
+    pthread_mutex_t wlock; /* the writer's connection: one user at a time */
     struct conn *wconn;
-    pthread_t writer;
-    pthread_mutex_t wmu;
-    pthread_cond_t queued;
-    struct job *head, *tail;
-    bool stopping;
 };
+
+/* The store whose batch this thread has open, if any. */
+static _Thread_local struct sqlite_store *batch_of_thread;
 
 static enum st exec(sqlite3 *db, const char *sql, struct err *e)
 {
@@ -271,87 +258,65 @@ static void reset_all(struct conn *c)
             sqlite3_reset(c->stmts[i]);
 }
 
-/* Runs a batch as one transaction; every job gets its status. */
-static void run_batch(struct conn *c, struct job *batch)
+/* Runs one write in a savepoint of the open transaction. */
+static enum st in_savepoint(struct conn *c, sq_write_fn fn, const void *args, struct err *e)
 {
-    if (!control(c, Q_BEGIN)) {
-        for (struct job *j = batch; j; j = j->next)
-            j->st = sq_fail(c, j->e);
-        return;
-    }
-    for (struct job *j = batch; j; j = j->next) {
-        if (!control(c, Q_SAVEPOINT)) {
-            j->st = sq_fail(c, j->e);
-            continue;
-        }
-        j->st = j->fn(c, j->args, j->e);
-        reset_all(c);
-        if (j->st != ST_OK)
-            control(c, Q_ROLLBACK_TO);
-        control(c, Q_RELEASE);
-    }
-    if (control(c, Q_COMMIT))
-        return;
-    for (struct job *j = batch; j; j = j->next)
-        if (j->st == ST_OK)
-            j->st = sq_fail(c, j->e); /* nothing of the batch was kept */
-    control(c, Q_ROLLBACK);
-}
-
-static void *writer_main(void *arg)
-{
-    struct sqlite_store *ss = arg;
-    pthread_mutex_lock(&ss->wmu);
-    for (;;) {
-        while (!ss->head && !ss->stopping)
-            pthread_cond_wait(&ss->queued, &ss->wmu);
-        if (!ss->head)
-            break;
-        struct job *batch = ss->head;
-        ss->head = ss->tail = NULL;
-        pthread_mutex_unlock(&ss->wmu);
-        run_batch(ss->wconn, batch);
-        pthread_mutex_lock(&ss->wmu);
-        for (struct job *j = batch, *next; j; j = next) {
-            next = j->next; /* j may be gone once its waiter runs */
-            j->done = true;
-            pthread_cond_signal(&j->cv);
-        }
-    }
-    pthread_mutex_unlock(&ss->wmu);
-    return NULL;
+    if (!control(c, Q_SAVEPOINT))
+        return sq_fail(c, e);
+    enum st st = fn(c, args, e);
+    reset_all(c);
+    if (st != ST_OK)
+        control(c, Q_ROLLBACK_TO);
+    control(c, Q_RELEASE);
+    return st;
 }
 
 enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *e)
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;
-    struct job j = {.fn = fn, .args = args, .e = e};
-    pthread_cond_init(&j.cv, NULL);
-    pthread_mutex_lock(&ss->wmu);
-    if (ss->tail)
-        ss->tail->next = &j;
-    else
-        ss->head = &j;
-    ss->tail = &j;
-    pthread_cond_signal(&ss->queued);
-    while (!j.done)
-        pthread_cond_wait(&j.cv, &ss->wmu);
-    pthread_mutex_unlock(&ss->wmu);
-    pthread_cond_destroy(&j.cv);
-    return j.st;
+    if (batch_of_thread == ss) /* durable when the batch is committed */
+        return in_savepoint(ss->wconn, fn, args, e);
+    pthread_mutex_lock(&ss->wlock);
+    enum st st = control(ss->wconn, Q_BEGIN) ? ST_OK : sq_fail(ss->wconn, e);
+    if (st == ST_OK)
+        st = in_savepoint(ss->wconn, fn, args, e);
+    if (st == ST_OK && !control(ss->wconn, Q_COMMIT))
+        st = sq_fail(ss->wconn, e);
+    if (!sqlite3_get_autocommit(ss->wconn->db))
+        control(ss->wconn, Q_ROLLBACK);
+    pthread_mutex_unlock(&ss->wlock);
+    return st;
+}
+
+enum st sq_batch_begin(struct store *s, struct err *e)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    pthread_mutex_lock(&ss->wlock);
+    if (!control(ss->wconn, Q_BEGIN)) {
+        enum st st = sq_fail(ss->wconn, e);
+        pthread_mutex_unlock(&ss->wlock);
+        return st;
+    }
+    batch_of_thread = ss;
+    return ST_OK;
+}
+
+enum st sq_batch_end(struct store *s, struct err *e)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    enum st st = control(ss->wconn, Q_COMMIT) ? ST_OK : sq_fail(ss->wconn, e);
+    if (!sqlite3_get_autocommit(ss->wconn->db))
+        control(ss->wconn, Q_ROLLBACK); /* the commit failed: nothing of it stays */
+    batch_of_thread = NULL;
+    pthread_mutex_unlock(&ss->wlock);
+    return st;
 }
 
 void sq_close(struct store *s)
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;
-    pthread_mutex_lock(&ss->wmu);
-    ss->stopping = true;
-    pthread_cond_signal(&ss->queued);
-    pthread_mutex_unlock(&ss->wmu);
-    pthread_join(ss->writer, NULL); /* it finishes the queued jobs first */
     conn_free(ss->wconn);
-    pthread_cond_destroy(&ss->queued);
-    pthread_mutex_destroy(&ss->wmu);
+    pthread_mutex_destroy(&ss->wlock);
     struct conn *c = ss->idle;
     while (c) {
         struct conn *next = c->next;
@@ -416,10 +381,7 @@ enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
     pthread_mutex_init(&ss->mu, NULL);
     ss->idle = c;
     ss->wconn = w;
-    pthread_mutex_init(&ss->wmu, NULL);
-    pthread_cond_init(&ss->queued, NULL);
-    if (pthread_create(&ss->writer, NULL, writer_main, ss) != 0)
-        abort(); /* no thread for the writer: nothing can work */
+    pthread_mutex_init(&ss->wlock, NULL);
     *out = &ss->base;
     return ST_OK;
 }

@@ -86,11 +86,14 @@ struct wargs {
  * transaction it must not begin or end itself. */
 typedef enum st (*sq_write_fn)(struct conn *c, const void *args, struct err *e);
 
-/* Runs fn(args) on the single writer thread, batched with the writes that
- * arrived meanwhile into one transaction (each in a savepoint of its own,
- * so a failing one leaves the others), and returns once that transaction
- * is committed: durable, as SQLite's synchronous=FULL commit fsyncs. */
+/* Runs fn(args) on the writer's connection in a savepoint. Inside a batch
+ * this thread opened (sq_batch_begin), it joins the batch and is durable
+ * when the batch is committed; otherwise it is its own transaction,
+ * committed (and so durable: synchronous=FULL) before this returns. */
 enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *e);
+/* Open and commit this thread's batch (see store_batch_begin). */
+enum st sq_batch_begin(struct store *s, struct err *e);
+enum st sq_batch_end(struct store *s, struct err *e);
 
 /* Binds a borrowed string (it must outlive the step). */
 void sq_bind_text(sqlite3_stmt *q, int i, const char *s);

@@ -480,6 +480,8 @@ static enum st app_create(struct store *s, const char *cid, const struct login_a
 const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
+    .batch_begin = sq_batch_begin,
+    .batch_end = sq_batch_end,
     .customer_create = customer_create,
     .policy_create = policy_create,
     .policy_get = policy_get,

@@ -2,7 +2,8 @@
 /*
  * The SQLite backend's operations on social-login apps and custom
  * providers. A modification reads and writes in one transaction on the
- * writer thread, so concurrent modifications apply one after the other.
+ * writer's connection, so concurrent modifications apply one after the
+ * other.
  */
 #include "sqlite_int.h"
 

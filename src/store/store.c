@@ -29,6 +29,16 @@ void store_close(struct store *s)
         s->ops->close(s);
 }
 
+enum st store_batch_begin(struct store *s, struct err *e)
+{
+    return s->ops->batch_begin(s, e);
+}
+
+enum st store_batch_end(struct store *s, struct err *e)
+{
+    return s->ops->batch_end(s, e);
+}
+
 enum st store_customer_create(struct store *s, const char *cid, struct err *e)
 {
     return s->ops->customer_create(s, cid, e);

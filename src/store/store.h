@@ -50,14 +50,16 @@ struct provider_rec {
 /* Computes the next version of a provider from the current one, inside the
  * store's write transaction: fills next's doc, secret, etag and updated_at
  * (next starts as a copy of cur). Any status but ST_OK abandons the change.
- * Runs on the store's writer thread while the caller waits, so it may use
- * the caller's memory; it must not call the store. */
+ * Runs on the writer's connection inside the write transaction, on the
+ * caller's thread; it must not call the store. */
 typedef enum st (*provider_modify_fn)(void *arg, const struct provider_rec *cur,
                                       struct provider_rec *next, struct err *e);
 
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
+    enum st (*batch_begin)(struct store *s, struct err *e);
+    enum st (*batch_end)(struct store *s, struct err *e);
     enum st (*customer_create)(struct store *s, const char *cid, struct err *e);
     enum st (*policy_create)(struct store *s, const char *cid, const struct policy *p,
                              struct err *e);
@@ -119,6 +121,14 @@ struct store {
 enum st store_open(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
+
+/* Group commit. Between _begin and _end, every write this thread makes
+ * joins one transaction, committed by _end: one disk flush for all of them.
+ * A write that fails rolls back alone. Until _end returns ST_OK none of
+ * them is durable (nor visible to other readers); if it fails, none of
+ * them happened. Other threads' writes wait meanwhile. Not nestable. */
+enum st store_batch_begin(struct store *s, struct err *e);
+enum st store_batch_end(struct store *s, struct err *e);
 
 /* Creates a customer. ST_CONFLICT when cid exists. */
 enum st store_customer_create(struct store *s, const char *cid, struct err *e);
