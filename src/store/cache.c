@@ -20,7 +20,7 @@
 #define CACHE_TTL_MS 1000
 #define KEY_MAX 128
 
-enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER };
+enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER, K_PROVIDER_LIST };
 
 /* What a write can change; each has its own generation, so provider writes
  * leave the token service's entries alone. */
@@ -34,6 +34,7 @@ static enum domain domain_of(enum kind k)
     case K_APP:
         return D_APP;
     case K_PROVIDER:
+    case K_PROVIDER_LIST:
         return D_PROVIDER;
     default:
         return D_AUTH;
@@ -438,10 +439,76 @@ static enum st provider_create(struct store *s, const char *cid, const struct pr
     WRITE(D_PROVIDER, store_provider_create(INNER(s), cid, p, e));
 }
 
+/* A list: the records, then their strings and secrets, in one block;
+ * the records' pointers point into the block. */
+struct list_val {
+    int n;
+    size_t size; /* of the whole block */
+    struct provider_rec recs[];
+};
+
+static size_t rec_extra(const struct provider_rec *r)
+{
+    return strlen(r->doc) + 1 + strlen(r->summary) + 1 + r->secret_len;
+}
+
+/* Copies r's strings to p and points d at them; returns the end. */
+static char *rec_place(struct provider_rec *d, const struct provider_rec *r, char *p)
+{
+    *d = *r;
+    d->protocol = NULL;
+    size_t ld = strlen(r->doc) + 1, ls = strlen(r->summary) + 1;
+    d->doc = memcpy(p, r->doc, ld);
+    d->summary = memcpy(p + ld, r->summary, ls);
+    d->secret = r->secret ? memcpy(p + ld + ls, r->secret, r->secret_len) : NULL;
+    return p + ld + ls + r->secret_len;
+}
+
+static struct list_val *list_in(const struct provider_rec *v, int n)
+{
+    size_t size = sizeof(struct list_val) + (size_t)n * sizeof *v;
+    for (int i = 0; i < n; i++)
+        size += rec_extra(&v[i]);
+    struct list_val *l = xmalloc(size);
+    l->n = n;
+    l->size = size;
+    char *p = (char *)&l->recs[n];
+    for (int i = 0; i < n; i++)
+        p = rec_place(&l->recs[i], &v[i], p);
+    return l;
+}
+
+struct list_out {
+    struct provider_rec **v;
+    int *n;
+};
+
+static void list_out(const void *val, void *out, struct arena *a)
+{
+    const struct list_val *l = val;
+    struct list_out *o = out;
+    struct provider_rec *v = arena_alloc(a, l->size);
+    char *p = (char *)&v[l->n];
+    for (int i = 0; i < l->n; i++)
+        p = rec_place(&v[i], &l->recs[i], p);
+    *o->v = v;
+    *o->n = l->n;
+}
+
 static enum st provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
                              struct provider_rec **out, int *n, struct err *e)
 {
-    return store_provider_list(INNER(s), a, cid, app_id, out, n, e);
+    struct cache_store *cs = (struct cache_store *)s;
+    unsigned char k[KEY_MAX];
+    size_t kn = make_key(k, K_PROVIDER_LIST, cid, app_id, NULL);
+    struct list_out o = {out, n};
+    if (lookup(cs, k, kn, list_out, &o, a))
+        return ST_OK;
+    uint64_t gen = gen_of(cs, K_PROVIDER_LIST);
+    enum st st = store_provider_list(INNER(s), a, cid, app_id, out, n, e);
+    if (st == ST_OK && *n <= 256) /* a long list costs more to copy than to read */
+        insert(cs, k, kn, gen, list_in(*out, *n));
+    return st;
 }
 
 static enum st provider_modify(struct store *s, struct arena *a, const char *cid,
