@@ -8,6 +8,7 @@
 #define SG_TEST_HARNESS_H
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,39 @@ static inline void t_resp_free(struct t_resp *r)
 {
     json_decref(r->json);
     r->json = NULL;
+}
+
+/* t_call with the path printed from fmt. */
+__attribute__((format(printf, 6, 7))) static inline void t_callf(struct t_resp *r,
+                                                                 const char *method, const char *ct,
+                                                                 const char *auth, const char *body,
+                                                                 const char *fmt, ...)
+{
+    char path[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    t_call(r, method, path, ct, auth, body);
+}
+
+/* The string member key of o, or NULL. */
+static inline const char *t_jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* True when the error body names field in its details, with a reason. */
+static inline bool t_has_detail(const struct t_resp *r, const char *field)
+{
+    json_t *d = json_object_get(r->json, "details"), *v;
+    size_t i;
+    json_array_foreach(d, i, v)
+    {
+        if (t_jstr(v, "field") && !strcmp(t_jstr(v, "field"), field) && t_jstr(v, "reason"))
+            return true;
+    }
+    return false;
 }
 
 /* Provisions a customer with a policy (scopes as a JSON array text, e.g.

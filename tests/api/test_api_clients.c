@@ -29,40 +29,11 @@ struct made {
     char secret[CLIENT_SECRET_LEN + 1];
 };
 
-__attribute__((format(printf, 6, 7))) static void call(struct t_resp *r, const char *method,
-                                                       const char *ct, const char *auth,
-                                                       const char *body, const char *fmt, ...)
-{
-    char path[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    t_call(r, method, path, ct, auth, body);
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static bool has_detail(const struct t_resp *r, const char *field)
-{
-    json_t *d = json_object_get(r->json, "details"), *v;
-    size_t i;
-    json_array_foreach(d, i, v)
-    {
-        if (jstr(v, "field") && !strcmp(jstr(v, "field"), field))
-            return true;
-    }
-    return false;
-}
-
 static void assert_error(const struct t_resp *r, int status, const char *reason)
 {
     cr_assert_eq(r->status, status, "want %d, got %d %s", status, r->status, r->body);
-    cr_assert_str_eq(jstr(r->json, "error"), reason, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "errors"), reason, "%s", r->body);
+    cr_assert_str_eq(t_jstr(r->json, "error"), reason, "%s", r->body);
+    cr_assert_str_eq(t_jstr(r->json, "errors"), reason, "%s", r->body);
 }
 
 /* Creates a policy through the API; writes its id. */
@@ -98,8 +69,8 @@ static void client_create(const struct admin *a, const char *name, const char *p
     struct t_resp r = {0};
     t_call(&r, "POST", CLIENTS, "application/json", a->auth, body);
     cr_assert_eq(r.status, 201, "create client %s: %d %s", name, r.status, r.body);
-    snprintf(m->id, sizeof m->id, "%s", jstr(r.json, "id"));
-    snprintf(m->secret, sizeof m->secret, "%s", jstr(r.json, "secret"));
+    snprintf(m->id, sizeof m->id, "%s", t_jstr(r.json, "id"));
+    snprintf(m->secret, sizeof m->secret, "%s", t_jstr(r.json, "secret"));
     t_resp_free(&r);
 }
 
@@ -113,7 +84,7 @@ static int token_status(const char *id, const char *secret)
     t_call(&r, "POST", TOKEN, MEDIA_FORM, NULL, body);
     int status = r.status;
     if (status == 401)
-        cr_assert_str_eq(jstr(r.json, "error"), "invalid_client", "%s", r.body);
+        cr_assert_str_eq(t_jstr(r.json, "error"), "invalid_client", "%s", r.body);
     t_resp_free(&r);
     return status;
 }
@@ -134,7 +105,7 @@ Test(api_clients, create_is_201_with_secret_and_location)
     snprintf(body, sizeof body, "{\"name\":\"ci\",\"tokenPolicy\":\"%s\"}", a.policy);
     t_call(&r, "POST", CLIENTS, "application/json", a.auth, body);
     cr_assert_eq(r.status, 201, "%d %s", r.status, r.body);
-    const char *id = jstr(r.json, "id"), *secret = jstr(r.json, "secret");
+    const char *id = t_jstr(r.json, "id"), *secret = t_jstr(r.json, "secret");
     cr_assert(id && strlen(id) == CLIENT_ID_LEN && b64url_only(id), "id %s", r.body);
     cr_assert(secret && strlen(secret) == CLIENT_SECRET_LEN && b64url_only(secret), "%s", r.body);
     char href[256];
@@ -161,7 +132,7 @@ Test(api_clients, get_shows_the_client_without_its_secret)
     struct made m;
     client_create(&a, "viewer", a.policy, &m);
     struct t_resp r = {0};
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     char href[256];
     snprintf(href, sizeof href, PUBLIC CLIENTS "/%s", m.id);
@@ -195,13 +166,13 @@ Test(api_clients, list_has_total_and_embedded_summaries_without_secrets)
     json_array_foreach(items, i, it)
     {
         char href[256];
-        snprintf(href, sizeof href, PUBLIC CLIENTS "/%s", jstr(it, "id"));
-        json_t *want = json_pack("{s:s,s:s,s:{s:{s:s}}}", "id", jstr(it, "id"), "name",
-                                 jstr(it, "name"), "_links", "self", "href", href);
+        snprintf(href, sizeof href, PUBLIC CLIENTS "/%s", t_jstr(it, "id"));
+        json_t *want = json_pack("{s:s,s:s,s:{s:{s:s}}}", "id", t_jstr(it, "id"), "name",
+                                 t_jstr(it, "name"), "_links", "self", "href", href);
         cr_assert(json_equal(it, want), "item in %s", r.body);
         json_decref(want);
-        found_admin |= !strcmp(jstr(it, "id"), a.id) && !strcmp(jstr(it, "name"), "c");
-        found_new |= !strcmp(jstr(it, "id"), m.id) && !strcmp(jstr(it, "name"), "second");
+        found_admin |= !strcmp(t_jstr(it, "id"), a.id) && !strcmp(t_jstr(it, "name"), "c");
+        found_new |= !strcmp(t_jstr(it, "id"), m.id) && !strcmp(t_jstr(it, "name"), "second");
     }
     cr_assert(found_admin && found_new, "%s", r.body);
     cr_assert_null(strstr(r.body, m.secret), "secret leaked: %s", r.body);
@@ -234,13 +205,13 @@ Test(api_clients, put_renaming_onto_another_clients_name_is_409)
     char body[256];
     snprintf(body, sizeof body, "{\"name\":\"one\",\"tokenPolicy\":\"%s\"}", a.policy);
     struct t_resp r = {0};
-    call(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", two.id);
+    t_callf(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", two.id);
     assert_error(&r, 409, "Conflict");
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", two.id);
-    cr_assert_str_eq(jstr(r.json, "name"), "two", "%s", r.body);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", two.id);
+    cr_assert_str_eq(t_jstr(r.json, "name"), "two", "%s", r.body);
     /* keeping one's own name is no conflict */
     snprintf(body, sizeof body, "{\"name\":\"two\",\"tokenPolicy\":\"%s\"}", a.policy);
-    call(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", two.id);
+    t_callf(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", two.id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     t_resp_free(&r);
 }
@@ -253,18 +224,18 @@ Test(api_clients, unknown_token_policy_is_422_on_tokenPolicy)
     t_call(&r, "POST", CLIENTS, "application/json", a.auth,
            "{\"name\":\"orphan\",\"tokenPolicy\":\"" UNKNOWN_UUID "\"}");
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/tokenPolicy"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/tokenPolicy"), "%s", r.body);
     t_call(&r, "POST", CLIENTS, "application/json", a.auth,
            "{\"name\":\"orphan\",\"tokenPolicy\":\"nope\"}");
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/tokenPolicy"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/tokenPolicy"), "%s", r.body);
     /* on PUT too */
     struct made m;
     client_create(&a, "real", a.policy, &m);
-    call(&r, "PUT", "application/json", a.auth,
-         "{\"name\":\"real\",\"tokenPolicy\":\"" UNKNOWN_UUID "\"}", CLIENTS "/%s", m.id);
+    t_callf(&r, "PUT", "application/json", a.auth,
+            "{\"name\":\"real\",\"tokenPolicy\":\"" UNKNOWN_UUID "\"}", CLIENTS "/%s", m.id);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/tokenPolicy"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/tokenPolicy"), "%s", r.body);
     t_resp_free(&r);
 }
 
@@ -280,14 +251,14 @@ Test(api_clients, put_changes_name_and_policy)
     char body[256];
     snprintf(body, sizeof body, "{\"name\":\"after\",\"tokenPolicy\":\"%s\"}", ro);
     struct t_resp r = {0};
-    call(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", m.id);
+    t_callf(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", m.id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     char href[256];
     snprintf(href, sizeof href, PUBLIC CLIENTS "/%s", m.id);
     json_t *want = json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:s}}}", "id", m.id, "name", "after", "type",
                              "confidential", "tokenPolicy", ro, "_links", "self", "href", href);
     cr_assert(json_equal(r.json, want), "PUT answered %s", r.body);
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
     cr_assert(json_equal(r.json, want), "GET after PUT %s", r.body);
     /* the token endpoint follows the new policy */
     char tbody[256];
@@ -295,7 +266,7 @@ Test(api_clients, put_changes_name_and_policy)
              m.id, m.secret);
     t_call(&r, "POST", TOKEN, MEDIA_FORM, NULL, tbody);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "scope"), "GET:**", "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "scope"), "GET:**", "%s", r.body);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "expires_in")), 120, "%s", r.body);
     json_decref(want);
     t_resp_free(&r);
@@ -310,15 +281,15 @@ Test(api_clients, unknown_client_is_404)
     snprintf(body, sizeof body, "{\"name\":\"n\",\"tokenPolicy\":\"%s\"}", a.policy);
     struct t_resp r = {0};
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
-        call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", ids[i]);
+        t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", ids[i]);
+        t_callf(&r, "PUT", "application/json", a.auth, body, CLIENTS "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", ids[i]);
+        t_callf(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", ids[i]);
+        t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "POST", NULL, a.auth, NULL, CLIENTS "/%s/secret", ids[i]);
+        t_callf(&r, "POST", NULL, a.auth, NULL, CLIENTS "/%s/secret", ids[i]);
         assert_error(&r, 404, "Not Found");
     }
     t_resp_free(&r);
@@ -331,7 +302,7 @@ Test(api_clients, get_secret_returns_the_secret_create_returned)
     struct made m;
     client_create(&a, "s", a.policy, &m);
     struct t_resp r = {0};
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     json_t *want = json_pack("{s:s}", "secret", m.secret);
     cr_assert(json_equal(r.json, want), "got %s", r.body);
@@ -349,18 +320,18 @@ Test(api_clients, rotating_the_secret_retires_the_old_one_at_once_but_not_old_to
     char before[96];
     bearer(before, m.id, m.secret);
     struct t_resp r = {0};
-    call(&r, "POST", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
+    t_callf(&r, "POST", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     cr_assert_eq(json_object_size(r.json), 1, "%s", r.body);
-    const char *fresh = jstr(r.json, "secret");
+    const char *fresh = t_jstr(r.json, "secret");
     cr_assert(fresh && strlen(fresh) == CLIENT_SECRET_LEN && b64url_only(fresh), "%s", r.body);
     cr_assert_str_neq(fresh, m.secret);
     char news[CLIENT_SECRET_LEN + 1];
     snprintf(news, sizeof news, "%s", fresh);
     cr_assert_eq(token_status(m.id, m.secret), 401, "old secret still works");
     cr_assert_eq(token_status(m.id, news), 200, "new secret refused");
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
-    cr_assert_str_eq(jstr(r.json, "secret"), news, "GET /secret: %s", r.body);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s/secret", m.id);
+    cr_assert_str_eq(t_jstr(r.json, "secret"), news, "GET /secret: %s", r.body);
     t_call(&r, "GET", CLIENTS, NULL, before, NULL);
     cr_assert_eq(r.status, 200, "a token from before rotation: %d %s", r.status, r.body);
     t_resp_free(&r);
@@ -377,14 +348,14 @@ Test(api_clients, delete_is_204_and_revokes_the_clients_tokens)
     struct t_resp r = {0};
     t_call(&r, "GET", CLIENTS, NULL, auth, NULL);
     cr_assert_eq(r.status, 200, "before: %s", r.body);
-    call(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
     cr_assert_eq(r.status, 204, "%d %s", r.status, r.body);
     cr_assert_str_eq(r.body, "");
     t_call(&r, "GET", CLIENTS, NULL, auth, NULL);
     assert_error(&r, 403, "Forbidden");
     cr_assert_str_eq(t_header(&r, "WWW-Authenticate"),
                      "Bearer realm=\"socialgate\", error=\"invalid_token\"");
-    call(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, CLIENTS "/%s", m.id);
     assert_error(&r, 404, "Not Found");
     cr_assert_eq(token_status(m.id, m.secret), 401, "deleted client got a token");
     t_resp_free(&r);
@@ -399,7 +370,7 @@ Test(api_clients, a_deleted_clients_name_can_be_reused_and_old_tokens_stay_dead)
     char auth[96];
     bearer(auth, old.id, old.secret);
     struct t_resp r = {0};
-    call(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", old.id);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, CLIENTS "/%s", old.id);
     cr_assert_eq(r.status, 204, "%d %s", r.status, r.body);
     client_create(&a, "phoenix", a.policy, &reborn);
     cr_assert_str_neq(reborn.id, old.id);
@@ -418,16 +389,16 @@ Test(api_clients, invalid_client_bodies_are_422)
     snprintf(body, sizeof body, "{\"tokenPolicy\":\"%s\"}", a.policy);
     t_call(&r, "POST", CLIENTS, "application/json", a.auth, body);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/name"), "missing name: %s", r.body);
+    cr_assert(t_has_detail(&r, "/name"), "missing name: %s", r.body);
     snprintf(body, sizeof body, "{\"name\":\"n\",\"tokenPolicy\":\"%s\",\"type\":\"public\"}",
              a.policy);
     t_call(&r, "POST", CLIENTS, "application/json", a.auth, body);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/type"), "public type: %s", r.body);
+    cr_assert(t_has_detail(&r, "/type"), "public type: %s", r.body);
     snprintf(body, sizeof body, "{\"name\":\"n\",\"tokenPolicy\":\"%s\",\"secret\":\"mine\"}",
              a.policy);
     t_call(&r, "POST", CLIENTS, "application/json", a.auth, body);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/secret"), "client-chosen secret: %s", r.body);
+    cr_assert(t_has_detail(&r, "/secret"), "client-chosen secret: %s", r.body);
     t_resp_free(&r);
 }

@@ -20,23 +20,6 @@ struct tenant {
     char policy[UUID_LEN + 1];
 };
 
-__attribute__((format(printf, 6, 7))) static void call(struct t_resp *r, const char *method,
-                                                       const char *ct, const char *auth,
-                                                       const char *body, const char *fmt, ...)
-{
-    char path[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    t_call(r, method, path, ct, auth, body);
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static void tenant_init(struct tenant *t, const char *cid)
 {
     t->cid = cid;
@@ -44,12 +27,12 @@ static void tenant_init(struct tenant *t, const char *cid)
     t_token(cid, t->id, t->secret, NULL, t->tok);
     snprintf(t->auth, sizeof t->auth, "Bearer %s", t->tok);
     struct t_resp r = {0};
-    call(&r, "GET", NULL, t->auth, NULL, "/%s/config/tokenPolicies", cid);
+    t_callf(&r, "GET", NULL, t->auth, NULL, "/%s/config/tokenPolicies", cid);
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *first =
         json_array_get(json_object_get(json_object_get(r.json, "_embedded"), "tokenPolicies"), 0);
-    cr_assert_not_null(jstr(first, "id"), "%s", r.body);
-    snprintf(t->policy, sizeof t->policy, "%s", jstr(first, "id"));
+    cr_assert_not_null(t_jstr(first, "id"), "%s", r.body);
+    snprintf(t->policy, sizeof t->policy, "%s", t_jstr(first, "id"));
     t_resp_free(&r);
 }
 
@@ -109,9 +92,9 @@ Test(api_isolation, a_token_is_refused_at_every_config_route_of_another_customer
     }
     cr_assert_geq(checked, 12);
     /* B's things are intact */
-    call(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients/%s", CID_B, b.id);
+    t_callf(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients/%s", CID_B, b.id);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    call(&r, "GET", NULL, b.auth, NULL, "/%s/config/tokenPolicies/%s", CID_B, b.policy);
+    t_callf(&r, "GET", NULL, b.auth, NULL, "/%s/config/tokenPolicies/%s", CID_B, b.policy);
     cr_assert_eq(r.status, 200, "%s", r.body);
     t_resp_free(&r);
 }
@@ -123,18 +106,18 @@ Test(api_isolation, another_customers_policy_is_404_under_ones_own_path)
     tenant_init(&b, CID_B);
     struct t_resp r = {0};
     const char *body = "{\"title\":\"hijack\",\"allowedScopes\":[\"*:**\"]}";
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/tokenPolicies/%s", CID_A, b.policy);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/tokenPolicies/%s", CID_A, b.policy);
     cr_assert_eq(r.status, 404, "GET: %d %s", r.status, r.body);
-    call(&r, "PUT", "application/json", a.auth, body, "/%s/config/tokenPolicies/%s", CID_A,
-         b.policy);
+    t_callf(&r, "PUT", "application/json", a.auth, body, "/%s/config/tokenPolicies/%s", CID_A,
+            b.policy);
     cr_assert_eq(r.status, 404, "PUT: %d %s", r.status, r.body);
-    call(&r, "DELETE", NULL, a.auth, NULL, "/%s/config/tokenPolicies/%s", CID_A, b.policy);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, "/%s/config/tokenPolicies/%s", CID_A, b.policy);
     cr_assert_eq(r.status, 404, "DELETE: %d %s", r.status, r.body);
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/tokenPolicies", CID_A);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/tokenPolicies", CID_A);
     cr_assert_null(strstr(r.body, b.policy), "A's list shows B's policy: %s", r.body);
-    call(&r, "GET", NULL, b.auth, NULL, "/%s/config/tokenPolicies/%s", CID_B, b.policy);
+    t_callf(&r, "GET", NULL, b.auth, NULL, "/%s/config/tokenPolicies/%s", CID_B, b.policy);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "title"), "p", "B's policy changed: %s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "title"), "p", "B's policy changed: %s", r.body);
     t_resp_free(&r);
 }
 
@@ -146,23 +129,23 @@ Test(api_isolation, another_customers_client_is_404_under_ones_own_path)
     struct t_resp r = {0};
     char body[256];
     snprintf(body, sizeof body, "{\"name\":\"hijack\",\"tokenPolicy\":\"%s\"}", a.policy);
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients/%s", CID_A, b.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients/%s", CID_A, b.id);
     cr_assert_eq(r.status, 404, "GET: %d %s", r.status, r.body);
-    call(&r, "PUT", "application/json", a.auth, body, "/%s/config/clients/%s", CID_A, b.id);
+    t_callf(&r, "PUT", "application/json", a.auth, body, "/%s/config/clients/%s", CID_A, b.id);
     cr_assert_eq(r.status, 404, "PUT: %d %s", r.status, r.body);
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients/%s/secret", CID_A, b.id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients/%s/secret", CID_A, b.id);
     cr_assert_eq(r.status, 404, "GET secret: %d %s", r.status, r.body);
     cr_assert_null(strstr(r.body, b.secret), "B's secret leaked");
-    call(&r, "POST", NULL, a.auth, NULL, "/%s/config/clients/%s/secret", CID_A, b.id);
+    t_callf(&r, "POST", NULL, a.auth, NULL, "/%s/config/clients/%s/secret", CID_A, b.id);
     cr_assert_eq(r.status, 404, "rotate: %d %s", r.status, r.body);
-    call(&r, "DELETE", NULL, a.auth, NULL, "/%s/config/clients/%s", CID_A, b.id);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, "/%s/config/clients/%s", CID_A, b.id);
     cr_assert_eq(r.status, 404, "DELETE: %d %s", r.status, r.body);
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients", CID_A);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients", CID_A);
     cr_assert_null(strstr(r.body, b.id), "A's list shows B's client: %s", r.body);
     /* B's client is untouched: same name, same secret, same token */
-    call(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients/%s", CID_B, b.id);
+    t_callf(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients/%s", CID_B, b.id);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "name"), "c", "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "name"), "c", "%s", r.body);
     token_post(&r, CID_B, "", b.id, b.secret, "grant_type=client_credentials");
     cr_assert_eq(r.status, 200, "B's secret changed: %s", r.body);
     t_resp_free(&r);
@@ -180,11 +163,11 @@ Test(api_isolation, credentials_of_one_customer_are_401_at_anothers_token_endpoi
     for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
         token_post(&r, CID_B, endpoints[i], a.id, a.secret, extra);
         cr_assert_eq(r.status, 401, "login/token%s: %d %s", endpoints[i], r.status, r.body);
-        cr_assert_str_eq(jstr(r.json, "error"), "invalid_client", "%s", r.body);
+        cr_assert_str_eq(t_jstr(r.json, "error"), "invalid_client", "%s", r.body);
         cr_assert_str_eq(t_header(&r, "WWW-Authenticate"), "Basic realm=\"socialgate\"");
     }
     /* B's token was not revoked by that */
-    call(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients", CID_B);
+    t_callf(&r, "GET", NULL, b.auth, NULL, "/%s/config/clients", CID_B);
     cr_assert_eq(r.status, 200, "%s", r.body);
     t_resp_free(&r);
 }
@@ -218,7 +201,7 @@ Test(api_isolation, revocation_at_another_customer_is_200_and_revokes_nothing)
     snprintf(extra, sizeof extra, "token=%s", a.tok);
     token_post(&r, CID_B, "/revoke", b.id, b.secret, extra);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
-    call(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients", CID_A);
+    t_callf(&r, "GET", NULL, a.auth, NULL, "/%s/config/clients", CID_A);
     cr_assert_eq(r.status, 200, "A's token was revoked by B: %d %s", r.status, r.body);
     token_post(&r, CID_A, "/introspect", a.id, a.secret, extra);
     cr_assert_eq(json_is_true(json_object_get(r.json, "active")), 1, "%s", r.body);

@@ -30,36 +30,7 @@ static void admin_init(struct admin *a)
 }
 
 /* t_call with a printf-style path. */
-__attribute__((format(printf, 6, 7))) static void call(struct t_resp *r, const char *method,
-                                                       const char *ct, const char *auth,
-                                                       const char *body, const char *fmt, ...)
-{
-    char path[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    t_call(r, method, path, ct, auth, body);
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 /* True when r's body has a detail for field. */
-static bool has_detail(const struct t_resp *r, const char *field)
-{
-    json_t *d = json_object_get(r->json, "details"), *v;
-    size_t i;
-    json_array_foreach(d, i, v)
-    {
-        if (jstr(v, "field") && !strcmp(jstr(v, "field"), field) && jstr(v, "reason"))
-            return true;
-    }
-    return false;
-}
-
 /* Creates a policy from body; writes its id. */
 static void policy_create(const struct admin *a, const char *body, char id[UUID_LEN + 1])
 {
@@ -80,16 +51,16 @@ static void client_create(const struct admin *a, const char *name, const char *p
     struct t_resp r = {0};
     t_call(&r, "POST", "/" CID_A "/config/clients", "application/json", a->auth, body);
     cr_assert_eq(r.status, 201, "create client: %d %s", r.status, r.body);
-    snprintf(id, CLIENT_ID_LEN + 1, "%s", jstr(r.json, "id"));
-    snprintf(secret, CLIENT_SECRET_LEN + 1, "%s", jstr(r.json, "secret"));
+    snprintf(id, CLIENT_ID_LEN + 1, "%s", t_jstr(r.json, "id"));
+    snprintf(secret, CLIENT_SECRET_LEN + 1, "%s", t_jstr(r.json, "secret"));
     t_resp_free(&r);
 }
 
 static void assert_error(const struct t_resp *r, int status, const char *reason)
 {
     cr_assert_eq(r->status, status, "want %d, got %d %s", status, r->status, r->body);
-    cr_assert_str_eq(jstr(r->json, "error"), reason, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "errors"), reason, "%s", r->body);
+    cr_assert_str_eq(t_jstr(r->json, "error"), reason, "%s", r->body);
+    cr_assert_str_eq(t_jstr(r->json, "errors"), reason, "%s", r->body);
 }
 
 Test(api_policies, create_is_201_with_location_and_the_id_as_json_string)
@@ -125,7 +96,7 @@ Test(api_policies, get_has_exactly_the_documented_members)
                   "accessTokenLifetime", 600, "refreshTokenLifetime", 1000, "allowedScopes",
                   "GET:**", "*:config/**", "_links", "self", "href", href);
     struct t_resp r = {0};
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     cr_assert(json_equal(r.json, want), "got %s", r.body);
     json_decref(want);
@@ -139,7 +110,7 @@ Test(api_policies, create_applies_default_lifetimes)
     char id[UUID_LEN + 1];
     policy_create(&a, "{\"title\":\"d\",\"allowedScopes\":[]}", id);
     struct t_resp r = {0};
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "accessTokenLifetime")), 3600);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "refreshTokenLifetime")), 7776000);
@@ -168,12 +139,12 @@ Test(api_policies, list_has_total_and_embedded_summaries)
     json_array_foreach(items, i, it)
     {
         char href[256];
-        snprintf(href, sizeof href, PUBLIC POLICIES "/%s", jstr(it, "id"));
-        json_t *want = json_pack("{s:s,s:s,s:{s:{s:s}}}", "id", jstr(it, "id"), "title",
-                                 jstr(it, "title"), "_links", "self", "href", href);
+        snprintf(href, sizeof href, PUBLIC POLICIES "/%s", t_jstr(it, "id"));
+        json_t *want = json_pack("{s:s,s:s,s:{s:{s:s}}}", "id", t_jstr(it, "id"), "title",
+                                 t_jstr(it, "title"), "_links", "self", "href", href);
         cr_assert(json_equal(it, want), "item %s", r.body);
         json_decref(want);
-        found |= !strcmp(jstr(it, "id"), id) && !strcmp(jstr(it, "title"), "second");
+        found |= !strcmp(t_jstr(it, "id"), id) && !strcmp(t_jstr(it, "title"), "second");
     }
     cr_assert(found, "new policy not listed: %s", r.body);
     t_resp_free(&r);
@@ -194,7 +165,7 @@ Test(api_policies, put_replaces_every_member_and_ignores_id_and_links)
              "\"title\":\"new\",\"allowedScopes\":[\"*:config/**\",\"GET:**\"]}",
              UNKNOWN_UUID);
     struct t_resp r = {0};
-    call(&r, "PUT", "application/json", a.auth, body, POLICIES "/%s", id);
+    t_callf(&r, "PUT", "application/json", a.auth, body, POLICIES "/%s", id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     char href[256];
     snprintf(href, sizeof href, PUBLIC POLICIES "/%s", id);
@@ -204,10 +175,10 @@ Test(api_policies, put_replaces_every_member_and_ignores_id_and_links)
                   "accessTokenLifetime", 3600, "refreshTokenLifetime", 7776000, "allowedScopes",
                   "*:config/**", "GET:**", "_links", "self", "href", href);
     cr_assert(json_equal(r.json, want), "PUT answered %s", r.body);
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
     cr_assert_eq(r.status, 200);
     cr_assert(json_equal(r.json, want), "GET after PUT %s", r.body);
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", UNKNOWN_UUID);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", UNKNOWN_UUID);
     cr_assert_eq(r.status, 404, "the body's id created something: %s", r.body);
     json_decref(want);
     t_resp_free(&r);
@@ -225,7 +196,7 @@ Test(api_policies, lifetime_outside_60_to_3600_or_not_integer_is_422)
                  "{\"title\":\"t\",\"accessTokenLifetime\":%s,\"allowedScopes\":[]}", bad[i]);
         t_call(&r, "POST", POLICIES, "application/json", a.auth, body);
         assert_error(&r, 422, "Unprocessable Entity");
-        cr_assert(has_detail(&r, "/accessTokenLifetime"), "%s → %s", bad[i], r.body);
+        cr_assert(t_has_detail(&r, "/accessTokenLifetime"), "%s → %s", bad[i], r.body);
     }
     /* the bounds themselves are fine */
     t_call(&r, "POST", POLICIES, "application/json", a.auth,
@@ -244,13 +215,13 @@ Test(api_policies, put_with_bad_lifetime_is_422_and_changes_nothing)
     char id[UUID_LEN + 1];
     policy_create(&a, "{\"title\":\"keep\",\"accessTokenLifetime\":600,\"allowedScopes\":[]}", id);
     struct t_resp r = {0};
-    call(&r, "PUT", "application/json", a.auth,
-         "{\"title\":\"changed\",\"accessTokenLifetime\":3601,\"allowedScopes\":[]}",
-         POLICIES "/%s", id);
+    t_callf(&r, "PUT", "application/json", a.auth,
+            "{\"title\":\"changed\",\"accessTokenLifetime\":3601,\"allowedScopes\":[]}",
+            POLICIES "/%s", id);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/accessTokenLifetime"), "%s", r.body);
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
-    cr_assert_str_eq(jstr(r.json, "title"), "keep");
+    cr_assert(t_has_detail(&r, "/accessTokenLifetime"), "%s", r.body);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    cr_assert_str_eq(t_jstr(r.json, "title"), "keep");
     cr_assert_eq(json_integer_value(json_object_get(r.json, "accessTokenLifetime")), 600);
     t_resp_free(&r);
 }
@@ -263,7 +234,7 @@ Test(api_policies, unknown_field_is_422_naming_it)
     t_call(&r, "POST", POLICIES, "application/json", a.auth,
            "{\"title\":\"t\",\"allowedScopes\":[],\"accesstokenlifetime\":600}");
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/accesstokenlifetime"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/accesstokenlifetime"), "%s", r.body);
     t_resp_free(&r);
 }
 
@@ -274,11 +245,11 @@ Test(api_policies, missing_title_is_422_naming_it)
     struct t_resp r = {0};
     t_call(&r, "POST", POLICIES, "application/json", a.auth, "{\"allowedScopes\":[\"GET:**\"]}");
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/title"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/title"), "%s", r.body);
     t_call(&r, "POST", POLICIES, "application/json", a.auth,
            "{\"title\":\"\",\"allowedScopes\":[\"GET:**\"]}");
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/title"), "empty title: %s", r.body);
+    cr_assert(t_has_detail(&r, "/title"), "empty title: %s", r.body);
     t_resp_free(&r);
 }
 
@@ -324,7 +295,7 @@ Test(api_policies, nesting_deeper_than_64_is_400)
     /* 64 levels parse: the unknown member "x" is what is wrong then */
     t_call(&r, "POST", POLICIES, "application/json", a.auth, ok);
     assert_error(&r, 422, "Unprocessable Entity");
-    cr_assert(has_detail(&r, "/x"), "%s", r.body);
+    cr_assert(t_has_detail(&r, "/x"), "%s", r.body);
     free(deep);
     free(ok);
     t_resp_free(&r);
@@ -344,9 +315,9 @@ Test(api_policies, non_json_or_missing_content_type_is_415)
     assert_error(&r, 415, "Unsupported Media Type");
     t_call(&r, "POST", POLICIES, "application/jsonx", a.auth, body);
     assert_error(&r, 415, "Unsupported Media Type");
-    call(&r, "PUT", "application/x-www-form-urlencoded", a.auth, body, POLICIES "/%s", id);
+    t_callf(&r, "PUT", "application/x-www-form-urlencoded", a.auth, body, POLICIES "/%s", id);
     assert_error(&r, 415, "Unsupported Media Type");
-    call(&r, "PUT", NULL, a.auth, body, POLICIES "/%s", id);
+    t_callf(&r, "PUT", NULL, a.auth, body, POLICIES "/%s", id);
     assert_error(&r, 415, "Unsupported Media Type");
     t_resp_free(&r);
 }
@@ -361,10 +332,10 @@ Test(api_policies, json_with_charset_parameter_is_accepted)
     cr_assert_eq(r.status, 201, "%d %s", r.status, r.body);
     char id[UUID_LEN + 1];
     snprintf(id, sizeof id, "%s", json_string_value(r.json));
-    call(&r, "PUT", "Application/JSON;charset=UTF-8", a.auth,
-         "{\"title\":\"cs2\",\"allowedScopes\":[]}", POLICIES "/%s", id);
+    t_callf(&r, "PUT", "Application/JSON;charset=UTF-8", a.auth,
+            "{\"title\":\"cs2\",\"allowedScopes\":[]}", POLICIES "/%s", id);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
-    cr_assert_str_eq(jstr(r.json, "title"), "cs2");
+    cr_assert_str_eq(t_jstr(r.json, "title"), "cs2");
     t_resp_free(&r);
 }
 
@@ -376,11 +347,11 @@ Test(api_policies, unknown_or_non_uuid_id_is_404_on_get_put_delete)
     const char *body = "{\"title\":\"t\",\"allowedScopes\":[]}";
     struct t_resp r = {0};
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
-        call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", ids[i]);
+        t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "PUT", "application/json", a.auth, body, POLICIES "/%s", ids[i]);
+        t_callf(&r, "PUT", "application/json", a.auth, body, POLICIES "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
-        call(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", ids[i]);
+        t_callf(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", ids[i]);
         assert_error(&r, 404, "Not Found");
     }
     /* a PUT to an unknown id creates nothing */
@@ -396,12 +367,12 @@ Test(api_policies, delete_is_204_then_404)
     char id[UUID_LEN + 1];
     policy_create(&a, "{\"title\":\"gone\",\"allowedScopes\":[]}", id);
     struct t_resp r = {0};
-    call(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", id);
     cr_assert_eq(r.status, 204, "%d %s", r.status, r.body);
     cr_assert_str_eq(r.body, "");
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
     assert_error(&r, 404, "Not Found");
-    call(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", id);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", id);
     assert_error(&r, 404, "Not Found");
     t_resp_free(&r);
 }
@@ -414,14 +385,14 @@ Test(api_policies, delete_of_a_policy_used_by_a_client_is_409)
     policy_create(&a, "{\"title\":\"used\",\"allowedScopes\":[\"GET:**\"]}", pid);
     client_create(&a, "user", pid, cid, csecret);
     struct t_resp r = {0};
-    call(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", pid);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", pid);
     assert_error(&r, 409, "Conflict");
-    call(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", pid);
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", pid);
     cr_assert_eq(r.status, 200, "the policy went away: %s", r.body);
     /* once the client is gone, the policy can go */
-    call(&r, "DELETE", NULL, a.auth, NULL, "/" CID_A "/config/clients/%s", cid);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, "/" CID_A "/config/clients/%s", cid);
     cr_assert_eq(r.status, 204, "%s", r.body);
-    call(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", pid);
+    t_callf(&r, "DELETE", NULL, a.auth, NULL, POLICIES "/%s", pid);
     cr_assert_eq(r.status, 204, "%d %s", r.status, r.body);
     t_resp_free(&r);
 }
@@ -439,8 +410,8 @@ Test(api_policies, narrowing_a_policy_makes_its_tokens_invalid_at_once)
     struct t_resp r = {0};
     t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
     cr_assert_eq(r.status, 200, "before: %d %s", r.status, r.body);
-    call(&r, "PUT", "application/json", a.auth,
-         "{\"title\":\"narrow\",\"allowedScopes\":[\"GET:**\"]}", POLICIES "/%s", pid);
+    t_callf(&r, "PUT", "application/json", a.auth,
+            "{\"title\":\"narrow\",\"allowedScopes\":[\"GET:**\"]}", POLICIES "/%s", pid);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
     assert_error(&r, 403, "Forbidden");
@@ -463,8 +434,8 @@ Test(api_policies, widening_a_policy_grants_nothing_to_tokens_already_issued)
     t_call(&r, "POST", POLICIES, "application/json", auth,
            "{\"title\":\"x\",\"allowedScopes\":[]}");
     cr_assert_eq(r.status, 403, "read-only token wrote: %s", r.body);
-    call(&r, "PUT", "application/json", a.auth, "{\"title\":\"rw\",\"allowedScopes\":[\"*:**\"]}",
-         POLICIES "/%s", pid);
+    t_callf(&r, "PUT", "application/json", a.auth,
+            "{\"title\":\"rw\",\"allowedScopes\":[\"*:**\"]}", POLICIES "/%s", pid);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     t_call(&r, "POST", POLICIES, "application/json", auth,
            "{\"title\":\"x\",\"allowedScopes\":[]}");

@@ -20,11 +20,6 @@ struct cl {
     char secret[CLIENT_SECRET_LEN + 1];
 };
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 /* "Basic base64(id:secret)" (both already form-safe). */
 static void basic(char *out, size_t cap, const struct cl *c)
 {
@@ -53,7 +48,7 @@ __attribute__((format(printf, 4, 5))) static void post(struct t_resp *r, const c
 static void assert_oauth_error(const struct t_resp *r, int status, const char *code)
 {
     cr_assert_eq(r->status, status, "want %d %s, got %d %s", status, code, r->status, r->body);
-    cr_assert_str_eq(jstr(r->json, "error"), code, "%s", r->body);
+    cr_assert_str_eq(t_jstr(r->json, "error"), code, "%s", r->body);
 }
 
 /* A second client of CID_A with the customer's first policy, via the API. */
@@ -67,11 +62,12 @@ static void second_client(const struct cl *admin, struct cl *out)
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *first =
         json_array_get(json_object_get(json_object_get(r.json, "_embedded"), "tokenPolicies"), 0);
-    snprintf(body, sizeof body, "{\"name\":\"second\",\"tokenPolicy\":\"%s\"}", jstr(first, "id"));
+    snprintf(body, sizeof body, "{\"name\":\"second\",\"tokenPolicy\":\"%s\"}",
+             t_jstr(first, "id"));
     t_call(&r, "POST", "/" CID_A "/config/clients", "application/json", auth, body);
     cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(out->id, sizeof out->id, "%s", jstr(r.json, "id"));
-    snprintf(out->secret, sizeof out->secret, "%s", jstr(r.json, "secret"));
+    snprintf(out->id, sizeof out->id, "%s", t_jstr(r.json, "id"));
+    snprintf(out->secret, sizeof out->secret, "%s", t_jstr(r.json, "secret"));
     t_resp_free(&r);
 }
 
@@ -84,7 +80,7 @@ Test(api_token_errors, basic_alone_is_accepted)
     struct t_resp r = {0};
     t_call(&r, "POST", TOKEN, MEDIA_FORM, auth, "grant_type=client_credentials");
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
-    cr_assert_eq(strlen(jstr(r.json, "access_token")), OAUTH_TOKEN_LEN);
+    cr_assert_eq(strlen(t_jstr(r.json, "access_token")), OAUTH_TOKEN_LEN);
     t_resp_free(&r);
 }
 
@@ -194,7 +190,7 @@ Test(api_token_errors, token_and_introspection_answers_carry_pragma_no_cache)
     cr_assert_str_eq(t_header(&r, "Pragma"), "no-cache");
     cr_assert_null(json_object_get(r.json, "refresh_token"), "%s", r.body);
     char tok[OAUTH_TOKEN_LEN + 1];
-    snprintf(tok, sizeof tok, "%s", jstr(r.json, "access_token"));
+    snprintf(tok, sizeof tok, "%s", t_jstr(r.json, "access_token"));
     post(&r, INTROSPECT, &c, "token=%s", tok);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_str_eq(t_header(&r, "Pragma"), "no-cache");
@@ -208,14 +204,14 @@ Test(api_token_errors, granted_scope_is_the_intersection_with_the_policy)
     struct t_resp r = {0};
     post(&r, TOKEN, &c, "grant_type=client_credentials&scope=GET:**+nope");
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "scope"), "GET:**", "%s", r.body);
-    json_t *want = json_pack("{s:s,s:i,s:s,s:s}", "access_token", jstr(r.json, "access_token"),
+    cr_assert_str_eq(t_jstr(r.json, "scope"), "GET:**", "%s", r.body);
+    json_t *want = json_pack("{s:s,s:i,s:s,s:s}", "access_token", t_jstr(r.json, "access_token"),
                              "expires_in", 3600, "token_type", "Bearer", "scope", "GET:**");
     cr_assert(json_equal(r.json, want), "%s", r.body);
     json_decref(want);
     /* the granted read-only token reads but cannot write */
     char auth[96];
-    snprintf(auth, sizeof auth, "Bearer %s", jstr(r.json, "access_token"));
+    snprintf(auth, sizeof auth, "Bearer %s", t_jstr(r.json, "access_token"));
     t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
     cr_assert_eq(r.status, 200, "%s", r.body);
     t_call(&r, "POST", "/" CID_A "/config/tokenPolicies", "application/json", auth,
@@ -234,13 +230,13 @@ Test(api_token_errors, nothing_allowed_requested_gives_token_without_scope_that_
     post(&r, TOKEN, &c, "grant_type=client_credentials&scope=nope");
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_null(json_object_get(r.json, "scope"), "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "token_type"), "Bearer");
+    cr_assert_str_eq(t_jstr(r.json, "token_type"), "Bearer");
     char auth[96];
-    snprintf(auth, sizeof auth, "Bearer %s", jstr(r.json, "access_token"));
+    snprintf(auth, sizeof auth, "Bearer %s", t_jstr(r.json, "access_token"));
     cr_assert_eq(strlen(auth), 7 + OAUTH_TOKEN_LEN, "%s", r.body);
     t_call(&r, "GET", "/" CID_A "/config/clients", NULL, auth, NULL);
     cr_assert_eq(r.status, 403, "%d %s", r.status, r.body);
-    cr_assert_str_eq(jstr(r.json, "error"), "Forbidden");
+    cr_assert_str_eq(t_jstr(r.json, "error"), "Forbidden");
     cr_assert_str_eq(t_header(&r, "WWW-Authenticate"),
                      "Bearer realm=\"socialgate\", error=\"insufficient_scope\"");
     t_resp_free(&r);
@@ -253,10 +249,10 @@ Test(api_token_errors, omitted_scope_grants_every_allowed_scope)
     struct t_resp r = {0};
     post(&r, TOKEN, &c, "grant_type=client_credentials");
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "scope"), "*:** GET:**", "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "scope"), "*:** GET:**", "%s", r.body);
     post(&r, TOKEN, &c, "grant_type=client_credentials&scope=");
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "scope"), "*:** GET:**", "empty scope: %s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "scope"), "*:** GET:**", "empty scope: %s", r.body);
     t_resp_free(&r);
 }
 
@@ -270,9 +266,9 @@ Test(api_token_errors, introspection_reports_the_tokens_facts)
     post(&r, INTROSPECT, &c, "token=%s", tok);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(json_is_true(json_object_get(r.json, "active")), "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "scope"), "GET:**", "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "client_id"), c.id, "%s", r.body);
-    cr_assert_str_eq(jstr(r.json, "token_type"), "Bearer", "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "scope"), "GET:**", "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "client_id"), c.id, "%s", r.body);
+    cr_assert_str_eq(t_jstr(r.json, "token_type"), "Bearer", "%s", r.body);
     json_t *exp = json_object_get(r.json, "exp"), *iat = json_object_get(r.json, "iat");
     cr_assert(json_is_integer(exp) && json_is_integer(iat), "%s", r.body);
     cr_assert_eq(json_integer_value(iat), T_clock, "%s", r.body);
