@@ -36,15 +36,12 @@ static enum st open_doc(struct ctx *c, const struct provider_rec *rec, json_t **
     return ST_OK;
 }
 
-/* Reads the provider {id} and its document (caller decrefs *doc). */
-static enum st load(struct ctx *c, struct provider_rec *rec, json_t **doc)
+/* Reads the provider {id} of app (an id that is not a UUID is unknown). */
+static enum st find(struct ctx *c, const struct login_app *app, struct provider_rec *rec)
 {
-    *doc = NULL;
     if (!util_uuid_valid(c->id))
         return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
-    enum st st =
-        store_provider_get(c->app->store, c->a, c->customer_id, c->app_id, c->id, rec, &c->err);
-    return st == ST_OK ? open_doc(c, rec, doc) : st;
+    return store_provider_get(c->app->store, c->a, c->customer_id, app->id, c->id, rec, &c->err);
 }
 
 static json_t *represent(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
@@ -352,10 +349,9 @@ enum st h_provider_delete(struct ctx *c)
 {
     struct login_app app;
     struct provider_rec rec;
-    json_t *doc = NULL;
     enum st st = load_app(c, &app);
     if (st == ST_OK)
-        st = load(c, &rec, &doc);
+        st = find(c, &app, &rec);
     if (st == ST_OK)
         st = api_preconditions(c, rec.etag);
     if (st == ST_OK)
@@ -363,6 +359,5 @@ enum st h_provider_delete(struct ctx *c)
                                    c->req->if_match ? rec.etag : NULL, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);
-    json_decref(doc);
     return st;
 }
