@@ -4,7 +4,7 @@ BUILD   ?= build
 DB      ?= var/socialgate.db
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test bench format clean
+.PHONY: all deps build run test test-sanitize bench fuzz format clean
 
 all: build
 
@@ -29,6 +29,20 @@ run: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
+	@$(MAKE) --no-print-directory test-sanitize
+
+# The unit, in-process, black-box and fuzz-replay suites again, built with
+# AddressSanitizer and UndefinedBehaviorSanitizer: any report fails the run
+# (leaks included; a leaking server exits non-zero, which the black-box
+# suite checks at every stop).
+SAN_BUILD ?= build-asan
+test-sanitize: deps
+	@[ -f $(SAN_BUILD)/build.ninja ] || meson setup $(SAN_BUILD) -Db_sanitize=address,undefined \
+	    -Db_lundef=false -Dbench=false -Dc_args=-fno-sanitize-recover=all
+	@ninja -C $(SAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    meson test -C $(SAN_BUILD) --print-errorlogs --suite unit --suite api --suite blackbox
 
 # The benchmark (bench/README.md): an optimised build of its own, then
 # bench/run. QUICK=1: one run of 3 s per scenario. STRICT=1: fail on a
@@ -41,8 +55,34 @@ bench: deps
 	@/usr/bin/python3 bench/run --build-dir $(BENCH_BUILD) \
 	    $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
 
+# Fuzzing (tests/fuzz/README.md): a clang build of its own with libFuzzer,
+# ASan and UBSan, then each target for FUZZ_SECONDS on a scratch copy of
+# its committed corpus. Crash inputs land in $(FUZZ_BUILD)/crashes/<name>/;
+# fails when any target crashed. FUZZ_TARGETS picks a subset.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= form multipart basic token scope route provider merge_patch json_patch
+fuzz:
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || \
+	    CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Db_sanitize=none \
+	        -Dblackbox=false -Dbench=false
+	@ninja -C $(FUZZ_BUILD) $(addprefix tests/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/ 2>/dev/null || true; \
+	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	    $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t $$dict -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ -print_final_stats=1 \
+	        $(FUZZ_BUILD)/corpus/$$t > $(FUZZ_BUILD)/fuzz_$$t.log 2>&1 \
+	        || failed="$$failed $$t"; \
+	    tail -n 25 $(FUZZ_BUILD)/fuzz_$$t.log; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see $(FUZZ_BUILD)/crashes/)"; exit 1; fi; \
+	echo "fuzz: no crash"
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)
