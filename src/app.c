@@ -15,13 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TICK_MS 250         /* how often buffered log lines are written */
-#define HOUSEKEEP_TICKS 240 /* purge expired revocations every minute */
+#define AUTH_FAILURES_MAX 20    /* failed client authentications ... */
+#define AUTH_FAILURES_WINDOW 60 /* ... per this many seconds, per client and address */
+#define TICK_MS 250             /* how often buffered log lines are written */
+#define HOUSEKEEP_TICKS 240     /* purge expired revocations every minute */
 
 enum st app_open(struct app *app, bool create, struct err *e)
 {
     if (!app->now)
         app->now = util_now;
+    if (!app->auth_failures)
+        app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
     enum st st = store_open(app->cfg.db, &app->store, e);
     if (st == ST_OK)
         st = keys_load(&app->keys, app->cfg.key_file, create, e);
@@ -32,6 +36,8 @@ void app_close(struct app *app)
 {
     store_close(app->store);
     app->store = NULL;
+    limiter_free(app->auth_failures);
+    app->auth_failures = NULL;
     keys_cleanup(&app->keys);
 }
 

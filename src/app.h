@@ -15,7 +15,8 @@ struct app {
     struct cfg cfg;
     struct store *store;
     struct keys keys;
-    clock_fn now; /* seconds since the epoch; tests may replace it */
+    clock_fn now;                  /* seconds since the epoch; tests may replace it */
+    struct limiter *auth_failures; /* per (client id, source address) */
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key

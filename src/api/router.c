@@ -177,9 +177,10 @@ void api_handle(struct app *app, struct arena *a, const struct api_req *req, str
     if (st == ST_STORAGE || st == ST_INTERNAL)
         log_msg(LOG_ERROR, "%s %s: %s (%s:%d)", req->method, resp->route, c.err.msg,
                 c.err.file ? c.err.file : "?", c.err.line);
-    int keep = 0; /* keep Allow and the like; drop anything a handler added */
+    int keep = 0; /* keep Allow and Retry-After; drop anything a handler added */
     for (int i = 0; i < resp->nheaders; i++)
-        if (!strcmp(resp->headers[i].name, "Allow"))
+        if (!strcmp(resp->headers[i].name, "Allow") ||
+            !strcmp(resp->headers[i].name, "Retry-After"))
             resp->headers[keep++] = resp->headers[i];
     resp->nheaders = keep;
     render_error(&c, st);

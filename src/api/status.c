@@ -10,8 +10,8 @@ static const int http_status[ST__COUNT] = {
     [ST_OK] = 200,           [ST_INVALID] = 400,      [ST_UNPROCESSABLE] = 422,
     [ST_NOT_FOUND] = 404,    [ST_CONFLICT] = 409,     [ST_FORBIDDEN] = 403,
     [ST_UNAUTHORIZED] = 401, [ST_METHOD] = 405,       [ST_UNSUPPORTED_MEDIA] = 415,
-    [ST_TOO_LARGE] = 413,    [ST_PRECONDITION] = 412, [ST_STORAGE] = 503,
-    [ST_INTERNAL] = 500,
+    [ST_TOO_LARGE] = 413,    [ST_PRECONDITION] = 412, [ST_RATE_LIMITED] = 429,
+    [ST_STORAGE] = 503,      [ST_INTERNAL] = 500,
 };
 
 static const char *const oauth_code[ST__COUNT] = {
@@ -21,6 +21,7 @@ static const char *const oauth_code[ST__COUNT] = {
     [ST_TOO_LARGE] = OAUTH_ERR_INVALID_REQUEST,
     [ST_UNAUTHORIZED] = OAUTH_ERR_INVALID_CLIENT,
     [ST_FORBIDDEN] = OAUTH_ERR_UNAUTHORIZED_CLIENT,
+    [ST_RATE_LIMITED] = OAUTH_ERR_TEMPORARILY_UNAVAILABLE,
 };
 
 int api_status_of(enum st st)
@@ -60,6 +61,8 @@ const char *api_reason(int status)
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:

@@ -53,10 +53,19 @@ enum st api_client_auth(struct ctx *c)
     }
     if (!id || !secret)
         return ERR(&c->err, ST_UNAUTHORIZED, NULL, INVALID_CLIENT);
+    /* RFC 6749 §2.3.1: brute force is limited per client id and address */
+    const char *key = arena_printf(c->a, "%s\n%s\n%s", c->customer_id, id,
+                                   c->req->remote_addr ? c->req->remote_addr : "");
+    int wait = limiter_retry_after(c->app->auth_failures, key, c->app->now());
+    if (wait > 0) {
+        resp_header(c, "Retry-After", arena_printf(c->a, "%d", wait));
+        return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
+    }
     unsigned char v[32];
     keys_verifier(&c->app->keys, secret, strlen(secret), v);
     st = store_auth_find(c->app->store, c->a, c->customer_id, id, &c->client, &c->err);
     if (st == ST_NOT_FOUND || (st == ST_OK && !secret_equal(v, c->client.verifier, sizeof v))) {
+        limiter_fail(c->app->auth_failures, key, c->app->now());
         err_clear(&c->err);
         return ERR(&c->err, ST_UNAUTHORIZED, NULL, INVALID_CLIENT);
     }

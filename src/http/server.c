@@ -13,6 +13,7 @@
 #include "../api/api.h"
 
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,10 +82,29 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     return ok;
 }
 
+/* The peer's address as text (arena), or NULL. */
+static const char *peer(struct MHD_Connection *conn, struct arena *a)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char text[INET6_ADDRSTRLEN] = "";
+    if (!ci || !ci->client_addr)
+        return NULL;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
+                  sizeof text);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
+                  sizeof text);
+    return *text ? arena_strdup(a, text) : NULL;
+}
+
 static void fill_req(struct MHD_Connection *conn, struct request *r, const char *url,
                      const char *method)
 {
     r->req = (struct api_req){
+        .remote_addr = peer(conn, &r->arena),
         .method = method,
         .path = url,
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),

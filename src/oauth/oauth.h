@@ -23,6 +23,7 @@
 #define OAUTH_ERR_UNSUPPORTED_GRANT "unsupported_grant_type"
 #define OAUTH_ERR_UNAUTHORIZED_CLIENT "unauthorized_client"
 #define OAUTH_ERR_SERVER_ERROR "server_error"
+#define OAUTH_ERR_TEMPORARILY_UNAVAILABLE "temporarily_unavailable"
 #define OAUTH_ERR_INVALID_TOKEN "invalid_token"
 #define OAUTH_ERR_INSUFFICIENT_SCOPE "insufficient_scope"
 #define OAUTH_BEARER "Bearer"

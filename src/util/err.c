@@ -20,6 +20,7 @@ static const char *const names[ST__COUNT] = {
     [ST_UNSUPPORTED_MEDIA] = "unsupported_media_type",
     [ST_TOO_LARGE] = "too_large",
     [ST_PRECONDITION] = "precondition_failed",
+    [ST_RATE_LIMITED] = "rate_limited",
     [ST_STORAGE] = "storage",
     [ST_INTERNAL] = "internal",
 };

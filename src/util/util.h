@@ -29,6 +29,7 @@ enum st {
     ST_UNSUPPORTED_MEDIA, /* wrong Content-Type */
     ST_TOO_LARGE,         /* body over the limit */
     ST_PRECONDITION,      /* If-Match failed */
+    ST_RATE_LIMITED,      /* too many failures: try again later */
     ST_STORAGE,           /* the database failed */
     ST_INTERNAL,
     ST__COUNT
@@ -102,6 +103,21 @@ void buf_puts(struct buf *b, const char *s);
 /* Appends s as a JSON string: quoted, with '"', '\\' and control bytes
  * escaped. s must be UTF-8 (it is passed through). */
 void buf_json_string(struct buf *b, const char *s, size_t n);
+
+/* ---- failure limits ----------------------------------------------------- */
+
+/* Counts failures per key in fixed windows. Thread-safe; memory is bounded
+ * (keys share a fixed table, so a flood of other keys can only reset a
+ * count, never grow memory). */
+struct limiter;
+
+struct limiter *limiter_new(int max_failures, int window_seconds);
+void limiter_free(struct limiter *l);
+/* Seconds until key may try again: 0 while it has had fewer than
+ * max_failures in its current window. */
+int limiter_retry_after(struct limiter *l, const char *key, int64_t now);
+/* Records one failure of key. */
+void limiter_fail(struct limiter *l, const char *key, int64_t now);
 
 /* ---- logging ----------------------------------------------------------- */
 
