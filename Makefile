@@ -42,7 +42,7 @@ test-sanitize: deps
 	@ninja -C $(SAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    meson test -C $(SAN_BUILD) --print-errorlogs --suite unit --suite api --suite blackbox
+	    meson test -C $(SAN_BUILD) --print-errorlogs --suite unit --suite api --suite fuzz --suite blackbox
 
 # The benchmark (bench/README.md): an optimised build of its own, then
 # bench/run. QUICK=1: one run of 3 s per scenario. STRICT=1: fail on a

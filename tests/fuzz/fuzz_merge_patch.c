@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: model_patch_merge, RFC 7396 JSON Merge Patch. The input is
+ * two JSON texts, the target then the patch, separated by the first NUL
+ * byte or the first blank line ("\n\n"). Also checks that a merge patch
+ * is idempotent (RFC 7396 §1) and leaves its target untouched.
+ */
+#include "fuzz.h"
+#include "model/model.h"
+
+#define FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    util_init();
+    return 0;
+}
+
+/* Length of the first document; *rest = offset of the second. */
+static size_t cut(const uint8_t *data, size_t size, size_t *rest)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] == '\0') {
+            *rest = i + 1;
+            return i;
+        }
+        if (data[i] == '\n' && i + 1 < size && data[i + 1] == '\n') {
+            *rest = i + 2;
+            return i;
+        }
+    }
+    *rest = size;
+    return size;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t rest, n = cut(data, size, &rest);
+    json_t *target = json_loadb((const char *)data, n, FLAGS, NULL);
+    json_t *patch = json_loadb((const char *)data + rest, size - rest, FLAGS, NULL);
+    if (patch) {
+        json_t *before = target ? json_deep_copy(target) : NULL;
+        json_t *once = model_patch_merge(target, patch);
+        json_t *twice = model_patch_merge(once, patch);
+        if (!once || !twice || !json_equal(once, twice) || (target && !json_equal(before, target)))
+            __builtin_trap();
+        json_decref(twice);
+        json_decref(once);
+        json_decref(before);
+    }
+    json_decref(patch);
+    json_decref(target);
+    return 0;
+}
