@@ -56,7 +56,7 @@ static const struct setting settings[] = {
      .offset = OFF(public_url),
      .env = "SOCIALGATE_PUBLIC_URL",
      .cmds = FOR_SERVE | FOR_INIT,
-     .help = "base URL of absolute links (default: http://LISTEN)"},
+     .help = "base URL of absolute links (default: http://LISTEN, https:// with TLS)"},
     {.name = "threads",
      .kind = K_INT,
      .offset = OFF(threads),
@@ -84,6 +84,24 @@ static const struct setting settings[] = {
      .max = 3600,
      .cmds = FOR_SERVE,
      .help = "seconds an idle connection is kept open"},
+    {.name = "tls-cert",
+     .kind = K_STR,
+     .offset = OFF(tls_cert),
+     .env = "SOCIALGATE_TLS_CERT",
+     .cmds = FOR_SERVE,
+     .help = "PEM certificate (chain) file: serve HTTPS, TLS 1.2 or newer (with --tls-key)"},
+    {.name = "tls-key",
+     .kind = K_STR,
+     .offset = OFF(tls_key),
+     .env = "SOCIALGATE_TLS_KEY",
+     .cmds = FOR_SERVE,
+     .help = "PEM private key file of --tls-cert (unencrypted)"},
+    {.name = "insecure-http",
+     .kind = K_BOOL,
+     .offset = OFF(insecure_http),
+     .env = "SOCIALGATE_INSECURE_HTTP",
+     .cmds = FOR_SERVE,
+     .help = "serve plain HTTP on a non-loopback address (behind a TLS proxy only)"},
     {.name = "log-level",
      .kind = K_STR,
      .offset = OFF(log_level),
@@ -280,10 +298,13 @@ static enum st finish(struct cfg *c, struct err *e)
     const char *colon = strrchr(c->listen, ':');
     if (!colon || colon == c->listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
         return ERR(e, ST_INVALID, "listen", "--listen must be HOST:PORT, not '%s'", c->listen);
+    if (!c->tls_cert != !c->tls_key)
+        return ERR(e, ST_INVALID, c->tls_cert ? "tls-key" : "tls-cert",
+                   "--tls-cert and --tls-key go together: give both or neither");
     if (!c->public_url) {
-        size_t n = strlen(c->listen) + 8;
+        size_t n = strlen(c->listen) + 9;
         c->public_url = xmalloc(n);
-        snprintf(c->public_url, n, "http://%s", c->listen);
+        snprintf(c->public_url, n, "%s://%s", c->tls_cert ? "https" : "http", c->listen);
     }
     size_t n = strlen(c->public_url);
     while (n > 0 && c->public_url[n - 1] == '/')
@@ -318,6 +339,7 @@ void cfg_help(FILE *f)
 {
     fputs("usage: socialgate init    --db PATH [--customer-id UUID] [--json]\n"
           "       socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]\n"
+          "                          [--tls-cert PEM --tls-key PEM | --insecure-http]\n"
           "       socialgate app add --db PATH --customer-id UUID --name NAME --realm URL\n"
           "       socialgate --help | --version\n\nsettings:\n",
           f);

@@ -19,7 +19,7 @@ struct cfg {
     char *db;          /* database URL or path */
     char *key_file;    /* defaults to db path + ".key" */
     char *listen;      /* HOST:PORT */
-    char *public_url;  /* defaults to http://listen */
+    char *public_url;  /* defaults to http://listen, https:// with TLS */
     char *customer_id; /* init: optional; app add: required */
     char *name;        /* app add */
     char *realm;       /* app add, init */
@@ -27,8 +27,11 @@ struct cfg {
     char *log_level;   /* debug, info, warn, error */
     long threads;      /* HTTP worker threads */
     long max_connections;
-    long timeout; /* seconds an idle connection is kept */
-    bool json;    /* init: print one JSON object */
+    long timeout;       /* seconds an idle connection is kept */
+    char *tls_cert;     /* serve: PEM certificate (chain); set with tls_key or neither */
+    char *tls_key;      /* serve: PEM private key of tls_cert */
+    bool insecure_http; /* serve: allow plain HTTP on a non-loopback address */
+    bool json;          /* init: print one JSON object */
 };
 
 /* Parses argv (argv[1] is the command) and the environment into c.

@@ -11,13 +11,18 @@
 
 struct http_server;
 
-/* Starts serving app->cfg.listen with app->cfg.threads worker threads.
- * ST_INVALID for a bad listen address, ST_INTERNAL when the port cannot be
- * bound (e says why). *out is owned by the caller: http_server_stop. */
+/* Starts serving app->cfg.listen with app->cfg.threads worker threads:
+ * HTTPS (TLS 1.2 or 1.3) when app->cfg.tls_cert and tls_key are set, whose
+ * PEM files are read here; plain HTTP otherwise, which a non-loopback
+ * address refuses unless app->cfg.insecure_http. ST_INVALID for a bad
+ * listen address, that refusal or an unreadable PEM file; ST_INTERNAL when
+ * the port cannot be bound or TLS cannot start with that certificate and
+ * key (e says why). *out is owned by the caller: http_server_stop. */
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e);
 
 /* Stops accepting, lets requests in flight finish (up to a few seconds),
- * then closes every connection and frees s. NULL is accepted. */
+ * then closes every connection and frees s, wiping the TLS key's copy.
+ * NULL is accepted. */
 void http_server_stop(struct http_server *s);
 
 #endif

@@ -6,7 +6,9 @@
  * are refused before they are read when Content-Length tells. A request
  * that writes is suspended and handed to the one write thread, which
  * answers all the writes waiting at that moment as one batch with one
- * disk flush, then resumes them; reads go on meanwhile.
+ * disk flush, then resumes them; reads go on meanwhile. With a certificate
+ * and key it serves HTTPS only (TLS 1.2 or 1.3, through libmicrohttpd's
+ * GnuTLS); without, plain HTTP on a loopback address only, unless told.
  */
 #include "http.h"
 
@@ -14,18 +16,27 @@
 
 #include <microhttpd.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* GnuTLS priorities: its defaults, but only TLS 1.3 and 1.2 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define PEM_MAX (1024 * 1024) /* a certificate chain or key file larger is refused */
 
 struct request;
 
 struct http_server {
     struct MHD_Daemon *d;
     struct app *app;
+    /* PEM text given to libmicrohttpd, kept while it runs; the key is wiped */
+    char *tls_cert, *tls_key;
+    size_t tls_key_len;
     atomic_ulong next_id;
     atomic_int in_flight;
     /* the write thread and the suspended requests waiting for it */
@@ -287,6 +298,9 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0'; /* libmicrohttpd ends its messages with one */
     char clean[512];
     printable(clean, sizeof clean, line);
     log_msg(LOG_WARN, "http: %s", clean);
@@ -315,6 +329,79 @@ static enum st resolve(const char *listen, struct sockaddr_storage *sa, bool *v6
     return ST_OK;
 }
 
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; the wildcard
+ * addresses (0.0.0.0, ::) are not loopback. */
+static bool loopback(const struct sockaddr_storage *sa)
+{
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+/* Reads the whole of a PEM file into *out (xmalloc'd, NUL-terminated, as
+ * libmicrohttpd takes it) and its length into *len. */
+static enum st read_pem(const char *path, const char *what, char **out, size_t *len, struct err *e)
+{
+    FILE *f = *path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return ERR(e, ST_INVALID, what, "cannot read TLS %s %s: %s", what, path,
+                   *path ? strerror(errno) : "empty file name");
+    char *b = xmalloc(PEM_MAX + 1);
+    size_t n = fread(b, 1, PEM_MAX + 1, f);
+    int failed = ferror(f) ? errno : 0;
+    fclose(f);
+    if (failed || n == 0 || n > PEM_MAX || memchr(b, '\0', n)) {
+        secret_wipe(b, n);
+        free(b);
+        return ERR(e, ST_INVALID, what, "cannot read TLS %s %s: %s", what, path,
+                   failed   ? strerror(failed)
+                   : n == 0 ? "empty file"
+                            : "not a PEM file");
+    }
+    b[n] = '\0';
+    *out = b;
+    *len = n;
+    return ST_OK;
+}
+
+static void free_pem(struct http_server *s)
+{
+    if (s->tls_key) {
+        secret_wipe(s->tls_key, s->tls_key_len);
+        free(s->tls_key);
+    }
+    free(s->tls_cert);
+    s->tls_key = s->tls_cert = NULL;
+}
+
+/* Refuses plain HTTP on a non-loopback address (unless --insecure-http),
+ * and reads the certificate and key when TLS is on. */
+static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage *sa, struct err *e)
+{
+    const struct cfg *c = &s->app->cfg;
+    if (!c->tls_cert) {
+        if (loopback(sa) || c->insecure_http)
+            return ST_OK;
+        return ERR(e, ST_INVALID, "listen",
+                   "plain HTTP on %.32s, not a loopback address, would send bearer tokens in "
+                   "clear: give --tls-cert and --tls-key, or --insecure-http",
+                   c->listen);
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return ERR(e, ST_INTERNAL, "tls-cert", "this libmicrohttpd was built without TLS");
+    size_t cert_len = 0;
+    enum st st = read_pem(c->tls_cert, "certificate", &s->tls_cert, &cert_len, e);
+    if (st == ST_OK)
+        st = read_pem(c->tls_key, "key", &s->tls_key, &s->tls_key_len, e);
+    return st;
+}
+
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
 {
     struct sockaddr_storage sa = {0};
@@ -324,16 +411,38 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
         return st;
     struct http_server *s = xcalloc(1, sizeof *s);
     s->app = app;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
-                            NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
-    if (!s->d) {
+    st = prepare_tls(s, &sa, e);
+    if (st != ST_OK) {
+        free_pem(s);
         free(s);
+        return st;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+                     (s->tls_cert ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem https[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!s->tls_cert)
+        https[0].option = MHD_OPTION_END; /* plain HTTP: no HTTPS option at all */
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+    if (!s->d) {
+        bool tls = s->tls_cert != NULL;
+        free_pem(s);
+        free(s);
+        if (tls)
+            return ERR(e, ST_INTERNAL, "listen",
+                       "cannot serve HTTPS on %s (port in use or not allowed, or the certificate "
+                       "and key unusable: see above)",
+                       app->cfg.listen);
         return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",
                    app->cfg.listen);
     }
@@ -362,5 +471,6 @@ void http_server_stop(struct http_server *s)
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    free_pem(s);
     free(s);
 }
