@@ -20,9 +20,9 @@ struct http_server;
  * key (e says why). *out is owned by the caller: http_server_stop. */
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e);
 
-/* Stops accepting, lets requests in flight finish (up to a few seconds),
- * then closes every connection and frees s, wiping the TLS key's copy.
- * NULL is accepted. */
+/* Lets requests in flight finish (up to a few seconds), then stops
+ * listening, closes every connection and frees s, wiping the TLS key's
+ * copy. NULL is accepted. */
 void http_server_stop(struct http_server *s);
 
 #endif

@@ -458,9 +458,12 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    /* Requests in flight finish first (up to 5 s); the listening socket
+     * closes with the daemon. libmicrohttpd 0.9.75's MHD_quiesce_daemon is
+     * not used: with a thread pool on epoll it races the workers' own
+     * removal of the listening socket and aborts the process. */
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
-        usleep(10000); /* up to 5 s for requests in flight */
+        usleep(10000);
     pthread_mutex_lock(&s->mu);
     s->stopping = true; /* the write thread finishes what is queued, then ends */
     pthread_cond_signal(&s->cv);
@@ -469,8 +472,6 @@ void http_server_stop(struct http_server *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     MHD_stop_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     free_pem(s);
     free(s);
 }

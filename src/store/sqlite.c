@@ -57,7 +57,8 @@ static const char *const sql_text[Q__COUNT] = {
                    " WHERE c.seq = ?1",
     [Q_REVOKE_ADD] = "INSERT OR IGNORE INTO revocations(tag, expires_at) VALUES (?1, ?2)",
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
-    [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at <= ?1",
+    [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
+                       " WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",

@@ -447,6 +447,7 @@ static enum st do_revocation_purge(struct conn *c, const void *args, struct err 
     const struct wargs *w = args;
     sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_PURGE);
     sqlite3_bind_int64(q, 1, w->num);
+    sqlite3_bind_int(q, 2, STORE_PURGE_BATCH);
     enum st st = sq_step_write(c, q, ST_CONFLICT, e);
     *w->count = st == ST_OK ? sqlite3_changes(c->db) : 0;
     return st;

@@ -173,7 +173,11 @@ enum st store_auth_find(struct store *s, struct arena *a, const char *cid, const
 enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
                           struct err *e);
 
-/* Revoked token identifiers, kept until the token would have expired. */
+/* Revoked token identifiers, kept until the token would have expired.
+ * _purge removes at most STORE_PURGE_BATCH expired ones per call (one short
+ * transaction, so writers never wait long); call again while it purged
+ * that many. */
+#define STORE_PURGE_BATCH 500
 enum st store_revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
                              struct err *e);
 enum st store_revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,

@@ -42,3 +42,22 @@ Test(api_token, expires_in_follows_the_policy_lifetime)
     cr_assert_eq(r.status, 403);
     t_resp_free(&r);
 }
+
+Test(api_token, housekeeping_purges_expired_revocations_in_batches_and_keeps_live_ones)
+{
+    struct err e = {0};
+    unsigned char tag[16] = {0};
+    for (int i = 0; i < 2 * STORE_PURGE_BATCH + 7; i++) { /* expired */
+        memcpy(tag, &i, sizeof i);
+        cr_assert_eq(store_revocation_add(T_app.store, tag, T_clock - 1, &e), ST_OK);
+    }
+    tag[15] = 1; /* one still needed */
+    cr_assert_eq(store_revocation_add(T_app.store, tag, T_clock + 60, &e), ST_OK);
+    api_housekeep(&T_app);
+    int purged = -1;
+    cr_assert_eq(store_revocation_purge(T_app.store, T_clock, &purged, &e), ST_OK);
+    cr_assert_eq(purged, 0, "an expired revocation was left behind");
+    bool revoked = false;
+    cr_assert_eq(store_revocation_find(T_app.store, tag, &revoked, &e), ST_OK);
+    cr_assert(revoked, "a revocation still needed was purged");
+}
