@@ -4,7 +4,7 @@ BUILD   ?= build
 DB      ?= var/socialgate.db
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test test-sanitize bench fuzz format clean
+.PHONY: all deps build run test test-sanitize bench soak fuzz format clean
 
 all: build
 
@@ -54,6 +54,16 @@ bench: deps
 	@ninja -C $(BENCH_BUILD) socialgate bench/bench-baseline
 	@/usr/bin/python3 bench/run --build-dir $(BENCH_BUILD) \
 	    $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
+
+# The soak test (bench/soak): the benchmark's release build, then mixed
+# load for SOAK_SECONDS (default 600); fails on any error or on RSS growing
+# 10 % or more after the warm-up. Not part of make test.
+SOAK_SECONDS ?= 600
+soak: deps
+	@[ -f $(BENCH_BUILD)/build.ninja ] || \
+	    meson setup $(BENCH_BUILD) --buildtype=release -Dblackbox=false -Dbench=true
+	@ninja -C $(BENCH_BUILD) socialgate
+	@/usr/bin/python3 bench/soak --build-dir $(BENCH_BUILD) --seconds $(SOAK_SECONDS)
 
 # Fuzzing (tests/fuzz/README.md): a clang build of its own with libFuzzer,
 # ASan and UBSan, then each target for FUZZ_SECONDS on a scratch copy of
