@@ -162,7 +162,7 @@ enum st sq_provider_list(struct store *s, struct arena *a, const char *cid, cons
     return st;
 }
 
-/* After a compare-and-swap that changed nothing: was it gone, or changed? */
+/* After a conditional delete that changed nothing: was it gone, or changed? */
 static enum st why_unchanged(struct conn *c, const char *cid, const char *app_id, const char *id,
                              struct err *e)
 {
