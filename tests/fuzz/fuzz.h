@@ -45,4 +45,23 @@ static inline size_t fuzz_split(const uint8_t *data, size_t size, uint8_t sep, s
     return *head_len + 1;
 }
 
+/* Two documents in one input, separated by the first NUL byte or blank
+ * line ("\n\n"): returns the first's length; *rest = where the second
+ * starts (size when there is none). */
+static inline size_t fuzz_cut_two(const uint8_t *data, size_t size, size_t *rest)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] == '\0') {
+            *rest = i + 1;
+            return i;
+        }
+        if (data[i] == '\n' && i + 1 < size && data[i + 1] == '\n') {
+            *rest = i + 2;
+            return i;
+        }
+    }
+    *rest = size;
+    return size;
+}
+
 #endif

@@ -19,26 +19,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Length of the first document; *rest = offset of the second. */
-static size_t cut(const uint8_t *data, size_t size, size_t *rest)
-{
-    for (size_t i = 0; i < size; i++) {
-        if (data[i] == '\0') {
-            *rest = i + 1;
-            return i;
-        }
-        if (data[i] == '\n' && i + 1 < size && data[i + 1] == '\n') {
-            *rest = i + 2;
-            return i;
-        }
-    }
-    *rest = size;
-    return size;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t rest, n = cut(data, size, &rest);
+    size_t rest, n = fuzz_cut_two(data, size, &rest);
     json_t *doc = json_loadb((const char *)data, n, FLAGS, NULL);
     json_t *patch = json_loadb((const char *)data + rest, size - rest, FLAGS, NULL);
     if (patch) {
