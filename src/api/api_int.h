@@ -46,6 +46,7 @@ struct ctx {
     const char *rest;          /* path after "/{c}/", what scopes match */
     struct form form;          /* AUTH_CLIENT: the parsed body */
     struct client_auth client; /* AUTH_CLIENT: the caller; AUTH_BEARER: the token's client */
+    const char *scope;         /* AUTH_BEARER: the token's granted scopes, space-separated */
     const char *www_auth;      /* WWW-Authenticate for a 401 or 403 */
     const char *oauth_error;   /* token endpoints: the RFC 6749 code of a failure */
     struct err err;
@@ -87,6 +88,15 @@ enum st api_bearer_auth(struct ctx *c);
  * failure. Fills claims, c->client (the token's client) and *scope. */
 enum st api_token_check(struct ctx *c, const char *tok, struct token_claims *claims,
                         const char **scope);
+
+/* No escalation (SPEC §3). True when one of the caller's granted scopes
+ * covers method on path (the path after "/{c}/"). */
+bool api_caller_covers(struct ctx *c, const char *method, const char *path);
+/* ST_OK when each of scopes[0..n) is within one of the caller's granted
+ * scopes (oauth_scope_within); else ST_FORBIDDEN with insufficient_scope. */
+enum st api_caller_holds(struct ctx *c, const char *const *scopes, int n);
+/* ST_FORBIDDEN with WWW-Authenticate error="insufficient_scope". */
+enum st api_insufficient_scope(struct ctx *c);
 
 /* The one table from enum st to HTTP status, and its reason phrase. */
 int api_status_of(enum st st);

@@ -79,11 +79,53 @@ enum st api_bearer_auth(struct ctx *c)
         return forbid(c, OAUTH_ERR_INVALID_TOKEN);
     if (st != ST_OK)
         return st;
-    /* scope is "a b c": try each granted scope against the call */
-    char *list = arena_strdup(c->a, scope);
+    c->scope = scope;
+    if (api_caller_covers(c, c->req->method, c->rest))
+        return ST_OK;
+    return forbid(c, OAUTH_ERR_INSUFFICIENT_SCOPE);
+}
+
+enum st api_insufficient_scope(struct ctx *c)
+{
+    return forbid(c, OAUTH_ERR_INSUFFICIENT_SCOPE);
+}
+
+/* Calls fn(one, arg) for each granted scope until it returns true. */
+static bool any_scope(struct ctx *c, bool (*fn)(const char *one, const void *arg), const void *arg)
+{
+    char *list = arena_strdup(c->a, c->scope ? c->scope : "");
     for (char *save = NULL, *one = strtok_r(list, " ", &save); one;
          one = strtok_r(NULL, " ", &save))
-        if (oauth_scope_covers(one, c->req->method, c->rest))
-            return ST_OK;
-    return forbid(c, OAUTH_ERR_INSUFFICIENT_SCOPE);
+        if (fn(one, arg))
+            return true;
+    return false;
+}
+
+struct call {
+    const char *method, *path;
+};
+
+static bool covers(const char *one, const void *arg)
+{
+    const struct call *call = arg;
+    return oauth_scope_covers(one, call->method, call->path);
+}
+
+static bool holds(const char *one, const void *arg)
+{
+    return oauth_scope_within(arg, one);
+}
+
+bool api_caller_covers(struct ctx *c, const char *method, const char *path)
+{
+    struct call call = {method, path ? path : ""};
+    return any_scope(c, covers, &call);
+}
+
+enum st api_caller_holds(struct ctx *c, const char *const *scopes, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!any_scope(c, holds, scopes[i]))
+            return forbid(c, OAUTH_ERR_INSUFFICIENT_SCOPE);
+    return ST_OK;
 }

@@ -36,6 +36,37 @@ static void new_secret(struct ctx *c, char out[CLIENT_SECRET_LEN + 1], struct se
     keys_verifier(&c->app->keys, out, CLIENT_SECRET_LEN, sec->verifier);
 }
 
+/* No escalation: ST_OK when the caller holds every scope of policy pid (an
+ * unknown policy is left to the store, which answers 422). */
+static enum st may_assign(struct ctx *c, const char *pid)
+{
+    struct policy p;
+    struct err e = {0};
+    enum st st = store_policy_get(c->app->store, c->a, c->customer_id, pid, &p, &e);
+    if (st == ST_NOT_FOUND)
+        return ST_OK;
+    if (st != ST_OK) {
+        c->err = e;
+        return st;
+    }
+    return api_caller_holds(c, p.scopes, p.nscopes);
+}
+
+/* No escalation: a client's secret is for callers covering POST on it and
+ * holding every scope the client may get. */
+static enum st may_know_secret(struct ctx *c)
+{
+    if (!api_caller_covers(c, "POST", c->rest))
+        return api_insufficient_scope(c);
+    struct client_auth who;
+    enum st st = store_auth_find(c->app->store, c->a, c->customer_id, c->id, &who, &c->err);
+    if (st == ST_NOT_FOUND) /* unknown client: the store's 404 follows */
+        err_clear(&c->err);
+    if (st != ST_OK)
+        return st == ST_NOT_FOUND ? ST_OK : st;
+    return api_caller_holds(c, who.scopes, who.nscopes);
+}
+
 /* Answers with a secret, which is never to be cached. */
 static void resp_secret(struct ctx *c, int status, json_t *body)
 {
@@ -50,6 +81,8 @@ enum st h_client_create(struct ctx *c)
     enum st st = api_body_json(c, &body);
     if (st == ST_OK)
         st = client_from_json(c->a, body, &cl, &c->err);
+    if (st == ST_OK)
+        st = may_assign(c, cl.policy_id);
     char secret[CLIENT_SECRET_LEN + 1] = "";
     struct sealed_secret sec = {0};
     if (st == ST_OK) {
@@ -85,6 +118,8 @@ enum st h_client_put(struct ctx *c)
     enum st st = api_body_json(c, &body);
     if (st == ST_OK)
         st = client_from_json(c->a, body, &cl, &c->err);
+    if (st == ST_OK)
+        st = may_assign(c, cl.policy_id);
     if (st == ST_OK) {
         snprintf(cl.id, sizeof cl.id, "%s", c->id);
         st = strlen(c->id) == CLIENT_ID_LEN
@@ -110,7 +145,9 @@ enum st h_secret_get(struct ctx *c)
 {
     struct sealed_secret sec = {0};
     struct secret plain = {0};
-    enum st st = store_secret_get(c->app->store, c->customer_id, c->id, &sec, &c->err);
+    enum st st = may_know_secret(c);
+    if (st == ST_OK)
+        st = store_secret_get(c->app->store, c->customer_id, c->id, &sec, &c->err);
     if (st == ST_OK && keys_unseal(&c->app->keys, sec.blob, sec.len, &plain) != ST_OK)
         st = ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key file");
     free(sec.blob);
@@ -125,11 +162,14 @@ enum st h_secret_get(struct ctx *c)
 
 enum st h_secret_rotate(struct ctx *c)
 {
-    char secret[CLIENT_SECRET_LEN + 1];
+    char secret[CLIENT_SECRET_LEN + 1] = "";
     struct sealed_secret sec = {0};
-    new_secret(c, secret, &sec);
-    enum st st = store_secret_set(c->app->store, c->customer_id, c->id, &sec, &c->err);
-    free(sec.blob);
+    enum st st = may_know_secret(c);
+    if (st == ST_OK) {
+        new_secret(c, secret, &sec);
+        st = store_secret_set(c->app->store, c->customer_id, c->id, &sec, &c->err);
+        free(sec.blob);
+    }
     if (st == ST_OK)
         resp_secret(c, 200, json_pack("{s:s}", F_SECRET, secret));
     secret_wipe(secret, sizeof secret);

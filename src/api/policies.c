@@ -41,6 +41,8 @@ static enum st read_body(struct ctx *c, json_t **body, struct policy *p)
     enum st st = api_body_json(c, body);
     if (st == ST_OK)
         st = policy_from_json(c->a, *body, p, &c->err);
+    if (st == ST_OK) /* no escalation: only scopes the caller holds */
+        st = api_caller_holds(c, p->scopes, p->nscopes);
     return st;
 }
 

@@ -168,6 +168,35 @@ static void answer(struct ctx *c, int status, const struct login_app *app,
     resp_text(c, status, MEDIA_JSON, b.p, b.len);
 }
 
+/* No escalation (SPEC §3): a provider's client_secret is for callers whose
+ * scopes cover POST on the provider's own path. */
+static bool may_see_secret(struct ctx *c, const struct login_app *app, const char *id)
+{
+    const char *path = arena_printf(c->a, ITEM_PATH, c->customer_id, app->id, id);
+    return api_caller_covers(c, "POST", path + 1 + strlen(c->customer_id) + 1);
+}
+
+/* True when a JSON patch reads client_secret: a copy or move from it (or
+ * from the whole document), or a test of it. */
+static bool patch_reads_secret(const json_t *patch)
+{
+    static const char secret[] = "/" F_CLIENT_SECRET;
+    size_t i, n = sizeof secret - 1;
+    json_t *op;
+    json_array_foreach(patch, i, op)
+    {
+        const char *name = json_string_value(json_object_get(op, "op"));
+        const char *from = NULL;
+        if (name && (!strcmp(name, "copy") || !strcmp(name, "move")))
+            from = json_string_value(json_object_get(op, "from"));
+        else if (name && !strcmp(name, "test"))
+            from = json_string_value(json_object_get(op, "path"));
+        if (from && (!*from || (!strncmp(from, secret, n) && (!from[n] || from[n] == '/'))))
+            return true;
+    }
+    return false;
+}
+
 /* The client_secret member of doc, or NULL. */
 static const char *secret_of(const json_t *doc, size_t *len)
 {
@@ -227,6 +256,8 @@ enum st h_provider_create(struct ctx *c)
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(doc, &len);
+        if (!may_see_secret(c, &app, rec.id))
+            secret = NULL;
         answer(c, 201, &app, &rec, secret, len);
     }
     json_decref(doc);
@@ -250,6 +281,8 @@ enum st h_provider_get(struct ctx *c)
         return ST_OK;
     }
     struct secret plain = {0};
+    if (!may_see_secret(c, &app, rec.id))
+        rec.secret = NULL;
     if (rec.secret && keys_unseal(&c->app->keys, rec.secret, rec.secret_len, &plain) != ST_OK)
         return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
     answer(c, 200, &app, &rec, rec.secret ? (const char *)plain.b : NULL, plain.len);
@@ -331,6 +364,10 @@ enum st h_provider_modify(struct ctx *c)
         st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
         st = api_body_json(c, &body);
+    bool see = st == ST_OK && may_see_secret(c, &app, c->id);
+    if (st == ST_OK && !see && api_media_is(c->req->content_type, MEDIA_JSON_PATCH) &&
+        json_is_array(body) && patch_reads_secret(body))
+        st = api_insufficient_scope(c);
     struct modify m = {.c = c, .app = &app, .body = body};
     if (st == ST_OK)
         st = store_provider_modify(c->app->store, c->a, c->customer_id, app.id, c->id, on_modify,
@@ -338,7 +375,7 @@ enum st h_provider_modify(struct ctx *c)
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(m.doc, &len);
-        answer(c, 200, &app, &m.rec, secret, len);
+        answer(c, 200, &app, &m.rec, see ? secret : NULL, len);
     }
     json_decref(m.doc);
     json_decref(body);

@@ -106,6 +106,13 @@ bool oauth_scope_token_valid(const char *s);
  * nothing. HEAD is treated as GET. */
 bool oauth_scope_covers(const char *scope, const char *method, const char *path);
 
+/* True when every request inner covers, outer covers too (both "METHOD:
+ * PATH" scopes): outer's method is "*" or inner's own, and outer's glob
+ * matches inner's glob read as a path, where a '*' of inner is matched only
+ * by a '*' of outer and a "**" segment of inner only by a "**" of outer.
+ * Sound, not complete: when unsure it says false. */
+bool oauth_scope_within(const char *inner, const char *outer);
+
 /* ---- access tokens ----------------------------------------------------------- */
 
 /* An access token is 48 bytes in Base64url (64 characters):

@@ -64,9 +64,17 @@ static bool is_dstar(const char *g, size_t gl, size_t off)
     return seg_end(g, gl, off) - off == 2 && g[off] == '*' && g[off + 1] == '*';
 }
 
+/* True when the segment of p at pi, ending at pe, is the text "**". */
+static bool is_dstar_text(const char *p, size_t pi, size_t pe)
+{
+    return pe - pi == 2 && p[pi] == '*' && p[pi + 1] == '*';
+}
+
 /* Matches path p against glob g (non-empty), segment by segment; "**"
- * segments play the part '*' plays in seg_match. */
-static bool path_match(const char *g, size_t gl, const char *p, size_t pl)
+ * segments play the part '*' plays in seg_match. With p_is_glob, p is a
+ * glob itself and a "**" segment of p (any number of segments) is matched
+ * only by a "**" of g; its '*' runs, by seg_match's rules, only by '*'. */
+static bool path_match(const char *g, size_t gl, const char *p, size_t pl, bool p_is_glob)
 {
     size_t gi = 0;
     size_t pi = pl ? 0 : 1;
@@ -77,7 +85,8 @@ static bool path_match(const char *g, size_t gl, const char *p, size_t pl)
         if (gi <= gl && is_dstar(g, gl, gi)) {
             star = gi = seg_end(g, gl, gi) + 1;
             mark = pi;
-        } else if (gi <= gl && seg_match(g + gi, seg_end(g, gl, gi) - gi, p + pi, pe - pi)) {
+        } else if (gi <= gl && !(p_is_glob && is_dstar_text(p, pi, pe)) &&
+                   seg_match(g + gi, seg_end(g, gl, gi) - gi, p + pi, pe - pi)) {
             gi = seg_end(g, gl, gi) + 1;
             pi = pe + 1;
         } else if (star != SIZE_MAX) {
@@ -123,5 +132,32 @@ bool oauth_scope_covers(const char *scope, const char *method, const char *path)
     if (!method_valid(scope, mn) || !method_covers(scope, mn, method))
         return false;
     const char *glob = colon + 1;
-    return path_match(glob, strlen(glob), path, strlen(path));
+    return path_match(glob, strlen(glob), path, strlen(path), false);
+}
+
+/* Splits a valid "METHOD:PATH" scope at its colon; NULL when s is not one. */
+static const char *split(const char *s, size_t *mn)
+{
+    const char *colon = oauth_scope_token_valid(s) ? strchr(s, ':') : NULL;
+    if (!colon || colon[1] == '\0' || !method_valid(s, (size_t)(colon - s)))
+        return NULL;
+    *mn = (size_t)(colon - s);
+    return colon + 1;
+}
+
+bool oauth_scope_within(const char *inner, const char *outer)
+{
+    size_t in_n = 0, out_n = 0;
+    const char *in_glob = split(inner, &in_n), *out_glob = split(outer, &out_n);
+    if (!in_glob || !out_glob)
+        return false;
+    bool any = out_n == 1 && outer[0] == '*';
+    if (!any) {
+        char method[SCOPE_MAX_LEN + 1];
+        memcpy(method, inner, in_n);
+        method[in_n] = '\0';
+        if (!strcmp(method, "*") || !method_covers(outer, out_n, method))
+            return false;
+    }
+    return path_match(out_glob, strlen(out_glob), in_glob, strlen(in_glob), true);
 }

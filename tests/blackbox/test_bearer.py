@@ -111,8 +111,12 @@ def test_config_glob_scope_works_on_config_clients(gate):
     assert gate.get(f"config/clients/{c['id']}", token=tok).status_code == 200
     assert gate.get(f"config/clients/{c['id']}/secret", token=tok).status_code == 200
     r = gate.call("POST", "config/tokenPolicies", token=tok,
-                  json={"title": "via config scope", "allowedScopes": ["*:**"]})
+                  json={"title": "via config scope", "allowedScopes": ["*:config/clients/**"]})
     assert r.status_code == 201, r.text
+    # no escalation: a policy wider than the caller's own scopes is refused
+    r = gate.call("POST", "config/tokenPolicies", token=tok,
+                  json={"title": "via config scope", "allowedScopes": ["*:**"]})
+    assert_forbidden(r, BEARER_SCOPE)
 
 
 def test_literal_path_scope_covers_only_that_path(gate):
@@ -182,8 +186,9 @@ def test_other_auth_scheme_is_not_a_bearer_token(gate, scheme):
 
 
 def test_star_inside_a_path_matches_one_segment(gate):
-    c = scoped_client(gate, ["GET:config/clients/*/secret"])
-    tok = scoped_token(gate, c, "GET:config/clients/*/secret")
+    # secrets need POST on their path (no escalation), hence "*:" here
+    c = scoped_client(gate, ["*:config/clients/*/secret"])
+    tok = scoped_token(gate, c, "*:config/clients/*/secret")
     r = gate.get(f"config/clients/{c['id']}/secret", token=tok)
     assert r.status_code == 200, r.text
     assert_forbidden(gate.get(f"config/clients/{c['id']}", token=tok), BEARER_SCOPE)
@@ -191,11 +196,11 @@ def test_star_inside_a_path_matches_one_segment(gate):
 
 
 def test_double_star_inside_a_path_matches_several_segments(gate):
-    c = scoped_client(gate, ["GET:**/secret"])
-    tok = scoped_token(gate, c, "GET:**/secret")
+    c = scoped_client(gate, ["*:**/secret"])
+    tok = scoped_token(gate, c, "*:**/secret")
     assert gate.get(f"config/clients/{c['id']}/secret", token=tok).status_code == 200
     assert_forbidden(gate.get(f"config/clients/{c['id']}", token=tok), BEARER_SCOPE)
-    assert_forbidden(gate.call("POST", f"config/clients/{c['id']}/secret", token=tok), BEARER_SCOPE)
+    assert_forbidden(gate.call("DELETE", f"config/clients/{c['id']}", token=tok), BEARER_SCOPE)
 
 
 def test_trailing_star_needs_one_more_segment(gate):

@@ -195,3 +195,84 @@ Test(scope, over_long_scope_covers_nothing)
     memcpy(s + SCOPE_MAX_LEN, "/**", 4);
     misses(s, "GET", "config/clients");
 }
+
+static void within(const char *inner, const char *outer)
+{
+    cr_expect(oauth_scope_within(inner, outer), "%s should be within %s", inner, outer);
+}
+
+static void beyond(const char *inner, const char *outer)
+{
+    cr_expect_not(oauth_scope_within(inner, outer), "%s should not be within %s", inner, outer);
+}
+
+Test(scope_within, everything_is_within_star_star)
+{
+    within("*:**", "*:**");
+    within("GET:**", "*:**");
+    within("*:config/**", "*:**");
+    within("DELETE:v2/a/*/b", "*:**");
+}
+
+Test(scope_within, nothing_wider_is_within_a_narrower_scope)
+{
+    beyond("*:**", "*:config/**");
+    beyond("*:**", "GET:**");
+    beyond("GET:**", "GET:config/**");
+    beyond("*:config/**", "GET:config/**");
+    beyond("*:v2/**", "*:config/**");
+    beyond("*:config/**", "*:config/*");
+    beyond("*:config/**", "*:config/clients/**");
+}
+
+Test(scope_within, method_must_be_the_same_or_outer_star)
+{
+    within("GET:config/**", "GET:config/**");
+    within("HEAD:config/x", "GET:config/**");
+    beyond("POST:config/x", "GET:config/**");
+    beyond("*:config/x", "GET:config/**");
+    within("PATCH:config/x", "*:config/**");
+}
+
+Test(scope_within, a_star_of_the_inner_glob_needs_a_star_of_the_outer)
+{
+    within("GET:config/clients/*", "GET:config/clients/*");
+    within("GET:config/clients/*", "GET:config/*/*");
+    within("GET:config/clients/a*b", "GET:config/clients/a*");
+    within("GET:config/a*b", "GET:config/*");
+    beyond("GET:config/clients/*", "GET:config/clients/x");
+    beyond("GET:config/clients/a*", "GET:config/clients/ab");
+    beyond("GET:config/*", "GET:config/clients");
+}
+
+Test(scope_within, a_double_star_of_the_inner_glob_needs_one_of_the_outer)
+{
+    within("GET:config/**", "GET:config/**");
+    within("GET:config/clients/**", "GET:config/**");
+    within("GET:config/**/secret", "GET:config/**");
+    within("GET:**/secret", "GET:**");
+    beyond("GET:config/**", "GET:config/*");
+    beyond("GET:config/**", "GET:*/*");
+    beyond("GET:config/**/x", "GET:config/*/x");
+    beyond("GET:**", "GET:*");
+}
+
+Test(scope_within, literal_paths_follow_covers)
+{
+    within("POST:config/clients/abc/secret", "*:config/**");
+    within("POST:config/clients/abc/secret", "POST:config/clients/*/secret");
+    beyond("POST:config/clients/abc/secret", "POST:config/clients/*/x");
+    beyond("GET:v2/config/clients", "*:config/**");
+}
+
+Test(scope_within, invalid_scopes_are_within_nothing_and_contain_nothing)
+{
+    beyond("foo", "*:**");
+    beyond("get:**", "*:**");
+    beyond("GET:", "*:**");
+    beyond(":x", "*:**");
+    beyond("", "*:**");
+    beyond(NULL, "*:**");
+    beyond("GET:x", "foo");
+    beyond("GET:x", NULL);
+}
