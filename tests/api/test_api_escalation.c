@@ -145,6 +145,21 @@ Test(api_escalation, provider_client_secret_is_shown_only_to_post_on_the_provide
     }
 }
 
+Test(api_escalation, provider_writes_answer_the_secret_only_to_post_on_the_provider)
+{
+    struct world w;
+    world_init(&w);
+    const int create[NCALLERS] = {403, 403, 201, 201}, put[NCALLERS] = {403, 403, 200, 200};
+    for (int i = 0; i < NCALLERS; i++) {
+        t_call(&r, "POST", LIST, "application/json", w.auth[i], OIDC);
+        cr_assert_eq(r.status, create[i], "%s: %d %s", caller_scopes[i], r.status, r.body);
+        cr_assert_eq(strstr(r.body, "s3cr3t") != NULL, create[i] == 201, "%s", r.body);
+        t_call(&r, "PUT", w.provider, "application/json-patch+json", w.auth[i], OIDC);
+        cr_assert_eq(r.status, put[i], "%s: %d %s", caller_scopes[i], r.status, r.body);
+        cr_assert_eq(strstr(r.body, "s3cr3t") != NULL, put[i] == 200, "%s", r.body);
+    }
+}
+
 /* A caller that may PATCH providers but not POST to them. */
 static void patch_only(struct world *w, char auth[96])
 {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: oauth_scope_covers, the scope matcher of every bearer call
- * (scope-token grammar, method, '*' and "**" path globs). The input is
- * three lines: scope, method, path (missing lines are empty).
+ * (scope-token grammar, method, '*' and "**" path globs), and
+ * oauth_scope_within, which must be sound: when scope is within the
+ * second line read as a scope, every call scope covers, that one covers
+ * too. The input is three lines: scope, method, path (missing lines are
+ * empty).
  */
 #include "fuzz.h"
 #include "oauth/oauth.h"
@@ -29,6 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* "*:**" covers every path of every method */
     if (method[0] && !oauth_scope_covers("*:**", method, path))
         __builtin_trap();
+    static const char *const methods[] = {"GET", "HEAD", "POST", "PATCH", "DELETE"};
+    if (oauth_scope_within(scope, method))
+        for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+            if (oauth_scope_covers(scope, methods[i], path) &&
+                !oauth_scope_covers(method, methods[i], path))
+                __builtin_trap();
     free(path);
     free(method);
     free(scope);
