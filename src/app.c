@@ -27,8 +27,12 @@ enum st app_open(struct app *app, bool create, struct err *e)
     if (!app->auth_failures)
         app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
     enum st st = store_open(app->cfg.db, &app->store, e);
-    if (st == ST_OK)
-        st = keys_load(&app->keys, app->cfg.key_file, create, e);
+    unsigned flags =
+        (create ? KEYS_CREATE : 0u) | (app->cfg.allow_open_key_file ? KEYS_ALLOW_OPEN : 0u);
+    struct err ke = {0};
+    if (st == ST_OK && (st = keys_load(&app->keys, app->cfg.key_file, flags, &ke)) != ST_OK)
+        ERR(e, st, NULL, "%s%s", ke.msg,
+            st == ST_FORBIDDEN ? ", or start with --allow-open-key-file" : "");
     return st;
 }
 

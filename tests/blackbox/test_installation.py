@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+# One installation = one SQLite database and its key file: a key file that
+# group or others may use stops the server before it answers anything.
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import ENGAGE, REALM, Gate, app_add, clean_env, free_port
+
+REFUSE_TIMEOUT = 10  # seconds: a refused start exits at once; a started server never does
+
+
+def serve_refused(servers, db, *extra, env=None):
+    """Runs `serve` on db and a free port, expecting it to exit by itself;
+    returns (exit code, stderr text). Fails if it is still running after
+    REFUSE_TIMEOUT, which is what a server that started does."""
+    port = free_port()
+    try:
+        p = servers.run("serve", "--db", db, "--listen", f"127.0.0.1:{port}", *extra,
+                        env=env, timeout=REFUSE_TIMEOUT)
+    except Exception as exc:  # subprocess.TimeoutExpired: it is serving
+        pytest.fail(f"serve did not refuse to start: {exc}")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    return p.returncode, p.stderr.decode(errors="replace")
+
+
+def key_of(db):
+    return db.with_name(db.name + ".key")
+
+
+# ---- the key file is private -----------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o610, 0o601, 0o644, 0o666])
+def test_key_file_open_to_group_or_others_is_refused(servers, mode):
+    db = servers.new_db()
+    info = servers.init(db)
+    key = key_of(db)
+    key.chmod(mode)
+    rc, err = serve_refused(servers, db)
+    assert rc == 1, err
+    assert str(key) in err and "chmod 600" in err and "--allow-open-key-file" in err, err
+    p = servers.run("init", "--db", db, "--json")
+    assert p.returncode == 1 and str(key).encode() in p.stderr, p.stderr
+    # allowed on request, by flag or environment
+    srv = servers.server(db, start=False)
+    srv.start(env={"SOCIALGATE_ALLOW_OPEN_KEY_FILE": "1"})
+    assert Gate(srv, info, servers.issued).token()
+    assert srv.stop() == 0
+    key.chmod(0o600)
+    srv.start(env={})
+    assert Gate(srv, info, servers.issued).token()
+
+
+def test_allow_open_key_file_flag(servers):
+    db = servers.new_db()
+    info = servers.init(db)
+    key_of(db).chmod(0o644)
+    port = free_port()
+    proc = subprocess.Popen([str(servers.binary), "serve", "--db", str(db), "--listen",
+                             f"127.0.0.1:{port}", "--allow-open-key-file"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=clean_env(), cwd=str(servers.tmp))
+    try:
+        deadline = time.monotonic() + 5
+        ok = False
+        while time.monotonic() < deadline and proc.poll() is None and not ok:
+            try:
+                ok = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).ok
+            except requests.RequestException:
+                time.sleep(0.05)
+        assert ok, "serve --allow-open-key-file did not start"
+        r = requests.post(f"http://127.0.0.1:{port}/{info['customer_id']}/login/token",
+                          auth=(info["client_id"], info["client_secret"]),
+                          data={"grant_type": "client_credentials"}, timeout=5)
+        assert r.status_code == 200, r.text
+        servers.issued.add(r.json()["access_token"])
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert b"group or others" in err  # started, but says so
+    for v in servers.issued:
+        assert v.encode() not in err
+
+
+def test_private_key_file_modes_are_accepted(servers):
+    db = servers.new_db()
+    info = servers.init(db)
+    for mode in (0o600, 0o400, 0o700):
+        key_of(db).chmod(mode)
+        srv = servers.server(db)
+        assert Gate(srv, info, servers.issued).token()
+        assert srv.stop() == 0
+    assert stat.S_IMODE(key_of(db).stat().st_mode) == 0o700
