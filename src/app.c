@@ -26,7 +26,8 @@ enum st app_open(struct app *app, bool create, struct err *e)
         app->now = util_now;
     if (!app->auth_failures)
         app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
-    enum st st = store_open(app->cfg.db, &app->store, e);
+    enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
+                                           : store_open(app->cfg.db, &app->store, e);
     unsigned flags =
         (create ? KEYS_CREATE : 0u) | (app->cfg.allow_open_key_file ? KEYS_ALLOW_OPEN : 0u);
     struct err ke = {0};

@@ -3,9 +3,13 @@
  * A read cache in front of any backend, for the hot paths: client look-ups
  * of the token service, revocation checks, apps and providers. Any write
  * through this process empties it at once (a generation counter), so what
- * this process wrote is seen immediately; what another process writes to
- * the same database is seen within CACHE_TTL_MS. Only found rows are cached
- * (and "not revoked"), so new rows are never hidden.
+ * this process wrote is seen immediately. No other process changes or
+ * removes rows while this one serves (store_open_server: one server per
+ * SQLite database); the CLI beside it only adds customers, policies,
+ * clients and apps, and only found rows of those are cached, so what it
+ * adds is seen at once too. "Not revoked" and provider lists are cached,
+ * but only a server writes those. CACHE_TTL_MS bounds how long a change
+ * made behind the server's back (a hand edit of the database) can go unseen.
  */
 #include "store_int.h"
 

@@ -119,6 +119,13 @@ struct store {
 /* Opens (creating and migrating when needed) the store at url. ST_STORAGE
  * with a message on failure. *out is owned by the caller: store_close. */
 enum st store_open(const char *url, struct store **out, struct err *e);
+/* As store_open, for `serve`: first claims the database for this process
+ * where the backend allows only one server. SQLite: an exclusive lock on
+ * the file PATH-serve.lock beside the database (PATH with symbolic links
+ * resolved), held until store_close or exit; ST_CONFLICT, with a message
+ * naming the lock file, while another process holds it. Other processes
+ * may still open the database with store_open and write to it. */
+enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
 

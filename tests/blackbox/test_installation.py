@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-# One installation = one SQLite database and its key file: a key file that
-# group or others may use stops the server before it answers anything.
+# One installation = one SQLite database, its key file and at most one
+# `serve` process: a second server on the same file is refused (several
+# instances are what PostgreSQL is for, SPEC §8) while the CLI may still
+# write beside the server and is seen at once; a key file that group or
+# others may use stops the server before it answers anything.
 
-import json
 import os
-import sqlite3
 import stat
 import subprocess
 import time
@@ -32,6 +33,62 @@ def serve_refused(servers, db, *extra, env=None):
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
     return p.returncode, p.stderr.decode(errors="replace")
 
+
+# ---- one server per SQLite database -------------------------------------------------
+
+def spellings(db):
+    """Other names of the same database file a second server might be given."""
+    tmp = db.parent
+    link = tmp / "link-to.db"
+    link.symlink_to(db)
+    linkdir = tmp.parent / (tmp.name + "-dirlink")
+    linkdir.symlink_to(tmp, target_is_directory=True)
+    return [str(db), f"sqlite:{db}", os.path.relpath(db, tmp), str(tmp / "." / db.name),
+            str(link), str(linkdir / db.name)]
+
+
+def test_second_serve_on_one_sqlite_database_exits_1_whatever_its_path(gate, servers):
+    lock = gate.server.db.with_name(gate.server.db.name + "-serve.lock")
+    for name in spellings(gate.server.db):
+        rc, err = serve_refused(servers, name, "--key-file", gate.server.db.with_name(
+            gate.server.db.name + ".key"))
+        assert rc == 1, f"{name}: exit {rc}: {err}"
+        assert "another server" in err and "PostgreSQL" in err, err
+        assert str(lock) in err, err
+    # the first server is unharmed
+    assert gate.get("config/clients").status_code == 200
+    assert gate.server.stop() == 0
+    # once it has stopped, a server starts again (also after kill -9)
+    gate.server.start()
+    assert gate.get("config/clients").status_code == 200
+    gate.server.kill9()
+    gate.server.start()
+    assert gate.token()
+
+
+def test_cli_writes_beside_a_server_are_seen_at_once(gate, servers):
+    db = gate.server.db
+    # a customer asked for before it exists is not remembered as missing
+    cid = str(uuid.uuid4())
+    probe = Gate(gate.server, {"customer_id": cid, "client_id": "x", "client_secret": "y",
+                               "token_policy_id": ""}, gate.issued)
+    assert probe.post_token().status_code == 401
+    info = servers.init(db, customer_id=cid)
+    assert Gate(gate.server, info, gate.issued).token()  # no wait
+    other = servers.init(db)
+    assert Gate(gate.server, other, gate.issued).token()
+    # an app added beside the server is listed and readable at once
+    before = gate.get(f"{ENGAGE}/apps").json()["_embedded"]["item"]
+    p = app_add(servers, db, gate.customer_id, "added-beside", REALM)
+    assert p.returncode == 0, p.stderr
+    app_id = p.stdout.decode().strip()
+    after = gate.get(f"{ENGAGE}/apps").json()["_embedded"]["item"]
+    assert sorted(a["id"] for a in after) == sorted([a["id"] for a in before] + [app_id])
+    r = gate.get(f"{ENGAGE}/apps/{app_id}")
+    assert r.status_code == 200 and r.json()["name"] == "added-beside", r.text
+
+
+# ---- the key file belongs to its database ----------------------------------------------
 
 def key_of(db):
     return db.with_name(db.name + ".key")
