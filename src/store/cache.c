@@ -528,6 +528,23 @@ static enum st provider_delete(struct store *s, const char *cid, const char *app
     WRITE(D_PROVIDER, store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
 }
 
+static enum st key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
+                              struct err *e)
+{
+    return store_key_check_find(INNER(s), out, e);
+}
+
+static enum st key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                                struct err *e)
+{
+    return store_key_check_create(INNER(s), v, e); /* nothing cached depends on it */
+}
+
+static enum st secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+{
+    return store_secret_find_any(INNER(s), out, e);
+}
+
 static void cache_close(struct store *s)
 {
     struct cache_store *cs = (struct cache_store *)s;
@@ -570,6 +587,9 @@ static const struct store_ops cache_ops = {
     .provider_list = provider_list,
     .provider_modify = provider_modify,
     .provider_delete = provider_delete,
+    .key_check_find = key_check_find,
+    .key_check_create = key_check_create,
+    .secret_find_any = secret_find_any,
 };
 
 struct store *store_cache_wrap(struct store *inner)

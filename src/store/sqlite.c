@@ -64,6 +64,10 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
                        " WHERE expires_at <= ?1 LIMIT ?2)",
+    [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
+                     " ORDER BY seq LIMIT 1",
+    [Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [Q_META_INSERT] = "INSERT OR IGNORE INTO meta(name, value) VALUES (?1, ?2)",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",

@@ -197,3 +197,19 @@ enum st store_provider_delete(struct store *s, const char *cid, const char *app_
 {
     return s->ops->provider_delete(s, cid, app_id, id, expected_etag, e);
 }
+
+enum st store_key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN], struct err *e)
+{
+    return s->ops->key_check_find(s, out, e);
+}
+
+enum st store_key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                               struct err *e)
+{
+    return s->ops->key_check_create(s, v, e);
+}
+
+enum st store_secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+{
+    return s->ops->secret_find_any(s, out, e);
+}

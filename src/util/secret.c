@@ -15,6 +15,7 @@
 
 #define KEYFILE_MAGIC "socialgate-key-v1 "
 #define MASTER_HEX (crypto_kdf_KEYBYTES * 2)
+#define KEYS_CHECK_CONTEXT "socialgate key check v1"
 
 void secret_cleanup(struct secret *s)
 {
@@ -101,6 +102,11 @@ enum st keys_load(struct keys *k, const char *path, unsigned flags, struct err *
     crypto_kdf_derive_from_key(k->seal, sizeof k->seal, 1, "sg-seal_", master);
     crypto_kdf_derive_from_key(k->verify, sizeof k->verify, 2, "sg-verif", master);
     crypto_kdf_derive_from_key(k->token, sizeof k->token, 3, "sg-token", master);
+    unsigned char sub[KEYS_LEN];
+    crypto_kdf_derive_from_key(sub, sizeof sub, 4, "sg-check", master);
+    crypto_generichash(k->check, sizeof k->check, (const unsigned char *)KEYS_CHECK_CONTEXT,
+                       sizeof KEYS_CHECK_CONTEXT - 1, sub, sizeof sub);
+    sodium_memzero(sub, sizeof sub);
     sodium_memzero(master, sizeof master);
     return ST_OK;
 }

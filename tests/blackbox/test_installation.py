@@ -2,10 +2,13 @@
 # One installation = one SQLite database, its key file and at most one
 # `serve` process: a second server on the same file is refused (several
 # instances are what PostgreSQL is for, SPEC §8) while the CLI may still
-# write beside the server and is seen at once; a key file that group or
-# others may use stops the server before it answers anything.
+# write beside the server and is seen at once; a key file of another
+# installation, or one readable by group or others, stops the server before
+# it answers anything.
 
+import json
 import os
+import sqlite3
 import stat
 import subprocess
 import time
@@ -92,6 +95,71 @@ def test_cli_writes_beside_a_server_are_seen_at_once(gate, servers):
 
 def key_of(db):
     return db.with_name(db.name + ".key")
+
+
+def test_key_file_of_another_installation_is_refused_naming_it(servers):
+    a, b = servers.new_db(), servers.new_db()
+    info = servers.init(a)
+    servers.init(b)
+    rc, err = serve_refused(servers, a, "--key-file", key_of(b))
+    assert rc == 1, err
+    assert str(key_of(b)) in err and "does not belong" in err, err
+    # init with it would seal a new customer's secret under the wrong key
+    p = servers.run("init", "--db", a, "--json", "--key-file", key_of(b))
+    assert p.returncode == 1 and str(key_of(b)).encode() in p.stderr, p.stderr
+    assert p.stdout == b""
+    # nor may init make a new key file for it (it is not left behind)
+    fresh = a.with_name("fresh.key")
+    p = servers.run("init", "--db", a, "--json", "--key-file", fresh)
+    assert p.returncode == 1 and str(fresh).encode() in p.stderr, p.stderr
+    assert not fresh.exists()
+    # the right key still works, also after a restart
+    srv = servers.server(a)
+    g = Gate(srv, info, servers.issued)
+    tok = g.token()
+    srv.restart()
+    assert g.get("config/clients", token=tok).status_code == 200
+    assert g.token()
+
+
+def downgrade(db):
+    """Makes db look like one written before the key check existed."""
+    with sqlite3.connect(db) as c:
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "meta" in names, names
+        c.execute("DROP TABLE meta")
+        c.execute(f"PRAGMA user_version = {version - 1}")
+    c.close()
+
+
+def test_database_without_key_check_is_checked_against_its_secrets(servers):
+    a, b = servers.new_db(), servers.new_db()
+    info = servers.init(a)
+    servers.init(b)
+    downgrade(a)
+    rc, err = serve_refused(servers, a, "--key-file", key_of(b))
+    assert rc == 1, err
+    assert str(key_of(b)) in err and "does not belong" in err, err
+    # the right key starts, records the check, and from then on the check holds
+    srv = servers.server(a)
+    assert Gate(srv, info, servers.issued).token()
+    assert srv.stop() == 0
+    rc, err = serve_refused(servers, a, "--key-file", key_of(b))
+    assert rc == 1 and str(key_of(b)) in err, err
+
+
+def test_empty_database_is_bound_to_its_first_key(servers):
+    a, b = servers.new_db(), servers.new_db()
+    servers.init(b)
+    p = servers.run("init", "--db", a, "--json")  # a database, then delete its only client
+    assert p.returncode == 0, p.stderr
+    servers.issued.add(json.loads(p.stdout)["client_secret"])
+    with sqlite3.connect(a) as c:
+        c.execute("DELETE FROM clients")
+    c.close()
+    rc, err = serve_refused(servers, a, "--key-file", key_of(b))
+    assert rc == 1 and str(key_of(b)) in err, err
 
 
 # ---- the key file is private -----------------------------------------------------------

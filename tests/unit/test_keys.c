@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The key file: created private, refused when group or others may use it
- * (every such mode bit) unless allowed.
+ * (every such mode bit) unless allowed, and its check value, which names a
+ * key without revealing it: the same for one file loaded twice, different
+ * for another key, and none of the derived keys.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -66,4 +68,19 @@ Test(keys, every_group_or_other_bit_is_refused_unless_allowed)
         cr_assert_eq(chmod(path_a, mode | 0400), 0);
         load(&k, path_a, 0, ST_OK);
     }
+}
+
+Test(keys, check_value_names_the_key_and_is_no_derived_key)
+{
+    struct keys a1, a2, b;
+    load(&a1, path_a, KEYS_CREATE, ST_OK);
+    load(&a2, path_a, 0, ST_OK);
+    load(&b, path_b, KEYS_CREATE, ST_OK);
+    static const unsigned char zero[KEYS_LEN];
+    cr_assert_neq(memcmp(a1.check, zero, KEYS_LEN), 0);
+    cr_assert_eq(memcmp(a1.check, a2.check, KEYS_LEN), 0);
+    cr_assert_neq(memcmp(a1.check, b.check, KEYS_LEN), 0);
+    cr_assert_neq(memcmp(a1.check, a1.seal, KEYS_LEN), 0);
+    cr_assert_neq(memcmp(a1.check, a1.verify, KEYS_LEN), 0);
+    cr_assert_neq(memcmp(a1.check, a1.token, KEYS_LEN), 0);
 }
