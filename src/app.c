@@ -14,11 +14,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define AUTH_FAILURES_MAX 20    /* failed client authentications ... */
 #define AUTH_FAILURES_WINDOW 60 /* ... per this many seconds, per client and address */
 #define TICK_MS 250             /* how often buffered log lines are written */
 #define HOUSEKEEP_TICKS 240     /* purge expired revocations every minute */
+
+/* Records the key's check value in a database that has none, once the
+ * database's sealed secrets, if it has any, open with the key: *ok false
+ * (nothing recorded) when they do not. */
+static enum st key_claim(struct app *app, bool *ok, struct err *e)
+{
+    struct sealed_secret sealed = {0};
+    struct err none = {0};
+    enum st st = store_secret_find_any(app->store, &sealed, &none);
+    *ok = true;
+    if (st == ST_OK) {
+        struct secret plain = {0};
+        *ok = keys_unseal(&app->keys, sealed.blob, sealed.len, &plain) == ST_OK;
+        secret_cleanup(&plain);
+        free(sealed.blob);
+    } else if (st == ST_NOT_FOUND) {
+        st = ST_OK; /* nothing sealed yet: the first key claims the database */
+    } else {
+        return ERR(e, st, NULL, "%s", none.msg);
+    }
+    return *ok ? store_key_check_create(app->store, app->keys.check, e) : ST_OK;
+}
+
+/* The key file must be the one this database's secrets were sealed with,
+ * or every client would get 401: ST_CONFLICT, naming the file, when not.
+ * A database records its key's check value on first use (key_claim). */
+static enum st key_belongs(struct app *app, struct err *e)
+{
+    unsigned char have[STORE_KEY_CHECK_LEN];
+    struct err none = {0};
+    bool ok = true;
+    enum st st = store_key_check_find(app->store, have, &none);
+    if (st == ST_NOT_FOUND) {
+        st = key_claim(app, &ok, e);
+        if (st == ST_OK && ok) /* another process may have claimed it first */
+            st = store_key_check_find(app->store, have, e);
+    } else if (st != ST_OK) {
+        return ERR(e, st, NULL, "%s", none.msg);
+    }
+    if (st == ST_OK && ok)
+        ok = secret_equal(have, app->keys.check, STORE_KEY_CHECK_LEN);
+    if (st == ST_OK && !ok)
+        st = ERR(e, ST_CONFLICT, NULL,
+                 "key file %s does not belong to database %s (its secrets were sealed with "
+                 "another key); give this database's own key file with --key-file",
+                 app->cfg.key_file, app->cfg.db);
+    return st;
+}
 
 enum st app_open(struct app *app, bool create, struct err *e)
 {
@@ -26,9 +75,17 @@ enum st app_open(struct app *app, bool create, struct err *e)
         app->now = util_now;
     if (!app->auth_failures)
         app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
-    enum st st = store_open(app->cfg.db, &app->store, e);
-    if (st == ST_OK)
-        st = keys_load(&app->keys, app->cfg.key_file, create, e);
+    enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
+                                           : store_open(app->cfg.db, &app->store, e);
+    unsigned flags =
+        (create ? KEYS_CREATE : 0u) | (app->cfg.allow_open_key_file ? KEYS_ALLOW_OPEN : 0u);
+    struct err ke = {0};
+    bool existed = access(app->cfg.key_file, F_OK) == 0;
+    if (st == ST_OK && (st = keys_load(&app->keys, app->cfg.key_file, flags, &ke)) != ST_OK)
+        ERR(e, st, NULL, "%s%s", ke.msg,
+            st == ST_FORBIDDEN ? ", or start with --allow-open-key-file" : "");
+    if (st == ST_OK && (st = key_belongs(app, e)) == ST_CONFLICT && !existed)
+        unlink(app->cfg.key_file); /* made just now, for a database it cannot open */
     return st;
 }
 

@@ -20,7 +20,10 @@ struct app {
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key
- * file when absent, as init does). On failure, e says why. */
+ * file when absent, as init does) and checks that the key file belongs to
+ * the database (ST_CONFLICT when not). For `serve` (app->cfg.cmd), the
+ * store is opened with store_open_server: one server per SQLite database.
+ * On failure, e says why, naming the file at fault. */
 enum st app_open(struct app *app, bool create, struct err *e);
 /* Releases everything app_open acquired; safe on a partly opened app. */
 void app_close(struct app *app);

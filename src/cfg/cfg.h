@@ -27,11 +27,12 @@ struct cfg {
     char *log_level;   /* debug, info, warn, error */
     long threads;      /* HTTP worker threads */
     long max_connections;
-    long timeout;       /* seconds an idle connection is kept */
-    char *tls_cert;     /* serve: PEM certificate (chain); set with tls_key or neither */
-    char *tls_key;      /* serve: PEM private key of tls_cert */
-    bool insecure_http; /* serve: allow plain HTTP on a non-loopback address */
-    bool json;          /* init: print one JSON object */
+    long timeout;             /* seconds an idle connection is kept */
+    char *tls_cert;           /* serve: PEM certificate (chain); set with tls_key or neither */
+    char *tls_key;            /* serve: PEM private key of tls_cert */
+    bool insecure_http;       /* serve: allow plain HTTP on a non-loopback address */
+    bool allow_open_key_file; /* serve, init: accept a key file open to group or others */
+    bool json;                /* init: print one JSON object */
 };
 
 /* Parses argv (argv[1] is the command) and the environment into c.

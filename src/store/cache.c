@@ -3,9 +3,13 @@
  * A read cache in front of any backend, for the hot paths: client look-ups
  * of the token service, revocation checks, apps and providers. Any write
  * through this process empties it at once (a generation counter), so what
- * this process wrote is seen immediately; what another process writes to
- * the same database is seen within CACHE_TTL_MS. Only found rows are cached
- * (and "not revoked"), so new rows are never hidden.
+ * this process wrote is seen immediately. No other process changes or
+ * removes rows while this one serves (store_open_server: one server per
+ * SQLite database); the CLI beside it only adds customers, policies,
+ * clients and apps, and only found rows of those are cached, so what it
+ * adds is seen at once too. "Not revoked" and provider lists are cached,
+ * but only a server writes those. CACHE_TTL_MS bounds how long a change
+ * made behind the server's back (a hand edit of the database) can go unseen.
  */
 #include "store_int.h"
 
@@ -524,6 +528,23 @@ static enum st provider_delete(struct store *s, const char *cid, const char *app
     WRITE(D_PROVIDER, store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
 }
 
+static enum st key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
+                              struct err *e)
+{
+    return store_key_check_find(INNER(s), out, e);
+}
+
+static enum st key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                                struct err *e)
+{
+    return store_key_check_create(INNER(s), v, e); /* nothing cached depends on it */
+}
+
+static enum st secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+{
+    return store_secret_find_any(INNER(s), out, e);
+}
+
 static void cache_close(struct store *s)
 {
     struct cache_store *cs = (struct cache_store *)s;
@@ -566,6 +587,9 @@ static const struct store_ops cache_ops = {
     .provider_list = provider_list,
     .provider_modify = provider_modify,
     .provider_delete = provider_delete,
+    .key_check_find = key_check_find,
+    .key_check_create = key_check_create,
+    .secret_find_any = secret_find_any,
 };
 
 struct store *store_cache_wrap(struct store *inner)

@@ -7,10 +7,15 @@
  */
 #include "sqlite_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 extern const char *const sqlite_migrations[];
 extern const int sqlite_migrations_count;
@@ -59,6 +64,10 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
                        " WHERE expires_at <= ?1 LIMIT ?2)",
+    [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
+                     " ORDER BY seq LIMIT 1",
+    [Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [Q_META_INSERT] = "INSERT OR IGNORE INTO meta(name, value) VALUES (?1, ?2)",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -95,6 +104,7 @@ struct sqlite_store {
     struct conn *idle;
     pthread_mutex_t wlock; /* the writer's connection: one user at a time */
     struct conn *wconn;
+    int lock_fd; /* the one-server lock (store_open_server), or -1 */
 };
 
 /* The store whose batch this thread has open, if any. */
@@ -316,6 +326,8 @@ enum st sq_batch_end(struct store *s, struct err *e)
 void sq_close(struct store *s)
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;
+    if (ss->lock_fd >= 0)
+        close(ss->lock_fd); /* releases the lock */
     conn_free(ss->wconn);
     pthread_mutex_destroy(&ss->wlock);
     struct conn *c = ss->idle;
@@ -359,21 +371,72 @@ static enum st migrate(sqlite3 *db, struct err *e)
     return ST_OK;
 }
 
-enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
+/* Writes to out the database's path with symbolic links resolved (of its
+ * directory when the file does not exist yet), + "-serve.lock". */
+static enum st lock_path(const char *path, char *out, size_t cap, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = conn_open(path, &c, e);
+    char real[PATH_MAX];
+    if (realpath(path, real)) {
+        if ((size_t)snprintf(out, cap, "%s-serve.lock", real) < cap)
+            return ST_OK;
+        return ERR(e, ST_STORAGE, NULL, "database path %s is too long", path);
+    }
+    int err = errno;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(base - path) : 1, slash ? path : ".");
+    if (err != ENOENT || !*base || !realpath(dir, real))
+        return ERR(e, ST_STORAGE, NULL, "cannot resolve database path %s: %s", path,
+                   strerror(err != ENOENT ? err : errno));
+    const char *sep = real[strlen(real) - 1] == '/' ? "" : "/";
+    if ((size_t)snprintf(out, cap, "%s%s%s-serve.lock", real, sep, base) < cap)
+        return ST_OK;
+    return ERR(e, ST_STORAGE, NULL, "database path %s is too long", path);
+}
+
+/* Makes this process the only server of the database: flock(2) on a lock
+ * file of its own. Not fcntl(2) on the database file: SQLite takes POSIX
+ * locks there, and closing any descriptor of a file drops all of a
+ * process's POSIX locks on it. flock locks belong to the open file, so the
+ * lock lasts until *fd is closed or the process ends, however it ends. */
+static enum st serve_lock(const char *path, int *fd, struct err *e)
+{
+    char lock[PATH_MAX + 16];
+    enum st st = lock_path(path, lock, sizeof lock, e);
     if (st != ST_OK)
         return st;
-    st = migrate(c->db, e);
+    *fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (*fd < 0)
+        return ERR(e, ST_STORAGE, NULL, "cannot open lock file %s: %s", lock, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return ST_OK;
+    int err = errno;
+    close(*fd);
+    *fd = -1;
+    if (err == EWOULDBLOCK)
+        return ERR(e, ST_CONFLICT, NULL,
+                   "another server already serves %s (lock held on %s); "
+                   "several instances need PostgreSQL",
+                   path, lock);
+    return ERR(e, ST_STORAGE, NULL, "cannot lock %s: %s", lock, strerror(err));
+}
+
+enum st store_sqlite_open(const char *path, bool server, struct store **out, struct err *e)
+{
+    int lock_fd = -1;
+    struct conn *c = NULL, *w = NULL;
+    enum st st = server ? serve_lock(path, &lock_fd, e) : ST_OK;
+    if (st == ST_OK)
+        st = conn_open(path, &c, e);
+    if (st == ST_OK)
+        st = migrate(c->db, e);
+    if (st == ST_OK)
+        st = conn_open(path, &w, e);
     if (st != ST_OK) {
         conn_free(c);
-        return st;
-    }
-    struct conn *w = NULL;
-    st = conn_open(path, &w, e);
-    if (st != ST_OK) {
-        conn_free(c);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return st;
     }
     struct sqlite_store *ss = xcalloc(1, sizeof *ss);
@@ -382,6 +445,7 @@ enum st store_sqlite_open(const char *path, struct store **out, struct err *e)
     pthread_mutex_init(&ss->mu, NULL);
     ss->idle = c;
     ss->wconn = w;
+    ss->lock_fd = lock_fd;
     pthread_mutex_init(&ss->wlock, NULL);
     *out = &ss->base;
     return ST_OK;

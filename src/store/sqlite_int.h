@@ -38,6 +38,9 @@ enum query {
     Q_PROVIDER_UPDATE,
     Q_PROVIDER_EXISTS,
     Q_PROVIDER_DELETE,
+    Q_SECRET_ANY,
+    Q_META_GET,
+    Q_META_INSERT,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -46,6 +49,9 @@ enum query {
     Q_ROLLBACK_TO,
     Q__COUNT
 };
+
+/* Names of rows in the meta table. */
+#define META_KEY_CHECK "key_check"
 
 /* One connection of the pool with its prepared statements. */
 struct conn {

@@ -325,6 +325,21 @@ static enum st client_delete(struct store *s, const char *cid, const char *id, s
     return sq_write(s, do_client_delete, &w, e);
 }
 
+/* Steps q (bound; columns: sealed secret, verifier) into out. */
+static enum st read_sealed(struct conn *c, sqlite3_stmt *q, struct sealed_secret *out,
+                           struct err *e)
+{
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == (int)sizeof out->verifier) {
+        out->len = (size_t)sqlite3_column_bytes(q, 0);
+        out->blob = xmalloc(out->len ? out->len : 1);
+        memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
+        memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
+        return ST_OK;
+    }
+    return rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
+}
+
 static enum st secret_get(struct store *s, const char *cid, const char *id,
                           struct sealed_secret *out, struct err *e)
 {
@@ -335,15 +350,18 @@ static enum st secret_get(struct store *s, const char *cid, const char *id,
     sqlite3_stmt *q = sq_stmt(c, Q_SECRET_GET);
     sq_bind_text(q, 1, cid);
     sq_bind_text(q, 2, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == (int)sizeof out->verifier) {
-        out->len = (size_t)sqlite3_column_bytes(q, 0);
-        out->blob = xmalloc(out->len);
-        memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
-        memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
-    } else {
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
-    }
+    st = read_sealed(c, q, out, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = read_sealed(c, sq_stmt(c, Q_SECRET_ANY), out, e);
     sq_release(s, c);
     return st;
 }
@@ -478,6 +496,42 @@ static enum st app_create(struct store *s, const char *cid, const struct login_a
     return sq_write(s, do_app_create, &w, e);
 }
 
+static enum st key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
+                              struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_META_GET);
+    sq_bind_text(q, 1, META_KEY_CHECK);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == STORE_KEY_CHECK_LEN)
+        memcpy(out, sqlite3_column_blob(q, 0), STORE_KEY_CHECK_LEN);
+    else if (rc == SQLITE_ROW)
+        st = ERR(e, ST_STORAGE, NULL, "the database's key check value is damaged");
+    else
+        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no key check value") : sq_fail(c, e);
+    sq_release(s, c);
+    return st;
+}
+
+static enum st do_key_check_create(struct conn *c, const void *args, struct err *e)
+{
+    const struct wargs *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_META_INSERT);
+    sq_bind_text(q, 1, META_KEY_CHECK);
+    sqlite3_bind_blob(q, 2, w->tag, STORE_KEY_CHECK_LEN, SQLITE_STATIC);
+    return sq_step_write(c, q, ST_CONFLICT, e);
+}
+
+static enum st key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                                struct err *e)
+{
+    struct wargs w = {.tag = v};
+    return sq_write(s, do_key_check_create, &w, e);
+}
+
 const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -509,4 +563,7 @@ const struct store_ops sqlite_ops = {
     .provider_list = sq_provider_list,
     .provider_modify = sq_provider_modify,
     .provider_delete = sq_provider_delete,
+    .key_check_find = key_check_find,
+    .key_check_create = key_check_create,
+    .secret_find_any = secret_find_any,
 };

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-enum st store_open(const char *url, struct store **out, struct err *e)
+static enum st open_url(const char *url, bool server, struct store **out, struct err *e)
 {
     *out = NULL;
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
@@ -17,10 +17,20 @@ enum st store_open(const char *url, struct store **out, struct err *e)
     if (!*url)
         return ERR(e, ST_STORAGE, NULL, "empty database path");
     struct store *inner = NULL;
-    enum st st = store_sqlite_open(url, &inner, e);
+    enum st st = store_sqlite_open(url, server, &inner, e);
     if (st == ST_OK)
         *out = store_cache_wrap(inner);
     return st;
+}
+
+enum st store_open(const char *url, struct store **out, struct err *e)
+{
+    return open_url(url, false, out, e);
+}
+
+enum st store_open_server(const char *url, struct store **out, struct err *e)
+{
+    return open_url(url, true, out, e);
 }
 
 void store_close(struct store *s)
@@ -186,4 +196,20 @@ enum st store_provider_delete(struct store *s, const char *cid, const char *app_
                               const char *expected_etag, struct err *e)
 {
     return s->ops->provider_delete(s, cid, app_id, id, expected_etag, e);
+}
+
+enum st store_key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN], struct err *e)
+{
+    return s->ops->key_check_find(s, out, e);
+}
+
+enum st store_key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                               struct err *e)
+{
+    return s->ops->key_check_create(s, v, e);
+}
+
+enum st store_secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+{
+    return s->ops->secret_find_any(s, out, e);
 }

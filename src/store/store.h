@@ -55,6 +55,8 @@ struct provider_rec {
 typedef enum st (*provider_modify_fn)(void *arg, const struct provider_rec *cur,
                                       struct provider_rec *next, struct err *e);
 
+#define STORE_KEY_CHECK_LEN 32
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
@@ -109,6 +111,11 @@ struct store_ops {
                                struct err *e);
     enum st (*provider_delete)(struct store *s, const char *cid, const char *app_id, const char *id,
                                const char *expected_etag, struct err *e);
+    enum st (*key_check_find)(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
+                              struct err *e);
+    enum st (*key_check_create)(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                                struct err *e);
+    enum st (*secret_find_any)(struct store *s, struct sealed_secret *out, struct err *e);
 };
 
 /* Every backend's handle starts with this. */
@@ -119,6 +126,13 @@ struct store {
 /* Opens (creating and migrating when needed) the store at url. ST_STORAGE
  * with a message on failure. *out is owned by the caller: store_close. */
 enum st store_open(const char *url, struct store **out, struct err *e);
+/* As store_open, for `serve`: first claims the database for this process
+ * where the backend allows only one server. SQLite: an exclusive lock on
+ * the file PATH-serve.lock beside the database (PATH with symbolic links
+ * resolved), held until store_close or exit; ST_CONFLICT, with a message
+ * naming the lock file, while another process holds it. Other processes
+ * may still open the database with store_open and write to it. */
+enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
 
@@ -210,5 +224,17 @@ enum st store_provider_modify(struct store *s, struct arena *a, const char *cid,
                               const char *id, provider_modify_fn fn, void *arg, struct err *e);
 enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
                               const char *expected_etag, struct err *e);
+
+/* The check value of the key file the database belongs to (not a secret):
+ * _find: ST_NOT_FOUND while none is recorded; _create records v unless a
+ * value is recorded already (then it keeps that one: _find again to learn
+ * which won). */
+enum st store_key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
+                             struct err *e);
+enum st store_key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                               struct err *e);
+/* Some configuration client's sealed secret, any one, to try a key on
+ * (free out->blob). ST_NOT_FOUND when the database has no client. */
+enum st store_secret_find_any(struct store *s, struct sealed_secret *out, struct err *e);
 
 #endif

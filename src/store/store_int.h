@@ -5,7 +5,8 @@
 
 #include "store.h"
 
-enum st store_sqlite_open(const char *path, struct store **out, struct err *e);
+/* server: take the one-server lock first (see store_open_server). */
+enum st store_sqlite_open(const char *path, bool server, struct store **out, struct err *e);
 
 /* Returns a store that caches inner's hot reads (see cache.c) and owns
  * inner. */

@@ -51,7 +51,7 @@ enum st err_set(struct err *e, const char *file, int line, enum st st, const cha
     if (field && e->ndetails < ERR_MAX_DETAILS) {
         struct err_detail *d = &e->details[e->ndetails++];
         snprintf(d->field, sizeof d->field, "%s", field);
-        snprintf(d->reason, sizeof d->reason, "%s", msg);
+        snprintf(d->reason, sizeof d->reason, "%.*s", (int)sizeof d->reason - 1, msg);
     }
     return e->st;
 }

@@ -15,6 +15,7 @@
 
 #define KEYFILE_MAGIC "socialgate-key-v1 "
 #define MASTER_HEX (crypto_kdf_KEYBYTES * 2)
+#define KEYS_CHECK_CONTEXT "socialgate key check v1"
 
 void secret_cleanup(struct secret *s)
 {
@@ -53,15 +54,27 @@ static enum st keyfile_create(const char *path, unsigned char *master, struct er
     return ST_OK;
 }
 
-static enum st keyfile_read(const char *path, unsigned char *master, struct err *e)
+static enum st keyfile_read(const char *path, unsigned flags, unsigned char *master, struct err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ERR(e, errno == ENOENT ? ST_NOT_FOUND : ST_STORAGE, NULL,
                    "cannot open key file %s: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
-        log_msg(LOG_WARN, "key file %s is readable by group or others; chmod 600 it", path);
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return ERR(e, ST_STORAGE, NULL, "cannot stat key file %s: %s", path, strerror(errno));
+    }
+    unsigned mode = (unsigned)sb.st_mode & 07777;
+    if ((mode & 077) && !(flags & KEYS_ALLOW_OPEN)) {
+        close(fd);
+        return ERR(e, ST_FORBIDDEN, NULL,
+                   "key file %s is open to group or others (mode %04o): chmod 600 %s", path, mode,
+                   path);
+    }
+    if (mode & 077)
+        log_msg(LOG_WARN, "key file %s is open to group or others (mode %04o); chmod 600 it", path,
+                mode);
     char line[128] = {0};
     ssize_t n = read(fd, line, sizeof line - 1);
     close(fd);
@@ -75,12 +88,12 @@ static enum st keyfile_read(const char *path, unsigned char *master, struct err 
     return st;
 }
 
-enum st keys_load(struct keys *k, const char *path, bool create, struct err *e)
+enum st keys_load(struct keys *k, const char *path, unsigned flags, struct err *e)
 {
     unsigned char master[crypto_kdf_KEYBYTES];
     struct err tmp = {0};
-    enum st st = keyfile_read(path, master, &tmp);
-    if (st == ST_NOT_FOUND && create)
+    enum st st = keyfile_read(path, flags, master, &tmp);
+    if (st == ST_NOT_FOUND && (flags & KEYS_CREATE))
         st = keyfile_create(path, master, e);
     else if (st != ST_OK)
         ERR(e, st, NULL, "%s", tmp.msg);
@@ -89,6 +102,11 @@ enum st keys_load(struct keys *k, const char *path, bool create, struct err *e)
     crypto_kdf_derive_from_key(k->seal, sizeof k->seal, 1, "sg-seal_", master);
     crypto_kdf_derive_from_key(k->verify, sizeof k->verify, 2, "sg-verif", master);
     crypto_kdf_derive_from_key(k->token, sizeof k->token, 3, "sg-token", master);
+    unsigned char sub[KEYS_LEN];
+    crypto_kdf_derive_from_key(sub, sizeof sub, 4, "sg-check", master);
+    crypto_generichash(k->check, sizeof k->check, (const unsigned char *)KEYS_CHECK_CONTEXT,
+                       sizeof KEYS_CHECK_CONTEXT - 1, sub, sizeof sub);
+    sodium_memzero(sub, sizeof sub);
     sodium_memzero(master, sizeof master);
     return ST_OK;
 }

@@ -48,7 +48,7 @@ struct err_detail {
 /* Caller-owned error details. NULL everywhere means "don't care". */
 struct err {
     enum st st;
-    char msg[160];
+    char msg[512]; /* room for two file paths */
     const char *file;
     int line;
     int ndetails;
@@ -153,11 +153,19 @@ struct keys {
     unsigned char seal[KEYS_LEN];   /* XSalsa20-Poly1305 for secrets at rest */
     unsigned char verify[KEYS_LEN]; /* keyed hash of client secrets */
     unsigned char token[KEYS_LEN];  /* MAC of access tokens */
+    unsigned char check[KEYS_LEN];  /* not secret: names the key (keyed BLAKE2b of a constant) */
 };
 
-/* Loads the master key from path, or (create == true and the file is
- * absent) creates it with mode 0600. Derives the sub-keys. */
-enum st keys_load(struct keys *k, const char *path, bool create, struct err *e);
+#define KEYS_CREATE 1u     /* keys_load: create the file when it is absent */
+#define KEYS_ALLOW_OPEN 2u /* keys_load: accept a file group or others may use */
+
+/* Loads the master key from path, or (KEYS_CREATE and the file is absent)
+ * creates it with mode 0600. Derives the sub-keys and the check value.
+ * ST_FORBIDDEN (nothing read) when the file's mode gives group or others
+ * any access, unless KEYS_ALLOW_OPEN (then a warning is logged);
+ * ST_NOT_FOUND when absent; ST_INVALID when it is not a key file. The
+ * message names the file. */
+enum st keys_load(struct keys *k, const char *path, unsigned flags, struct err *e);
 void keys_cleanup(struct keys *k);
 
 /* Seals plaintext with keys->seal; *out (xmalloc'd) = nonce || box. */

@@ -127,6 +127,13 @@ FAULT_OP(provider_delete,
          (struct store * s, const char *cid, const char *app, const char *id, const char *etag,
           struct err *e),
          (FS(s)->inner, cid, app, id, etag, e))
+FAULT_OP(key_check_find, (struct store * s, unsigned char o[STORE_KEY_CHECK_LEN], struct err *e),
+         (FS(s)->inner, o, e))
+FAULT_OP(key_check_create,
+         (struct store * s, const unsigned char v[STORE_KEY_CHECK_LEN], struct err *e),
+         (FS(s)->inner, v, e))
+FAULT_OP(secret_find_any, (struct store * s, struct sealed_secret *o, struct err *e),
+         (FS(s)->inner, o, e))
 
 static inline void fault_close(struct store *s)
 {
@@ -165,6 +172,9 @@ static const struct store_ops fault_ops = {
     .provider_list = fault_provider_list,
     .provider_modify = fault_provider_modify,
     .provider_delete = fault_provider_delete,
+    .key_check_find = fault_key_check_find,
+    .key_check_create = fault_key_check_create,
+    .secret_find_any = fault_secret_find_any,
 };
 
 /* Wraps inner (taking ownership); no call fails until fail_at is set. */

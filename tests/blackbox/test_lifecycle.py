@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The binary as an operator runs it (SPEC §6): --version/--help, init output
 # and key file, serve via flags or environment, SIGTERM/SIGINT exit 0,
-# restart and kill -9 keeping tokens, revocations and writes, two instances on
-# one database, and the log never containing a secret or a token.
+# restart and kill -9 keeping tokens, revocations and writes, and the log
+# never containing a secret or a token. One server per database, and the key
+# file's checks: test_installation.py.
 
 import base64
 import json
@@ -153,16 +154,6 @@ def test_kill_9_loses_no_acknowledged_write(gate):
     assert gate.get("config/clients", token=tok).status_code == 200
     assert gate.token_response(client_id=c["id"], secret=c["secret"])["expires_in"] == 77
     assert_forbidden(gate.get("config/clients", token=revoked), BEARER_INVALID)
-
-
-def test_two_instances_share_one_database(gate, servers):
-    other = servers.server(gate.server.db)
-    g2 = Gate(other, gate.info, gate.issued)
-    tok = gate.token()
-    assert g2.get("config/clients", token=tok).status_code == 200
-    c = g2.create_client(name="made-on-two")
-    assert gate.get(f"config/clients/{c['id']}").json()["name"] == "made-on-two"
-    assert gate.token(client_id=c["id"], secret=c["secret"])
 
 
 # ---- environment ----------------------------------------------------------------
