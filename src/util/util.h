@@ -107,8 +107,10 @@ void buf_json_string(struct buf *b, const char *s, size_t n);
 /* ---- failure limits ----------------------------------------------------- */
 
 /* Counts failures per key in fixed windows. Thread-safe; memory is bounded
- * (keys share a fixed table, so a flood of other keys can only reset a
- * count, never grow memory). */
+ * (keys share a fixed table of 16,384 slots). A flood of other keys never
+ * frees a key that reached its limit before its window ends; when the
+ * table has no room for a key, lookups of keys it could not count answer
+ * "wait" until the window ends (it fails closed). */
 struct limiter;
 
 struct limiter *limiter_new(int max_failures, int window_seconds);
