@@ -37,7 +37,9 @@ struct cfg {
     char *log_level;   /* debug, info, warn, error */
     long threads;      /* HTTP worker threads */
     long max_connections;
-    long timeout;                    /* seconds an idle connection is kept */
+    long timeout;      /* seconds an idle connection is kept */
+    long head_timeout; /* seconds to receive a whole request head */
+    long max_connections_per_address;
     struct cfg_list trusted_proxies; /* CIDR ranges whose forwarding headers are read */
     char *tls_cert;     /* serve: PEM certificate (chain); set with tls_key or neither */
     char *tls_key;      /* serve: PEM private key of tls_cert */

@@ -47,8 +47,7 @@ struct http_server {
     pthread_cond_t cv;
     struct request *head, *tail;
     bool stopping;
-    struct net_cidr *ranges; /* --trusted-proxy */
-    struct http_trusted trusted;
+    struct http_guard *guard; /* per-address limit, head deadline, trusted proxies */
 };
 
 struct request {
@@ -97,22 +96,6 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     return ok;
 }
 
-/* The socket address as a struct net_addr; false for other families. */
-static bool sock_addr(const struct sockaddr *sa, struct net_addr *a)
-{
-    if (sa && sa->sa_family == AF_INET) {
-        static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
-        memcpy(a->b, mapped, sizeof mapped);
-        memcpy(a->b + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        return true;
-    }
-    if (sa && sa->sa_family == AF_INET6) {
-        memcpy(a->b, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-        return true;
-    }
-    return false;
-}
-
 struct joined {
     const char *name;
     struct buf b;
@@ -152,9 +135,9 @@ static void client(struct http_server *s, struct MHD_Connection *conn, struct ar
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct http_trusted *trusted = &s->trusted;
+    const struct http_trusted *trusted = http_guard_trusted(s->guard);
     struct net_addr peer, addr;
-    if (!ci || !sock_addr(ci->client_addr, &peer))
+    if (!ci || !http_sock_addr(ci->client_addr, &peer))
         return;
     const char *xff = NULL, *fwd = NULL;
     if (http_trusted_has(trusted, &peer)) {
@@ -276,6 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *s = cls;
     struct request *r = *state;
     if (!r) {
+        http_guard_head_done(conn);
         r = xcalloc(1, sizeof *r);
         arena_init(&r->arena);
         r->id = atomic_fetch_add(&s->next_id, 1) + 1;
@@ -331,12 +315,12 @@ static void printable(char *out, size_t cap, const char *s)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)conn;
     struct http_server *s = cls;
     struct request *r = *state;
     if (!r)
         return;
-    char method[24]; /* the client's word: escaped and cut */
+    http_guard_head_wait(conn); /* for the next request */
+    char method[24];            /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
     log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
             r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
@@ -460,28 +444,18 @@ static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage 
     return st;
 }
 
-/* Parses --trusted-proxy (validated by cfg already). */
-static void trusted_parse(struct http_server *s)
-{
-    const struct cfg_list *l = &s->app->cfg.trusted_proxies;
-    s->ranges = xcalloc((size_t)l->n + 1, sizeof *s->ranges);
-    for (int i = 0; i < l->n; i++)
-        if (net_cidr_parse(l->v[i], &s->ranges[s->trusted.n], NULL) == ST_OK)
-            s->trusted.n++;
-    s->trusted.ranges = s->ranges;
-}
-
 static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
                                        const struct sockaddr_storage *sa,
                                        struct MHD_OptionItem *https)
 {
     const struct cfg *c = &s->app->cfg;
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa, MHD_OPTION_THREAD_POOL_SIZE,
+        flags, 0, http_guard_on_accept, s->guard, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, s->guard,
+        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
 }
 
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
@@ -510,11 +484,11 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     };
     if (!s->tls_cert)
         https[0].option = MHD_OPTION_END; /* plain HTTP: no HTTPS option at all */
-    trusted_parse(s);
+    s->guard = http_guard_new(&app->cfg);
     s->d = daemon_start(s, flags, &sa, https);
     if (!s->d) {
         bool tls = s->tls_cert != NULL;
-        free(s->ranges);
+        http_guard_free(s->guard);
         free_pem(s);
         free(s);
         if (tls)
@@ -551,7 +525,7 @@ void http_server_stop(struct http_server *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     MHD_stop_daemon(s->d);
-    free(s->ranges);
+    http_guard_free(s->guard); /* after the daemon: it is told of every close */
     free_pem(s);
     free(s);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of cfg/cfg.c for the setting that names trusted proxies:
- * --trusted-proxy repeats, a later source replaces the list of an earlier
- * one, bad ranges are refused naming the setting, and there is none by
- * default.
+ * Unit tests of cfg/cfg.c for the settings that bound connections and name
+ * trusted proxies: --trusted-proxy repeats, a later source replaces the
+ * list of an earlier one, bad ranges are refused naming the setting, and
+ * the connection settings have their documented defaults.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -17,11 +17,13 @@ static enum st parse(struct cfg *c, struct err *e, int argc, char **argv)
     return cfg_parse(c, argc, argv, e);
 }
 
-Test(cfg, no_proxy_is_trusted_by_default)
+Test(cfg, connection_settings_have_their_defaults)
 {
     struct cfg c;
     char *argv[] = {"socialgate", "serve", "--db", "x.db"};
     cr_assert_eq(parse(&c, NULL, 4, argv), ST_OK);
+    cr_expect_eq(c.head_timeout, 10);
+    cr_expect_eq(c.max_connections_per_address, 64);
     cr_expect_eq(c.trusted_proxies.n, 0);
     cfg_cleanup(&c);
 }
