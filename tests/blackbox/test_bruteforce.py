@@ -147,3 +147,12 @@ def test_trusted_proxy_must_be_an_address_or_cidr(servers):
                         "--trusted-proxy", bad)
         assert p.returncode != 0
         assert b"trusted-proxy" in p.stderr
+
+
+def test_an_ipv6_client_is_limited_by_its_slash_64(proxied):
+    # one holder controls a whole /64: spraying from its addresses adds up
+    for i in range(ADDRESS_FAILURES_ALLOWED):
+        headers = {"X-Forwarded-For": f"2001:db8:1:2::{i + 1:x}"}
+        assert post_token(proxied, f"spray-{i}", "wrong", PROXY, headers)[0] == 401
+    assert not token_ok(proxied, PROXY, {"X-Forwarded-For": "2001:db8:1:2:ffff::1"})
+    assert token_ok(proxied, PROXY, {"X-Forwarded-For": "2001:db8:1:3::1"})
