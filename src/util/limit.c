@@ -117,8 +117,8 @@ static int remaining(const struct limiter *l, int64_t start, int64_t now)
 int limiter_retry_after(struct limiter *l, const char *key, int64_t now)
 {
     unsigned char id[LIMIT_ID];
+    struct limit_bucket *b = bucket(l, key, id); /* hashed outside the lock */
     pthread_mutex_lock(&l->mu);
-    struct limit_bucket *b = bucket(l, key, id);
     struct limit_slot *s = find(l, b, id, now);
     int wait = 0;
     if (s && s->failures >= l->max)
@@ -132,8 +132,8 @@ int limiter_retry_after(struct limiter *l, const char *key, int64_t now)
 void limiter_fail(struct limiter *l, const char *key, int64_t now)
 {
     unsigned char id[LIMIT_ID];
-    pthread_mutex_lock(&l->mu);
     struct limit_bucket *b = bucket(l, key, id);
+    pthread_mutex_lock(&l->mu);
     struct limit_slot *s = find(l, b, id, now);
     if (!s && (s = take(l, b, now)) != NULL) {
         memcpy(s->id, id, LIMIT_ID);
