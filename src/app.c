@@ -18,6 +18,7 @@
 
 #define AUTH_FAILURES_MAX 20    /* failed client authentications ... */
 #define AUTH_FAILURES_WINDOW 60 /* ... per this many seconds, per client and address */
+#define ADDR_FAILURES_MAX 100   /* ... and per address, whatever the client id */
 #define TICK_MS 250             /* how often buffered log lines are written */
 #define HOUSEKEEP_TICKS 240     /* purge expired revocations every minute */
 
@@ -75,6 +76,8 @@ enum st app_open(struct app *app, bool create, struct err *e)
         app->now = util_now;
     if (!app->auth_failures)
         app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
+    if (!app->addr_failures)
+        app->addr_failures = limiter_new(ADDR_FAILURES_MAX, AUTH_FAILURES_WINDOW);
     enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
                                            : store_open(app->cfg.db, &app->store, e);
     unsigned flags =
@@ -95,6 +98,8 @@ void app_close(struct app *app)
     app->store = NULL;
     limiter_free(app->auth_failures);
     app->auth_failures = NULL;
+    limiter_free(app->addr_failures);
+    app->addr_failures = NULL;
     keys_cleanup(&app->keys);
 }
 

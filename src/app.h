@@ -17,6 +17,7 @@ struct app {
     struct keys keys;
     clock_fn now;                  /* seconds since the epoch; tests may replace it */
     struct limiter *auth_failures; /* per (client id, source address) */
+    struct limiter *addr_failures; /* per source address (IPv6: /64), any client id */
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key

@@ -27,7 +27,8 @@ struct api_req {
     const char *authorization;
     const char *if_match;
     const char *if_none_match;
-    const char *remote_addr; /* the peer's address, for failure limits; may be NULL */
+    const char *remote_addr; /* the client's address, for failure limits; may be NULL */
+    const char *remote_net;  /* the same, or its /64 for IPv6; may be NULL */
     const char *body;
     size_t body_len;
     bool body_too_large; /* http/ stopped reading at API_BODY_LIMIT */

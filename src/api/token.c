@@ -53,10 +53,16 @@ enum st api_client_auth(struct ctx *c)
     }
     if (!id || !secret)
         return ERR(&c->err, ST_UNAUTHORIZED, NULL, INVALID_CLIENT);
-    /* RFC 6749 §2.3.1: brute force is limited per client id and address */
-    const char *key = arena_printf(c->a, "%s\n%s\n%s", c->customer_id, id,
-                                   c->req->remote_addr ? c->req->remote_addr : "");
-    int wait = limiter_retry_after(c->app->auth_failures, key, c->app->now());
+    /* RFC 6749 §2.3.1: brute force is limited per client id and address,
+     * and per address (or IPv6 /64) across every client id */
+    const char *addr = c->req->remote_addr ? c->req->remote_addr : "";
+    const char *net = c->req->remote_net ? c->req->remote_net : addr;
+    const char *key = arena_printf(c->a, "%s\n%s\n%s", c->customer_id, id, addr);
+    int64_t now = c->app->now();
+    int wait = limiter_retry_after(c->app->auth_failures, key, now);
+    int wait_net = limiter_retry_after(c->app->addr_failures, net, now);
+    if (wait_net > wait)
+        wait = wait_net;
     if (wait > 0) {
         resp_header(c, "Retry-After", arena_printf(c->a, "%d", wait));
         return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
@@ -65,7 +71,8 @@ enum st api_client_auth(struct ctx *c)
     keys_verifier(&c->app->keys, secret, strlen(secret), v);
     st = store_auth_find(c->app->store, c->a, c->customer_id, id, &c->client, &c->err);
     if (st == ST_NOT_FOUND || (st == ST_OK && !secret_equal(v, c->client.verifier, sizeof v))) {
-        limiter_fail(c->app->auth_failures, key, c->app->now());
+        limiter_fail(c->app->auth_failures, key, now);
+        limiter_fail(c->app->addr_failures, net, now);
         err_clear(&c->err);
         return ERR(&c->err, ST_UNAUTHORIZED, NULL, INVALID_CLIENT);
     }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_INT, K_BOOL };
+enum kind { K_STR, K_INT, K_BOOL, K_LIST };
 
 #define FOR_INIT (1u << CMD_INIT)
 #define FOR_SERVE (1u << CMD_SERVE)
@@ -84,6 +84,31 @@ static const struct setting settings[] = {
      .max = 3600,
      .cmds = FOR_SERVE,
      .help = "seconds an idle connection is kept open"},
+    {.name = "request-head-timeout",
+     .kind = K_INT,
+     .offset = OFF(head_timeout),
+     .dflt = "10",
+     .env = "SOCIALGATE_REQUEST_HEAD_TIMEOUT",
+     .min = 1,
+     .max = 3600,
+     .cmds = FOR_SERVE,
+     .help = "seconds a connection has to send a whole request head"},
+    {.name = "max-connections-per-address",
+     .kind = K_INT,
+     .offset = OFF(max_connections_per_address),
+     .dflt = "64",
+     .env = "SOCIALGATE_MAX_CONNECTIONS_PER_ADDRESS",
+     .min = 1,
+     .max = 65536,
+     .cmds = FOR_SERVE,
+     .help = "concurrent connections from one address (IPv6: one /64); trusted proxies exempt"},
+    {.name = "trusted-proxy",
+     .kind = K_LIST,
+     .offset = OFF(trusted_proxies),
+     .env = "SOCIALGATE_TRUSTED_PROXIES",
+     .cmds = FOR_SERVE,
+     .help = "CIDR of a proxy whose X-Forwarded-For/Forwarded is read (repeatable; env: "
+             "comma-separated)"},
     {.name = "tls-cert",
      .kind = K_STR,
      .offset = OFF(tls_cert),
@@ -154,6 +179,42 @@ static const struct setting *find(const char *name, size_t n)
     return NULL;
 }
 
+static void list_clear(struct cfg_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
+    l->n = 0;
+    l->from = NULL;
+}
+
+/* Adds the comma- or space-separated CIDR ranges of val to the list, which
+ * it first empties when val comes from another source. */
+static enum st set_list(struct cfg_list *l, const struct setting *s, const char *val,
+                        const char *from, struct err *e)
+{
+    if (l->from != from)
+        list_clear(l);
+    l->from = from;
+    char *copy = xstrdup(val);
+    enum st st = ST_OK;
+    for (char *save = NULL, *one = strtok_r(copy, ", \t", &save); one && st == ST_OK;
+         one = strtok_r(NULL, ", \t", &save)) {
+        struct net_cidr cidr;
+        if (net_cidr_parse(one, &cidr, NULL) != ST_OK)
+            st = ERR(e, ST_INVALID, s->name, "%s: %s: '%.64s' is not an address or CIDR range",
+                     from, s->name, one);
+        else if (l->n == CFG_LIST_MAX)
+            st = ERR(e, ST_INVALID, s->name, "%s: more than %d values of %s", from, CFG_LIST_MAX,
+                     s->name);
+        else
+            l->v[l->n++] = xstrdup(one);
+    }
+    free(copy);
+    if (st == ST_OK && l->n == 0)
+        st = ERR(e, ST_INVALID, s->name, "%s: %s needs an address or CIDR range", from, s->name);
+    return st;
+}
+
 static enum st set(struct cfg *c, const struct setting *s, const char *val, const char *from,
                    struct err *e)
 {
@@ -164,6 +225,8 @@ static enum st set(struct cfg *c, const struct setting *s, const char *val, cons
         *p = xstrdup(val);
         return ST_OK;
     }
+    if (s->kind == K_LIST)
+        return set_list(field, s, val, from, e);
     if (s->kind == K_BOOL) {
         bool yes = !strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes");
         bool no = !strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no");
@@ -370,7 +433,9 @@ void cfg_help(FILE *f)
 void cfg_cleanup(struct cfg *c)
 {
     for (size_t i = 0; i < NSETTINGS; i++)
-        if (settings[i].kind == K_STR) {
+        if (settings[i].kind == K_LIST)
+            list_clear((struct cfg_list *)(void *)((char *)c + settings[i].offset));
+        else if (settings[i].kind == K_STR) {
             char **p = (char **)((char *)c + settings[i].offset);
             free(*p);
             *p = NULL;

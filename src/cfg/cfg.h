@@ -12,6 +12,16 @@
 
 #include "../util/util.h"
 
+#define CFG_LIST_MAX 64 /* entries of a repeatable setting */
+
+/* A repeatable setting: every occurrence in one source adds an entry; a
+ * later source replaces the list. */
+struct cfg_list {
+    char *v[CFG_LIST_MAX];
+    int n;
+    const char *from; /* the source that set it */
+};
+
 enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_HELP, CMD_VERSION };
 
 struct cfg {
@@ -27,7 +37,10 @@ struct cfg {
     char *log_level;   /* debug, info, warn, error */
     long threads;      /* HTTP worker threads */
     long max_connections;
-    long timeout;             /* seconds an idle connection is kept */
+    long timeout;      /* seconds an idle connection is kept */
+    long head_timeout; /* seconds to receive a whole request head */
+    long max_connections_per_address;
+    struct cfg_list trusted_proxies; /* CIDR ranges whose forwarding headers are read */
     char *tls_cert;           /* serve: PEM certificate (chain); set with tls_key or neither */
     char *tls_key;            /* serve: PEM private key of tls_cert */
     bool insecure_http;       /* serve: allow plain HTTP on a non-loopback address */

@@ -11,6 +11,7 @@
  * GnuTLS); without, plain HTTP on a loopback address only, unless told.
  */
 #include "http.h"
+#include "http_int.h"
 
 #include "../api/api.h"
 
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* GnuTLS priorities: its defaults, but only TLS 1.3 and 1.2 */
@@ -45,6 +47,7 @@ struct http_server {
     pthread_cond_t cv;
     struct request *head, *tail;
     bool stopping;
+    struct http_guard *guard; /* per-address limit, head deadline, trusted proxies */
 };
 
 struct request {
@@ -93,29 +96,66 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     return ok;
 }
 
-/* The peer's address as text (arena), or NULL. */
-static const char *peer(struct MHD_Connection *conn, struct arena *a)
+struct joined {
+    const char *name;
+    struct buf b;
+    bool any;
+};
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    struct joined *j = cls;
+    if (key && value && strcasecmp(key, j->name) == 0) {
+        if (j->any)
+            buf_add(&j->b, ",", 1);
+        buf_puts(&j->b, value);
+        j->any = true;
+    }
+    return MHD_YES;
+}
+
+/* Every value of header name joined by commas, in order (arena), or NULL. */
+static const char *joined(struct MHD_Connection *conn, const char *name, struct arena *a)
+{
+    struct joined j = {.name = name};
+    buf_init(&j.b, a);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &j);
+    if (!j.any)
+        return NULL;
+    buf_add(&j.b, "", 1);
+    return j.b.p;
+}
+
+/* The client's address and network as text (arena): the peer's, or behind
+ * a trusted proxy the one its forwarding headers name. NULL if unknown. */
+static void client(struct http_server *s, struct MHD_Connection *conn, struct arena *a,
+                   struct api_req *req)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char text[INET6_ADDRSTRLEN] = "";
-    if (!ci || !ci->client_addr)
-        return NULL;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
-                  sizeof text);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
-                  sizeof text);
-    return *text ? arena_strdup(a, text) : NULL;
+    const struct http_trusted *trusted = http_guard_trusted(s->guard);
+    struct net_addr peer, addr;
+    if (!ci || !http_sock_addr(ci->client_addr, &peer))
+        return;
+    const char *xff = NULL, *fwd = NULL;
+    if (http_trusted_has(trusted, &peer)) {
+        xff = joined(conn, "X-Forwarded-For", a);
+        fwd = joined(conn, "Forwarded", a);
+    }
+    http_client_addr(trusted, &peer, xff, fwd, &addr);
+    char text[NET_ADDR_TEXT];
+    net_addr_format(&addr, text);
+    req->remote_addr = arena_strdup(a, text);
+    net_addr_format_net(&addr, text);
+    req->remote_net = arena_strdup(a, text);
 }
 
-static void fill_req(struct MHD_Connection *conn, struct request *r, const char *url,
-                     const char *method)
+static void fill_req(struct http_server *s, struct MHD_Connection *conn, struct request *r,
+                     const char *url, const char *method)
 {
     r->req = (struct api_req){
-        .remote_addr = peer(conn, &r->arena),
         .method = method,
         .path = url,
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
@@ -126,12 +166,13 @@ static void fill_req(struct MHD_Connection *conn, struct request *r, const char 
         .body_len = r->len,
         .body_too_large = r->too_large,
     };
+    client(s, conn, &r->arena, &r->req);
 }
 
 static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
                               const char *url, const char *method)
 {
-    fill_req(conn, r, url, method);
+    fill_req(s, conn, r, url, method);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
     return respond(conn, r, &r->resp);
 }
@@ -218,6 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *s = cls;
     struct request *r = *state;
     if (!r) {
+        http_guard_head_done(conn);
         r = xcalloc(1, sizeof *r);
         arena_init(&r->arena);
         r->id = atomic_fetch_add(&s->next_id, 1) + 1;
@@ -249,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* already answered (413 before the body) */
     if (r->offloaded)
         return atomic_load(&r->ready) ? respond(conn, r, &r->resp) : MHD_YES;
-    fill_req(conn, r, url, method);
+    fill_req(s, conn, r, url, method);
     if (api_request_writes(&r->req))
         return offload(s, conn, r);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
@@ -273,12 +315,12 @@ static void printable(char *out, size_t cap, const char *s)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)conn;
     struct http_server *s = cls;
     struct request *r = *state;
     if (!r)
         return;
-    char method[24]; /* the client's word: escaped and cut */
+    http_guard_head_wait(conn); /* for the next request */
+    char method[24];            /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
     log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
             r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
@@ -402,6 +444,20 @@ static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage 
     return st;
 }
 
+static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
+                                       const struct sockaddr_storage *sa,
+                                       struct MHD_OptionItem *https)
+{
+    const struct cfg *c = &s->app->cfg;
+    return MHD_start_daemon(
+        flags, 0, http_guard_on_accept, s->guard, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, s->guard,
+        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+}
+
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
 {
     struct sockaddr_storage sa = {0};
@@ -428,14 +484,11 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     };
     if (!s->tls_cert)
         https[0].option = MHD_OPTION_END; /* plain HTTP: no HTTPS option at all */
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+    s->guard = http_guard_new(&app->cfg);
+    s->d = daemon_start(s, flags, &sa, https);
     if (!s->d) {
         bool tls = s->tls_cert != NULL;
+        http_guard_free(s->guard);
         free_pem(s);
         free(s);
         if (tls)
@@ -472,6 +525,7 @@ void http_server_stop(struct http_server *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     MHD_stop_daemon(s->d);
+    http_guard_free(s->guard); /* after the daemon: it is told of every close */
     free_pem(s);
     free(s);
 }

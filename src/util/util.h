@@ -107,8 +107,10 @@ void buf_json_string(struct buf *b, const char *s, size_t n);
 /* ---- failure limits ----------------------------------------------------- */
 
 /* Counts failures per key in fixed windows. Thread-safe; memory is bounded
- * (keys share a fixed table, so a flood of other keys can only reset a
- * count, never grow memory). */
+ * (keys share a fixed table of 16,384 slots). A flood of other keys never
+ * frees a key that reached its limit before its window ends; when the
+ * table has no room for a key, lookups of keys it could not count answer
+ * "wait" until the window ends (it fails closed). */
 struct limiter;
 
 struct limiter *limiter_new(int max_failures, int window_seconds);
@@ -118,6 +120,35 @@ void limiter_free(struct limiter *l);
 int limiter_retry_after(struct limiter *l, const char *key, int64_t now);
 /* Records one failure of key. */
 void limiter_fail(struct limiter *l, const char *key, int64_t now);
+
+/* ---- network addresses ------------------------------------------------ */
+
+#define NET_ADDR_TEXT 48 /* an address as text, with a "/64" suffix, and NUL */
+
+/* An IP address; IPv4 as its IPv4-mapped IPv6 form (::ffff:a.b.c.d). */
+struct net_addr {
+    unsigned char b[16];
+};
+
+/* A range: the first bits of addr (IPv4 ranges count 96 + their length). */
+struct net_cidr {
+    struct net_addr addr;
+    int bits;
+};
+
+/* Parses the n bytes at s as one address: IPv4 (optionally ":port"), IPv6,
+ * or "[IPv6]" (optionally ":port"). False on anything else (names,
+ * "unknown", spaces, empty). */
+bool net_addr_parse(const char *s, size_t n, struct net_addr *a);
+bool net_addr_is_v4(const struct net_addr *a);
+/* Canonical text: dotted IPv4 for IPv4 (mapped or not), RFC 5952 IPv6. */
+void net_addr_format(const struct net_addr *a, char out[NET_ADDR_TEXT]);
+/* The network one holder controls: the IPv4 address itself, or the IPv6
+ * /64 as "prefix::/64". */
+void net_addr_format_net(const struct net_addr *a, char out[NET_ADDR_TEXT]);
+/* Parses "ADDRESS" or "ADDRESS/LEN" (IPv4 or IPv6). ST_INVALID otherwise. */
+enum st net_cidr_parse(const char *s, struct net_cidr *c, struct err *e);
+bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *a);
 
 /* ---- logging ----------------------------------------------------------- */
 

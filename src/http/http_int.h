@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarations private to http/: the connection guard (per-address limit,
+ * request head deadline) and the client address behind trusted proxies.
+ * Not for other layers.
+ */
+#ifndef SG_HTTP_INT_H
+#define SG_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include "../cfg/cfg.h"
+#include "../util/util.h"
+
+/* The proxies a request may come through, from --trusted-proxy. */
+struct http_trusted {
+    const struct net_cidr *ranges;
+    int n;
+};
+
+bool http_trusted_has(const struct http_trusted *t, const struct net_addr *a);
+
+/* The client's address of a request from peer. Only when peer is trusted
+ * are the forwarding headers read: xff (every X-Forwarded-For value, joined
+ * by commas, in order) or, when there is none, forwarded (every Forwarded
+ * value, joined likewise), right to left, skipping trusted addresses; the
+ * first untrusted address is the client. A malformed or obfuscated entry
+ * ends the walk: the last address read before it (at worst peer) is the
+ * client. Either header may be NULL. */
+void http_client_addr(const struct http_trusted *t, const struct net_addr *peer, const char *xff,
+                      const char *forwarded, struct net_addr *out);
+
+/* The address of an AF_INET or AF_INET6 socket address; false otherwise. */
+bool http_sock_addr(const struct sockaddr *sa, struct net_addr *a);
+
+/* The guard of one daemon: counts connections per address (IPv6: per
+ * /64; trusted proxies exempt) and shuts down connections that have not
+ * sent a whole request head within cfg->head_timeout seconds of opening or
+ * of their previous answer. Starts its reaper thread; aborts if it cannot. */
+struct http_guard *http_guard_new(const struct cfg *cfg);
+/* Stops the reaper and frees g. Call after MHD_stop_daemon. NULL is fine. */
+void http_guard_free(struct http_guard *g);
+/* The trusted proxies, borrowed from g. */
+const struct http_trusted *http_guard_trusted(const struct http_guard *g);
+/* libmicrohttpd's accept policy (cls = the guard): MHD_NO for an address
+ * that has max_connections_per_address open. Thread-safe. */
+enum MHD_Result http_guard_on_accept(void *cls, const struct sockaddr *sa, socklen_t len);
+/* libmicrohttpd's connection notification (cls = the guard). */
+void http_guard_on_connection(void *cls, struct MHD_Connection *conn, void **ctx,
+                              enum MHD_ConnectionNotificationCode code);
+/* The connection's request head is complete: no deadline until its answer
+ * is sent. */
+void http_guard_head_done(struct MHD_Connection *conn);
+/* The connection now waits for the head of its next request. */
+void http_guard_head_wait(struct MHD_Connection *conn);
+
+#endif
