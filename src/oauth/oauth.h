@@ -98,6 +98,14 @@ enum st oauth_basic_parse(struct arena *a, const char *header, struct basic_cred
  * %x21 / %x23-5B / %x5D-7E). */
 bool oauth_scope_token_valid(const char *s);
 
+/* True when s follows the scope grammar of SPEC §3: a scope-token of the
+ * form "METHOD:PATH", METHOD "*" or upper-case letters (an HTTP method),
+ * PATH one or more '/'-separated glob segments, each "**" or a non-empty
+ * run of path characters and single '*'. Valid: "*:**", "GET:**",
+ * "POST:config/clients", "GET:config/clients/x*". Not: "foo", "get:**",
+ * "GET:", ":x", "GET:/x", "GET:a//b", "GET:a**". */
+bool oauth_scope_valid(const char *s);
+
 /* True when scope covers a request: scope is "METHOD:PATH" where METHOD is
  * an HTTP method or "*", and PATH a glob over path segments ('*' matches
  * within a segment, a "**" segment matches any number of segments,
