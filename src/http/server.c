@@ -2,7 +2,9 @@
 /*
  * The HTTP server on libmicrohttpd: a pool of event threads, each request
  * read into a per-request arena with its body capped at API_BODY_LIMIT,
- * answered by api_handle, logged once at completion. Bodies over the cap
+ * answered by api_handle, logged once at completion. Before any route sees
+ * a request, its path is decoded from the target as sent
+ * (util_path_decode). Bodies over the cap
  * are refused before they are read when Content-Length tells. A request
  * that writes is suspended and handed to the one write thread, which
  * answers all the writes waiting at that moment as one batch with one
@@ -63,6 +65,13 @@ struct request {
     int status;
     const char *route;
     const char *method; /* libmicrohttpd's, valid until completion */
+    const char *target; /* the request target as sent, query included (arena) */
+    size_t target_len;
+    const char *path; /* target's path, decoded by util_path_decode (arena) */
+    bool started;     /* on_request has seen it (and counted it in flight) */
+    bool close;       /* answer with Connection: close */
+    enum st refuse;   /* ST_OK, or why it is refused before routing */
+    const char *refuse_why;
 };
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -86,6 +95,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     char rid[24];
     snprintf(rid, sizeof rid, "%lu", r->id);
     MHD_add_response_header(m, "X-Request-Id", rid);
+    if (r->close) /* libmicrohttpd closes the connection after this answer */
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, m);
     MHD_destroy_response(m);
     r->status = resp->status;
@@ -111,13 +122,12 @@ static const char *peer(struct MHD_Connection *conn, struct arena *a)
     return *text ? arena_strdup(a, text) : NULL;
 }
 
-static void fill_req(struct MHD_Connection *conn, struct request *r, const char *url,
-                     const char *method)
+static void fill_req(struct MHD_Connection *conn, struct request *r, const char *method)
 {
     r->req = (struct api_req){
         .remote_addr = peer(conn, &r->arena),
         .method = method,
-        .path = url,
+        .path = r->path ? r->path : "",
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
         .if_match = header(conn, MHD_HTTP_HEADER_IF_MATCH),
@@ -125,13 +135,15 @@ static void fill_req(struct MHD_Connection *conn, struct request *r, const char 
         .body = r->body ? r->body : "",
         .body_len = r->len,
         .body_too_large = r->too_large,
+        .refuse = r->refuse,
+        .refuse_why = r->refuse_why,
     };
 }
 
 static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
-                              const char *url, const char *method)
+                              const char *method)
 {
-    fill_req(conn, r, url, method);
+    fill_req(conn, r, method);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
     return respond(conn, r, &r->resp);
 }
@@ -210,30 +222,87 @@ static void grow(struct request *r, size_t n)
     r->cap = cap;
 }
 
+/* True when the request target held a NUL byte: libmicrohttpd hands the
+ * target on as a C string, cut there ("/x/{id}\0junk" would run as
+ * "/x/{id}"). on_uri measured it with strlen before libmicrohttpd wrote
+ * anything into it; url and version point into libmicrohttpd's copy of
+ * the request line "METHOD SP target SP version" (0.9.75 keeps it in
+ * place), whose true target length is version - 1 - url. */
+static bool target_cut(const struct request *r, const char *url, const char *version)
+{
+    return version > url && (size_t)(version - url) - 1 != r->target_len;
+}
+
+/* A new request, from its target as sent (target may be NULL). */
+static struct request *request_new(struct http_server *s, const char *target)
+{
+    struct request *r = xcalloc(1, sizeof *r);
+    arena_init(&r->arena);
+    r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+    r->start_us = util_mono_us();
+    if (target) {
+        r->target_len = strlen(target);
+        r->target = arena_strndup(&r->arena, target, r->target_len);
+    }
+    return r;
+}
+
+/* libmicrohttpd calls this with the request target exactly as sent (up to
+ * a NUL byte), before it cuts the query off or decodes anything: the
+ * request begins here. Its result is the request's state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return request_new(cls, uri);
+}
+
+/* The first call for a request, with its headers and before its body:
+ * checks the target and the path, and answers at once what it refuses
+ * (closing the connection on a NUL byte in the target). */
+static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
+                                  struct request *r, const char *url, const char *method,
+                                  const char *version)
+{
+    r->started = true;
+    r->method = method;
+    atomic_fetch_add(&s->in_flight, 1);
+    r->refuse = r->target ? ST_OK : ST_INTERNAL;
+    if (r->refuse == ST_OK && target_cut(r, url, version)) {
+        r->refuse = ST_INVALID;
+        r->refuse_why = "NUL byte in the request target";
+    }
+    if (r->refuse != ST_OK) {
+        r->close = true;
+        return answer(s, conn, r, method);
+    }
+    size_t n = strcspn(r->target, "?");
+    char *path = arena_alloc(&r->arena, n + 1);
+    if (util_path_decode(path, r->target, n) < 0) {
+        r->refuse = ST_INVALID;
+        r->refuse_why = "bad percent-encoding, or a control character or space, in the path";
+        return answer(s, conn, r, method);
+    }
+    r->path = path;
+    const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    if (len > API_BODY_LIMIT) {
+        r->too_large = true; /* refuse before reading; MHD closes afterwards */
+        return answer(s, conn, r, method);
+    }
+    grow(r, (size_t)len);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **state)
 {
-    (void)version;
     struct http_server *s = cls;
     struct request *r = *state;
-    if (!r) {
-        r = xcalloc(1, sizeof *r);
-        arena_init(&r->arena);
-        r->id = atomic_fetch_add(&s->next_id, 1) + 1;
-        r->start_us = util_mono_us();
-        r->method = method;
-        atomic_fetch_add(&s->in_flight, 1);
-        *state = r;
-        const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-        if (n > API_BODY_LIMIT) {
-            r->too_large = true; /* refuse before reading; MHD closes afterwards */
-            return answer(s, conn, r, url, method);
-        }
-        grow(r, (size_t)n);
-        return MHD_YES;
-    }
+    if (!r) /* on_uri runs first; without it the target is unknown: 500 */
+        *state = r = request_new(s, NULL);
+    if (!r->started)
+        return first_call(s, conn, r, url, method, version);
     if (*upload_size) {
         if (!r->too_large && r->len + *upload_size > API_BODY_LIMIT)
             r->too_large = true;
@@ -246,10 +315,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->status)
-        return MHD_YES; /* already answered (413 before the body) */
+        return MHD_YES; /* already answered (refused, or 413 before the body) */
     if (r->offloaded)
         return atomic_load(&r->ready) ? respond(conn, r, &r->resp) : MHD_YES;
-    fill_req(conn, r, url, method);
+    fill_req(conn, r, method);
     if (api_request_writes(&r->req))
         return offload(s, conn, r);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
@@ -278,6 +347,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     struct request *r = *state;
     if (!r)
         return;
+    if (!r->started) { /* libmicrohttpd refused it itself, before on_request */
+        arena_cleanup(&r->arena);
+        free(r);
+        *state = NULL;
+        return;
+    }
     char method[24]; /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
     log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
@@ -433,7 +508,8 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, https,
+        MHD_OPTION_END);
     if (!s->d) {
         bool tls = s->tls_cert != NULL;
         free_pem(s);
