@@ -32,7 +32,8 @@ struct api_req {
     size_t body_len;
     bool body_too_large; /* http/ stopped reading at API_BODY_LIMIT */
     /* ST_OK, or why http/ refuses the request before any route sees it
-     * (ST_INVALID: a bad path), with a message for the answer */
+     * (ST_INVALID: bad path or unsafe framing; ST_NOT_IMPLEMENTED: a
+     * transfer coding other than chunked), with a message for the answer */
     enum st refuse;
     const char *refuse_why;
 };

@@ -30,6 +30,7 @@ enum st {
     ST_TOO_LARGE,         /* body over the limit */
     ST_PRECONDITION,      /* If-Match failed */
     ST_RATE_LIMITED,      /* too many failures: try again later */
+    ST_NOT_IMPLEMENTED,   /* a protocol feature we do not support (a transfer coding) */
     ST_STORAGE,           /* the database failed */
     ST_INTERNAL,
     ST__COUNT
