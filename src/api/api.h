@@ -22,7 +22,7 @@ struct api_header {
 /* A request as http/ hands it over. Strings are borrowed for the call. */
 struct api_req {
     const char *method;
-    const char *path; /* percent-decoded path, no query */
+    const char *path; /* decoded path, no query: see util_path_decode ("%2F" kept) */
     const char *content_type;
     const char *authorization;
     const char *if_match;
@@ -32,6 +32,11 @@ struct api_req {
     const char *body;
     size_t body_len;
     bool body_too_large; /* http/ stopped reading at API_BODY_LIMIT */
+    /* ST_OK, or why http/ refuses the request before any route sees it
+     * (ST_INVALID: bad path or unsafe framing; ST_NOT_IMPLEMENTED: a
+     * transfer coding other than chunked), with a message for the answer */
+    enum st refuse;
+    const char *refuse_why;
 };
 
 /* The answer. body is arena-owned (or static); headers too. */

@@ -52,6 +52,8 @@ static const char *captured(struct ctx *c, const struct caps *caps, int i)
 bool api_request_writes(const struct api_req *req)
 {
     struct caps caps;
+    if (req->refuse != ST_OK)
+        return false;
     for (int i = 0; i < api_nroutes; i++)
         if (api_routes[i].writes && !strcmp(api_routes[i].method, req->method) &&
             match(api_routes[i].pattern, req->path, &caps))
@@ -102,6 +104,9 @@ static enum st route_find(struct ctx *c)
 
 static enum st run(struct ctx *c)
 {
+    if (c->req->refuse != ST_OK)
+        return ERR(&c->err, c->req->refuse, "", "%s",
+                   c->req->refuse_why ? c->req->refuse_why : "request refused");
     enum st st = route_find(c);
     if (st != ST_OK)
         return st;

@@ -7,11 +7,21 @@
 #include "api_int.h"
 
 static const int http_status[ST__COUNT] = {
-    [ST_OK] = 200,           [ST_INVALID] = 400,      [ST_UNPROCESSABLE] = 422,
-    [ST_NOT_FOUND] = 404,    [ST_CONFLICT] = 409,     [ST_FORBIDDEN] = 403,
-    [ST_UNAUTHORIZED] = 401, [ST_METHOD] = 405,       [ST_UNSUPPORTED_MEDIA] = 415,
-    [ST_TOO_LARGE] = 413,    [ST_PRECONDITION] = 412, [ST_RATE_LIMITED] = 429,
-    [ST_STORAGE] = 503,      [ST_INTERNAL] = 500,
+    [ST_OK] = 200,
+    [ST_INVALID] = 400,
+    [ST_UNPROCESSABLE] = 422,
+    [ST_NOT_FOUND] = 404,
+    [ST_CONFLICT] = 409,
+    [ST_FORBIDDEN] = 403,
+    [ST_UNAUTHORIZED] = 401,
+    [ST_METHOD] = 405,
+    [ST_UNSUPPORTED_MEDIA] = 415,
+    [ST_TOO_LARGE] = 413,
+    [ST_PRECONDITION] = 412,
+    [ST_RATE_LIMITED] = 429,
+    [ST_NOT_IMPLEMENTED] = 501,
+    [ST_STORAGE] = 503,
+    [ST_INTERNAL] = 500,
 };
 
 static const char *const oauth_code[ST__COUNT] = {
@@ -63,6 +73,8 @@ const char *api_reason(int status)
         return "Unprocessable Entity";
     case 429:
         return "Too Many Requests";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:

@@ -79,12 +79,19 @@ enum st api_client_auth(struct ctx *c)
     return st;
 }
 
-/* Bit i set when allowed[i] is one of the space-separated requested scopes. */
+/* Bit i set when allowed[i] follows the scope grammar and is one of the
+ * space-separated requested scopes (all of them when none is requested).
+ * A policy stored before the grammar was enforced may hold a scope that
+ * does not follow it: it is never granted (SPEC §3). */
 static uint32_t grant(struct ctx *c, const char *requested)
 {
     const struct client_auth *cl = &c->client;
+    uint32_t valid = 0;
+    for (int i = 0; i < cl->nscopes && i < 32; i++)
+        if (oauth_scope_valid(cl->scopes[i]))
+            valid |= UINT32_C(1) << i;
     if (!requested)
-        return cl->nscopes >= 32 ? UINT32_MAX : (UINT32_C(1) << cl->nscopes) - 1;
+        return valid;
     uint32_t mask = 0;
     char *list = arena_strdup(c->a, requested);
     for (char *save = NULL, *one = strtok_r(list, " ", &save); one;
@@ -92,7 +99,7 @@ static uint32_t grant(struct ctx *c, const char *requested)
         for (int i = 0; i < cl->nscopes && i < 32; i++)
             if (strcmp(one, cl->scopes[i]) == 0)
                 mask |= UINT32_C(1) << i;
-    return mask;
+    return mask & valid;
 }
 
 static void no_store(struct ctx *c)

@@ -2,7 +2,10 @@
 /*
  * The HTTP server on libmicrohttpd: a pool of event threads, each request
  * read into a per-request arena with its body capped at API_BODY_LIMIT,
- * answered by api_handle, logged once at completion. Bodies over the cap
+ * answered by api_handle, logged once at completion. Before any route sees
+ * a request, its framing is checked (what a proxy could read otherwise is
+ * refused, and the connection closed) and its path decoded from the target
+ * as sent (util_path_decode). Bodies over the cap
  * are refused before they are read when Content-Length tells. A request
  * that writes is suspended and handed to the one write thread, which
  * answers all the writes waiting at that moment as one batch with one
@@ -66,6 +69,13 @@ struct request {
     int status;
     const char *route;
     const char *method; /* libmicrohttpd's, valid until completion */
+    const char *target; /* the request target as sent, query included (arena) */
+    size_t target_len;
+    const char *path; /* target's path, decoded by util_path_decode (arena) */
+    bool started;     /* on_request has seen it (and counted it in flight) */
+    bool close;       /* answer with Connection: close */
+    enum st refuse;   /* ST_OK, or why it is refused before routing */
+    const char *refuse_why;
 };
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -89,6 +99,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
     char rid[24];
     snprintf(rid, sizeof rid, "%lu", r->id);
     MHD_add_response_header(m, "X-Request-Id", rid);
+    if (r->close) /* libmicrohttpd closes the connection after this answer */
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, m);
     MHD_destroy_response(m);
     r->status = resp->status;
@@ -153,11 +165,11 @@ static void client(struct http_server *s, struct MHD_Connection *conn, struct ar
 }
 
 static void fill_req(struct http_server *s, struct MHD_Connection *conn, struct request *r,
-                     const char *url, const char *method)
+                     const char *method)
 {
     r->req = (struct api_req){
         .method = method,
-        .path = url,
+        .path = r->path ? r->path : "",
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
         .if_match = header(conn, MHD_HTTP_HEADER_IF_MATCH),
@@ -165,14 +177,16 @@ static void fill_req(struct http_server *s, struct MHD_Connection *conn, struct 
         .body = r->body ? r->body : "",
         .body_len = r->len,
         .body_too_large = r->too_large,
+        .refuse = r->refuse,
+        .refuse_why = r->refuse_why,
     };
     client(s, conn, &r->arena, &r->req);
 }
 
 static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct request *r,
-                              const char *url, const char *method)
+                              const char *method)
 {
-    fill_req(s, conn, r, url, method);
+    fill_req(s, conn, r, method);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
     return respond(conn, r, &r->resp);
 }
@@ -251,31 +265,173 @@ static void grow(struct request *r, size_t n)
     r->cap = cap;
 }
 
+/* What the header fields of a request say about its framing. */
+struct fields {
+    int content_length, transfer_encoding, host;
+    const char *te; /* the Transfer-Encoding value */
+    const char *cl; /* the Content-Length value */
+    size_t te_len, cl_len;
+    bool bad_name, bad_value, folded;
+};
+
+/* RFC 9110 §5.6.2 tchar. */
+static bool tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool named(const char *key, size_t n, const char *name)
+{
+    return n == strlen(name) && util_strncaseeq(key, name, n);
+}
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    struct fields *f = cls;
+    /* A line folded onto the next (obs-fold) is appended by libmicrohttpd
+     * 0.9.75 to the field's name, not its value ("Transfer-Encoding:" CRLF
+     * " chunked" becomes a field "Transfer-Encodingchunked"), and leaves the
+     * value where it was: before the end of the name, or before a name that
+     * moved. An unfolded value always follows its name. */
+    f->folded |= value && (uintptr_t)value <= (uintptr_t)key + key_size;
+    f->bad_name |= key_size == 0;
+    for (size_t i = 0; i < key_size; i++)
+        f->bad_name |= !tchar((unsigned char)key[i]);
+    for (size_t i = 0; value && i < value_size; i++) {
+        unsigned char c = (unsigned char)value[i];
+        f->bad_value |= (c < 0x20 && c != '\t') || c == 0x7f;
+    }
+    if (named(key, key_size, MHD_HTTP_HEADER_CONTENT_LENGTH) && f->content_length++ == 0) {
+        f->cl = value ? value : "";
+        f->cl_len = value ? value_size : 0;
+    }
+    if (named(key, key_size, MHD_HTTP_HEADER_TRANSFER_ENCODING) && f->transfer_encoding++ == 0) {
+        f->te = value ? value : "";
+        f->te_len = value ? value_size : 0;
+    }
+    if (named(key, key_size, MHD_HTTP_HEADER_HOST))
+        f->host++;
+    return MHD_YES;
+}
+
+/* Refuses what a proxy in front could frame differently from
+ * libmicrohttpd (request smuggling, RFC 9112 §6.1, §6.3, §3.2): a
+ * malformed or folded field, Content-Length with Transfer-Encoding, either one
+ * repeated, Transfer-Encoding on HTTP/1.0 or other than "chunked" (the
+ * only coding libmicrohttpd decodes: anything else it would read to the
+ * end of the connection), a Content-Length not all digits, HTTP/1.1
+ * without exactly one Host. Fills *why. */
+static enum st framing(struct MHD_Connection *conn, const char *version, const char **why)
+{
+    struct fields f = {0};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, on_field, &f);
+    bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+    *why = f.folded      ? "header field folded over two lines (obs-fold)"
+           : f.bad_name  ? "malformed header field name"
+           : f.bad_value ? "control character in a header field"
+           : f.content_length > 1 || f.transfer_encoding > 1
+               ? "repeated Content-Length or Transfer-Encoding"
+           : f.content_length && f.transfer_encoding ? "both Content-Length and Transfer-Encoding"
+           : f.transfer_encoding && http10           ? "Transfer-Encoding in an HTTP/1.0 request"
+           : f.host > 1 || (!http10 && f.host == 0)  ? "an HTTP/1.1 request needs one Host field"
+                                                     : NULL;
+    if (!*why && f.content_length &&
+        (f.cl_len == 0 || strspn(f.cl, "0123456789") != f.cl_len || f.cl_len > 19))
+        *why = "Content-Length is not a decimal number";
+    if (*why)
+        return ST_INVALID;
+    if (f.transfer_encoding && !named(f.te, f.te_len, "chunked")) {
+        *why = "the only transfer coding accepted is chunked";
+        return ST_NOT_IMPLEMENTED;
+    }
+    return ST_OK;
+}
+
+/* True when the request target held a NUL byte: libmicrohttpd hands the
+ * target on as a C string, cut there ("/x/{id}\0junk" would run as
+ * "/x/{id}"). on_uri measured it with strlen before libmicrohttpd wrote
+ * anything into it; url and version point into libmicrohttpd's copy of
+ * the request line "METHOD SP target SP version" (0.9.75 keeps it in
+ * place), whose true target length is version - 1 - url. */
+static bool target_cut(const struct request *r, const char *url, const char *version)
+{
+    return version > url && (size_t)(version - url) - 1 != r->target_len;
+}
+
+/* A new request, from its target as sent (target may be NULL). */
+static struct request *request_new(struct http_server *s, const char *target)
+{
+    struct request *r = xcalloc(1, sizeof *r);
+    arena_init(&r->arena);
+    r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+    r->start_us = util_mono_us();
+    if (target) {
+        r->target_len = strlen(target);
+        r->target = arena_strndup(&r->arena, target, r->target_len);
+    }
+    return r;
+}
+
+/* libmicrohttpd calls this with the request target exactly as sent (up to
+ * a NUL byte), before it cuts the query off or decodes anything: the
+ * request begins here. Its result is the request's state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return request_new(cls, uri);
+}
+
+/* The first call for a request, with its headers and before its body:
+ * checks the framing and the path, and answers at once what it refuses
+ * (closing the connection when the framing is in doubt). */
+static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
+                                  struct request *r, const char *url, const char *method,
+                                  const char *version)
+{
+    http_guard_head_done(conn);
+    r->started = true;
+    r->method = method;
+    atomic_fetch_add(&s->in_flight, 1);
+    r->refuse = r->target ? framing(conn, version, &r->refuse_why) : ST_INTERNAL;
+    if (r->refuse == ST_OK && target_cut(r, url, version)) {
+        r->refuse = ST_INVALID;
+        r->refuse_why = "NUL byte in the request target";
+    }
+    if (r->refuse != ST_OK) {
+        r->close = true;
+        return answer(s, conn, r, method);
+    }
+    size_t n = strcspn(r->target, "?");
+    char *path = arena_alloc(&r->arena, n + 1);
+    if (util_path_decode(path, r->target, n) < 0) {
+        r->refuse = ST_INVALID;
+        r->refuse_why = "bad percent-encoding, or a control character or space, in the path";
+        return answer(s, conn, r, method);
+    }
+    r->path = path;
+    const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    if (len > API_BODY_LIMIT) {
+        r->too_large = true; /* refuse before reading; MHD closes afterwards */
+        return answer(s, conn, r, method);
+    }
+    grow(r, (size_t)len);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **state)
 {
-    (void)version;
     struct http_server *s = cls;
     struct request *r = *state;
-    if (!r) {
-        http_guard_head_done(conn);
-        r = xcalloc(1, sizeof *r);
-        arena_init(&r->arena);
-        r->id = atomic_fetch_add(&s->next_id, 1) + 1;
-        r->start_us = util_mono_us();
-        r->method = method;
-        atomic_fetch_add(&s->in_flight, 1);
-        *state = r;
-        const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-        if (n > API_BODY_LIMIT) {
-            r->too_large = true; /* refuse before reading; MHD closes afterwards */
-            return answer(s, conn, r, url, method);
-        }
-        grow(r, (size_t)n);
-        return MHD_YES;
-    }
+    if (!r) /* on_uri runs first; without it the target is unknown: 500 */
+        *state = r = request_new(s, NULL);
+    if (!r->started)
+        return first_call(s, conn, r, url, method, version);
     if (*upload_size) {
         if (!r->too_large && r->len + *upload_size > API_BODY_LIMIT)
             r->too_large = true;
@@ -288,10 +444,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->status)
-        return MHD_YES; /* already answered (413 before the body) */
+        return MHD_YES; /* already answered (refused, or 413 before the body) */
     if (r->offloaded)
         return atomic_load(&r->ready) ? respond(conn, r, &r->resp) : MHD_YES;
-    fill_req(s, conn, r, url, method);
+    fill_req(s, conn, r, method);
     if (api_request_writes(&r->req))
         return offload(s, conn, r);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
@@ -320,7 +476,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     if (!r)
         return;
     http_guard_head_wait(conn); /* for the next request */
-    char method[24];            /* the client's word: escaped and cut */
+    if (!r->started) {          /* libmicrohttpd refused it itself, before on_request */
+        arena_cleanup(&r->arena);
+        free(r);
+        *state = NULL;
+        return;
+    }
+    char method[24]; /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
     log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
             r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
@@ -455,7 +617,7 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
         (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, s->guard,
-        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
 }
 
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e)

@@ -68,7 +68,8 @@ struct login_app {
  * per offending field otherwise. p->id is left as it was. */
 enum st policy_from_json(struct arena *a, const json_t *body, struct policy *p, struct err *e);
 
-/* Checks the invariants of a policy (lifetimes, scope tokens, counts).
+/* Checks the invariants of a policy (lifetimes, counts, each scope follows
+ * the grammar of SPEC §3 and none repeats: 422 "/allowedScopes/<i>").
  * Never mutates. */
 enum st policy_validate(const struct policy *p, struct err *e);
 

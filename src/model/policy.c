@@ -62,6 +62,24 @@ enum st policy_from_json(struct arena *a, const json_t *body, struct policy *p, 
     return local.st;
 }
 
+/* allowedScopes[i] follows the grammar of SPEC §3 and is not a repeat of
+ * an earlier entry; else a 422 detail "/allowedScopes/<i>". */
+static enum st scope_check(const struct policy *p, int i, struct err *e)
+{
+    const char *why = NULL;
+    if (!oauth_scope_valid(p->scopes[i]))
+        why = "not a valid scope: METHOD:PATH, METHOD \"*\" or an upper-case HTTP method, PATH "
+              "'/'-separated glob segments (\"**\" or text with '*')";
+    for (int j = 0; j < i && !why; j++)
+        if (strcmp(p->scopes[i], p->scopes[j]) == 0)
+            why = "repeats an earlier scope";
+    if (!why)
+        return ST_OK;
+    char ptr[64];
+    snprintf(ptr, sizeof ptr, "/%s/%d", F_ALLOWED_SCOPES, i);
+    return ERR(e, ST_UNPROCESSABLE, ptr, "%s", why);
+}
+
 enum st policy_validate(const struct policy *p, struct err *e)
 {
     enum st st = ST_OK;
@@ -75,11 +93,9 @@ enum st policy_validate(const struct policy *p, struct err *e)
     if (p->nscopes > POLICY_SCOPES_MAX)
         st = ERR(e, ST_UNPROCESSABLE, "/" F_ALLOWED_SCOPES, "at most %d scopes", POLICY_SCOPES_MAX);
     for (int i = 0; i < p->nscopes && i < POLICY_SCOPES_MAX; i++) {
-        if (!oauth_scope_token_valid(p->scopes[i])) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/%s/%d", F_ALLOWED_SCOPES, i);
-            st = ERR(e, ST_UNPROCESSABLE, ptr, "not a valid scope");
-        }
+        enum st one = scope_check(p, i, e);
+        if (one != ST_OK)
+            st = one;
     }
     return st;
 }

@@ -3,7 +3,8 @@
  * Request bodies of the token endpoints: application/x-www-form-urlencoded
  * (WHATWG rules), the dispatch on Content-Type, and field look-up. It does
  * not cap the body (http/ does) nor judge repeated names (callers count
- * them). A name that decodes to a NUL byte is refused; a value may hold one.
+ * them). A name or value that decodes to a NUL byte is refused: C string
+ * handling would cut it there and act on the shorter text.
  */
 #include "oauth.h"
 
@@ -33,6 +34,8 @@ static enum st add_pair(struct arena *a, const char *s, size_t n, struct form *o
         return ERR(e, ST_INVALID, NULL, "bad percent-encoding in form body");
     if ((size_t)dn != strlen(name))
         return ERR(e, ST_INVALID, NULL, "NUL byte in a form field name");
+    if ((size_t)dv != strlen(value))
+        return ERR(e, ST_INVALID, NULL, "NUL byte in the value of form field %.32s", name);
     struct form_field *f = &out->f[out->n++];
     f->name = name;
     f->value = value;

@@ -5,6 +5,7 @@
  * bodies are refused, and the close delimiter is required. Not supported:
  * nested multiparts, header folding, Content-Transfer-Encoding, charset
  * conversion. Part names are unquoted WHATWG-style (%22, %0D, %0A decoded).
+ * A value holding a NUL byte is refused, as in form bodies.
  */
 #include "oauth.h"
 
@@ -224,6 +225,8 @@ static enum st part(struct arena *a, struct cur *c, struct span delim, struct fo
     if (out->n >= FORM_MAX_FIELDS)
         return ERR(e, ST_INVALID, NULL, "more than %d multipart parts", FORM_MAX_FIELDS);
     const char *body = hc.p == d ? d : hc.p + 2;
+    if (memchr(body, '\0', (size_t)(d - body)))
+        return ERR(e, ST_INVALID, NULL, "NUL byte in the value of multipart part %.32s", name);
     struct form_field *f = &out->f[out->n++];
     f->name = name;
     f->value = arena_strndup(a, body, (size_t)(d - body));

@@ -39,7 +39,7 @@
 struct form_field {
     const char *name;  /* decoded, NUL-terminated, arena-owned */
     const char *value; /* decoded, NUL-terminated, arena-owned */
-    size_t value_len;  /* strlen(value) is shorter when the value holds a NUL */
+    size_t value_len;  /* strlen(value): a value never holds a NUL byte */
 };
 
 struct form {
@@ -50,7 +50,8 @@ struct form {
 /* Parses an application/x-www-form-urlencoded body (WHATWG rules: '&'
  * separates, '=' splits at the first occurrence, '+' is a space, %XX is a
  * byte). Empty pairs ("a=1&&b=2") are skipped. Returns ST_INVALID (with a
- * message) on a bad percent-escape or more than FORM_MAX_FIELDS pairs.
+ * message) on a bad percent-escape, a name or value that decodes to a NUL
+ * byte, or more than FORM_MAX_FIELDS pairs.
  * Strings are allocated from a. Does not reject repeated names: see
  * form_count. */
 enum st oauth_form_parse(struct arena *a, const char *body, size_t len, struct form *out,
@@ -60,8 +61,8 @@ enum st oauth_form_parse(struct arena *a, const char *body, size_t len, struct f
  * Content-Type header value, from which the boundary parameter is taken
  * (quoted or not). Each part needs Content-Disposition: form-data with a
  * name parameter; its body is the value (not decoded further). Returns
- * ST_INVALID on a missing boundary, a malformed part, a missing final
- * delimiter, or more than FORM_MAX_FIELDS parts. */
+ * ST_INVALID on a missing boundary, a malformed part, a value holding a
+ * NUL byte, a missing final delimiter, or more than FORM_MAX_FIELDS parts. */
 enum st oauth_multipart_parse(struct arena *a, const char *content_type, const char *body,
                               size_t len, struct form *out, struct err *e);
 
@@ -97,6 +98,14 @@ enum st oauth_basic_parse(struct arena *a, const char *header, struct basic_cred
 /* True when s is one RFC 6749 scope-token (1..SCOPE_MAX_LEN bytes of
  * %x21 / %x23-5B / %x5D-7E). */
 bool oauth_scope_token_valid(const char *s);
+
+/* True when s follows the scope grammar of SPEC §3: a scope-token of the
+ * form "METHOD:PATH", METHOD "*" or upper-case letters (an HTTP method),
+ * PATH one or more '/'-separated glob segments, each "**" or a non-empty
+ * run of path characters and single '*'. Valid: "*:**", "GET:**",
+ * "POST:config/clients", "GET:config/clients/x*". Not: "foo", "get:**",
+ * "GET:", ":x", "GET:/x", "GET:a//b", "GET:a**". */
+bool oauth_scope_valid(const char *s);
 
 /* True when scope covers a request: scope is "METHOD:PATH" where METHOD is
  * an HTTP method or "*", and PATH a glob over path segments ('*' matches

@@ -25,6 +25,47 @@ bool oauth_scope_token_valid(const char *s)
     return true;
 }
 
+/* True when m[0..n) is "*" or an upper-case method name. */
+static bool method_valid(const char *m, size_t n)
+{
+    if (n == 1 && m[0] == '*')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (m[i] < 'A' || m[i] > 'Z')
+            return false;
+    return n > 0;
+}
+
+/* True when g[0..n) is one glob segment: "**" alone, or a non-empty run of
+ * path bytes and single '*' (no "**" inside a longer segment). */
+static bool glob_segment_valid(const char *g, size_t n)
+{
+    if (n == 2 && g[0] == '*' && g[1] == '*')
+        return true;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (g[i] == '*' && g[i + 1] == '*')
+            return false;
+    return n > 0;
+}
+
+bool oauth_scope_valid(const char *s)
+{
+    if (!oauth_scope_token_valid(s))
+        return false;
+    const char *colon = strchr(s, ':');
+    if (!colon || !method_valid(s, (size_t)(colon - s)))
+        return false;
+    const char *g = colon + 1;
+    for (;;) {
+        size_t n = strcspn(g, "/");
+        if (!glob_segment_valid(g, n))
+            return false;
+        if (g[n] == '\0')
+            return true;
+        g += n + 1;
+    }
+}
+
 /* Matches one segment against a glob segment where '*' is any run. */
 static bool seg_match(const char *g, size_t gn, const char *s, size_t sn)
 {
@@ -101,17 +142,6 @@ static bool path_match(const char *g, size_t gl, const char *p, size_t pl, bool 
     return gi > gl;
 }
 
-/* True when m is "*" or an upper-case method name. */
-static bool method_valid(const char *m, size_t n)
-{
-    if (n == 1 && m[0] == '*')
-        return true;
-    for (size_t i = 0; i < n; i++)
-        if (m[i] < 'A' || m[i] > 'Z')
-            return false;
-    return n > 0;
-}
-
 static bool method_covers(const char *m, size_t n, const char *method)
 {
     if (n == 1 && m[0] == '*')
@@ -138,8 +168,8 @@ bool oauth_scope_covers(const char *scope, const char *method, const char *path)
 /* Splits a valid "METHOD:PATH" scope at its colon; NULL when s is not one. */
 static const char *split(const char *s, size_t *mn)
 {
-    const char *colon = oauth_scope_token_valid(s) ? strchr(s, ':') : NULL;
-    if (!colon || colon[1] == '\0' || !method_valid(s, (size_t)(colon - s)))
+    const char *colon = oauth_scope_valid(s) ? strchr(s, ':') : NULL;
+    if (!colon)
         return NULL;
     *mn = (size_t)(colon - s);
     return colon + 1;

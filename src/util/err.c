@@ -21,6 +21,7 @@ static const char *const names[ST__COUNT] = {
     [ST_TOO_LARGE] = "too_large",
     [ST_PRECONDITION] = "precondition_failed",
     [ST_RATE_LIMITED] = "rate_limited",
+    [ST_NOT_IMPLEMENTED] = "not_implemented",
     [ST_STORAGE] = "storage",
     [ST_INTERNAL] = "internal",
 };

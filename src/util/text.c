@@ -196,3 +196,38 @@ long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space)
     out[o] = '\0';
     return (long)o;
 }
+
+static bool is_ctl(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+long util_path_decode(char *out, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_ctl(c) || c == ' ')
+            return -1;
+        if (c != '%') {
+            out[o++] = (char)c;
+            continue;
+        }
+        int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+        int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0)
+            return -1;
+        c = (unsigned char)(hi << 4 | lo);
+        i += 2;
+        if (is_ctl(c))
+            return -1;
+        if (c == '/' || c == '%') {
+            memcpy(out + o, c == '/' ? "%2F" : "%25", 3);
+            o += 3;
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return (long)o;
+}

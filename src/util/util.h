@@ -30,6 +30,7 @@ enum st {
     ST_TOO_LARGE,         /* body over the limit */
     ST_PRECONDITION,      /* If-Match failed */
     ST_RATE_LIMITED,      /* too many failures: try again later */
+    ST_NOT_IMPLEMENTED,   /* a protocol feature we do not support (a transfer coding) */
     ST_STORAGE,           /* the database failed */
     ST_INTERNAL,
     ST__COUNT
@@ -261,5 +262,14 @@ bool util_strncaseeq(const char *a, const char *b, size_t n);
  * plus_is_space, '+' becomes ' '. Returns the decoded length or -1 on a bad
  * escape. The result is NUL-terminated and may contain NUL bytes. */
 long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space);
+
+/* Percent-decodes the path of a request target, s[0..n) (no query), into
+ * out (which must hold n + 1 bytes), keeping the segments as they are:
+ * "%2F" stays "%2F" (a '/' inside a segment, never a separator) and "%25"
+ * stays "%25" (so that the result reads one way only); both come out
+ * upper-case. Returns the decoded length, or -1 on a bad escape, a raw
+ * control byte or space, or an escape that decodes to a control byte
+ * (0x00-0x1f, 0x7f). The result is NUL-terminated and holds no NUL. */
+long util_path_decode(char *out, const char *s, size_t n);
 
 #endif

@@ -442,3 +442,62 @@ Test(api_policies, widening_a_policy_grants_nothing_to_tokens_already_issued)
     cr_assert_eq(r.status, 403, "old token gained a scope: %d %s", r.status, r.body);
     t_resp_free(&r);
 }
+
+/* SPEC §3: every allowedScopes entry follows METHOD:PATH; POST and PUT
+ * name the offending index, and a refused PUT changes nothing. */
+Test(api_policies, scope_not_following_the_grammar_is_422_naming_its_index)
+{
+    struct admin a;
+    admin_init(&a);
+    char id[UUID_LEN + 1];
+    policy_create(&a, "{\"title\":\"keep\",\"allowedScopes\":[\"GET:**\"]}", id);
+    const char *bad[] = {
+        "foo",     "get:**",       "GET:",      ":x",      ":",           "*",       "**",
+        "Get:**",  "G-T:**",       "GET:/x",    "GET:x/",  "GET:a//b",    "GET:a**", "GET:**x",
+        "GET:***", "*:config/**/", "GET:**:**", "GET:a b", "GET:\\u00e9", "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"title\":\"t\",\"allowedScopes\":[\"*:**\",\"%s\"]}",
+                 bad[i]);
+        struct t_resp r = {0};
+        t_call(&r, "POST", POLICIES, "application/json", a.auth, body);
+        assert_error(&r, 422, "Unprocessable Entity");
+        cr_expect(t_has_detail(&r, "/allowedScopes/1"), "%s: %s", bad[i], r.body);
+        t_resp_free(&r);
+        t_callf(&r, "PUT", "application/json", a.auth, body, POLICIES "/%s", id);
+        assert_error(&r, 422, "Unprocessable Entity");
+        cr_expect(t_has_detail(&r, "/allowedScopes/1"), "%s: %s", bad[i], r.body);
+        t_resp_free(&r);
+    }
+    struct t_resp r = {0};
+    t_callf(&r, "GET", NULL, a.auth, NULL, POLICIES "/%s", id);
+    cr_assert_str_eq(t_jstr(r.json, "title"), "keep", "%s", r.body);
+    t_resp_free(&r);
+}
+
+Test(api_policies, repeated_scope_is_422_naming_the_repeat)
+{
+    struct admin a;
+    admin_init(&a);
+    struct t_resp r = {0};
+    t_call(&r, "POST", POLICIES, "application/json", a.auth,
+           "{\"title\":\"t\",\"allowedScopes\":[\"GET:**\",\"*:config/**\",\"GET:**\"]}");
+    assert_error(&r, 422, "Unprocessable Entity");
+    cr_expect(t_has_detail(&r, "/allowedScopes/2"), "%s", r.body);
+    cr_expect_not(t_has_detail(&r, "/allowedScopes/0"), "%s", r.body);
+    t_resp_free(&r);
+}
+
+Test(api_policies, scopes_following_the_grammar_are_201)
+{
+    struct admin a;
+    admin_init(&a);
+    char id[UUID_LEN + 1];
+    policy_create(&a,
+                  "{\"title\":\"ok\",\"allowedScopes\":[\"*:**\",\"GET:**\",\"*:config/**\","
+                  "\"POST:config/clients\",\"GET:config/clients/*\",\"DELETE:config/*s/x*y\","
+                  "\"PATCH:v2/**/custom-providers/*\",\"GET:a:b\",\"GET:**/secret\"]}",
+                  id);
+    cr_assert(util_uuid_valid(id));
+}

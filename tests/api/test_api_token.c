@@ -61,3 +61,33 @@ Test(api_token, housekeeping_purges_expired_revocations_in_batches_and_keeps_liv
     cr_assert_eq(store_revocation_find(T_app.store, tag, &revoked, &e), ST_OK);
     cr_assert(revoked, "a revocation still needed was purged");
 }
+
+/* SPEC §3: a scope string that does not follow the grammar is left out of
+ * the grant, requested or not, even when a policy stored before the
+ * grammar was enforced lists it. */
+Test(api_token, scope_not_following_the_grammar_is_never_granted)
+{
+    char id[CLIENT_ID_LEN + 1], secret[CLIENT_SECRET_LEN + 1];
+    t_customer(CID_A, "[\"foo\",\"GET:**\",\"get:**\",\"GET:\"]", 3600, id, secret);
+    const char *requests[][2] = {
+        {"foo", NULL},    {"get:**", NULL}, {"GET:", NULL}, {"foo+get:**+GET:**", "GET:**"},
+        {NULL, "GET:**"}, /* omitted: every allowed scope that follows the grammar */
+    };
+    for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "grant_type=client_credentials&client_id=%s&client_secret=%s%s%s", id, secret,
+                 requests[i][0] ? "&scope=" : "", requests[i][0] ? requests[i][0] : "");
+        struct t_resp r = {0};
+        t_call(&r, "POST", "/" CID_A "/login/token", "application/x-www-form-urlencoded", NULL,
+               body);
+        cr_assert_eq(r.status, 200, "%s: %d %s", requests[i][0], r.status, r.body);
+        const char *granted = t_jstr(r.json, "scope");
+        if (requests[i][1])
+            cr_expect(granted && !strcmp(granted, requests[i][1]), "%s: %s", requests[i][0],
+                      r.body);
+        else
+            cr_expect_null(json_object_get(r.json, "scope"), "%s: %s", requests[i][0], r.body);
+        t_resp_free(&r);
+    }
+}

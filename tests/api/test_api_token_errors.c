@@ -125,6 +125,49 @@ Test(api_token_errors, bad_percent_encoding_is_invalid_request)
     t_resp_free(&r);
 }
 
+/* A NUL byte in a value, in a form or a multipart body, never lets the
+ * value be read short ("client_credentials%00x" as "client_credentials",
+ * a secret with junk after a NUL as the secret). */
+Test(api_token_errors, nul_in_a_value_is_invalid_request)
+{
+    struct cl c;
+    t_customer(CID_A, "[\"*:**\"]", 3600, c.id, c.secret);
+    struct t_resp r = {0};
+    post(&r, TOKEN, &c, "grant_type=client_credentials%%00x");
+    assert_oauth_error(&r, 400, "invalid_request");
+    post(&r, TOKEN, &c, "grant_type=client_credentials&scope=*:**%%00x");
+    assert_oauth_error(&r, 400, "invalid_request");
+    char body[512];
+    snprintf(body, sizeof body,
+             "grant_type=client_credentials&client_id=%s&client_secret=%s%%00junk", c.id, c.secret);
+    t_call(&r, "POST", TOKEN, MEDIA_FORM, NULL, body);
+    assert_oauth_error(&r, 400, "invalid_request");
+    post(&r, INTROSPECT, &c, "token=%%00");
+    assert_oauth_error(&r, 400, "invalid_request");
+
+    /* multipart: the same secret with a raw NUL and junk after it */
+    int n = snprintf(body, sizeof body,
+                     "--b\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\n"
+                     "client_credentials\r\n--b\r\nContent-Disposition: form-data; "
+                     "name=\"client_id\"\r\n\r\n%s\r\n--b\r\nContent-Disposition: "
+                     "form-data; name=\"client_secret\"\r\n\r\n%s@junk\r\n--b--\r\n",
+                     c.id, c.secret);
+    *strchr(body, '@') = '\0';
+    struct api_req req = {.method = "POST",
+                          .path = TOKEN,
+                          .content_type = "multipart/form-data; boundary=b",
+                          .body = body,
+                          .body_len = (size_t)n};
+    struct api_resp resp;
+    struct arena a;
+    arena_init(&a);
+    api_handle(&T_app, &a, &req, &resp);
+    cr_expect_eq(resp.status, 400, "%d %.*s", resp.status, (int)resp.body_len, resp.body);
+    cr_expect_not_null(memmem(resp.body, resp.body_len, "invalid_request", 15));
+    arena_cleanup(&a);
+    t_resp_free(&r);
+}
+
 Test(api_token_errors, missing_grant_type_is_invalid_request)
 {
     struct cl c;

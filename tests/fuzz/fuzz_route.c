@@ -2,8 +2,9 @@
 /*
  * Fuzz target: route matching and percent-decoding. The input goes through
  * util_pct_decode (both modes), then is split at the first ' ' into a
- * method and a raw path; the path is percent-decoded as http/ would and
- * sent through api_handle (router, captures, bearer check, the GET
+ * method and a raw target; its path (up to '?') is decoded by
+ * util_path_decode as http/ does (refused when that fails) and sent
+ * through api_handle (router, captures, bearer check, the GET
  * handlers) of a real app over a temporary SQLite database, with a token
  * that grants "GET:**" to customer FUZZ_CID. No sockets; nothing is
  * written to the database by any input.
@@ -138,11 +139,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)util_pct_decode(dec, in, size, false);
 
     size_t mlen, off = fuzz_split(data, size, ' ', &mlen);
-    in[mlen] = '\0'; /* in = method, in + off = raw path */
-    const char *path = in + off;
-    if (off < size && util_pct_decode(dec, path, size - off, false) >= 0)
-        path = dec;
-    struct api_req req = {.method = in, .path = path, .authorization = Auth, .body = ""};
+    in[mlen] = '\0'; /* in = method, in + off = raw target */
+    struct api_req req = {.method = in, .path = dec, .authorization = Auth, .body = ""};
+    size_t plen = off < size ? strcspn(in + off, "?") : 0;
+    if (util_path_decode(dec, in + off, plen) < 0) {
+        req.refuse = ST_INVALID; /* as http/ does */
+        req.refuse_why = "bad path";
+    } else {
+        /* the decoded path reads one way only: no control byte, and a '%'
+         * only as the kept escapes "%25" and "%2F" */
+        for (const char *p = dec; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+                (*p == '%' && strncmp(p, "%25", 3) != 0 && strncmp(p, "%2F", 3) != 0))
+                __builtin_trap();
+    }
     struct api_resp resp;
     struct arena a;
     arena_init(&a);

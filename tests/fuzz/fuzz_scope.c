@@ -27,7 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *scope = fuzz_strndup(data, n1);
     char *method = fuzz_strndup(data + o2, n2);
     char *path = fuzz_strndup(data + o3, n3);
-    (void)oauth_scope_token_valid(scope);
+    /* a scope following the grammar is a valid scope-token */
+    if (oauth_scope_valid(scope) && !oauth_scope_token_valid(scope))
+        __builtin_trap();
     (void)oauth_scope_covers(scope, method, path);
     /* "*:**" covers every path of every method */
     if (method[0] && !oauth_scope_covers("*:**", method, path))

@@ -196,6 +196,36 @@ Test(scope, over_long_scope_covers_nothing)
     misses(s, "GET", "config/clients");
 }
 
+Test(scope, grammar_is_method_colon_glob_of_segments)
+{
+    const char *good[] = {"*:**",
+                          "GET:**",
+                          "*:config/**",
+                          "POST:config/clients",
+                          "GET:config/clients/*",
+                          "GET:**/secret",
+                          "*:a/**/**/b",
+                          "*:*-v2",
+                          "DELETE:v2/*/x*y*",
+                          "GET:a:b",
+                          "OPTIONS:x"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        cr_expect(oauth_scope_valid(good[i]), "%s", good[i]);
+    const char *bad[] = {"foo",      "get:**",  "Get:**",          "GET:",    ":x",     ":",
+                         "*",        "**",      "**:**",           "G-T:**",  "GET:/x", "GET:x/",
+                         "GET:a//b", "GET:a**", "GET:**x",         "GET:***", "*:**/",  "GET:a b",
+                         "GET:\t",   "",        "GET:caf\xc3\xa9", "GET:a\"b"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_not(oauth_scope_valid(bad[i]), "%s", bad[i]);
+    cr_expect_not(oauth_scope_valid(NULL));
+    char s[SCOPE_MAX_LEN + 2] = "GET:";
+    memset(s + 4, 'a', SCOPE_MAX_LEN - 3);
+    s[SCOPE_MAX_LEN + 1] = '\0';
+    cr_expect_not(oauth_scope_valid(s), "over SCOPE_MAX_LEN");
+    s[SCOPE_MAX_LEN] = '\0';
+    cr_expect(oauth_scope_valid(s));
+}
+
 static void within(const char *inner, const char *outer)
 {
     cr_expect(oauth_scope_within(inner, outer), "%s should be within %s", inner, outer);
