@@ -29,7 +29,9 @@ void app_close(struct app *app);
 int app_cmd_init(struct app *app);
 /* `socialgate app add`: adds a social-login application. */
 int app_cmd_app_add(struct app *app);
-/* `socialgate serve`: serves until SIGTERM or SIGINT; returns the exit code. */
+/* `socialgate serve`: serves until SIGTERM, SIGINT or SIGQUIT, then drains
+ * and returns the exit code; SIGHUP reopens the log file, SIGUSR1 writes
+ * the buffered log lines, SIGUSR2 and SIGPIPE are ignored. */
 int app_cmd_serve(struct app *app);
 
 #endif
