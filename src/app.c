@@ -175,7 +175,7 @@ static bool on_signal(struct app *app, int sig)
     case SIGTERM:
     case SIGINT:
     case SIGQUIT:
-        log_msg(LOG_INFO, "signal %d: finishing requests in flight", sig);
+        log_msg(LOG_INFO, "signal %d: refusing new connections, finishing requests in flight", sig);
         return true;
     case SIGHUP: /* logrotate has renamed the file: write the rest, open anew */
         if (app->cfg.log_file && log_file_open(app->cfg.log_file, &e) != ST_OK)
@@ -228,6 +228,7 @@ int app_cmd_serve(struct app *app)
             api_housekeep(app);
         log_flush();
     }
+    atomic_store(&app->draining, true); /* /healthz: 503 from now on */
     http_server_stop(srv);
     log_msg(LOG_INFO, "stopped");
     log_flush();

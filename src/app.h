@@ -9,6 +9,8 @@
 #include "cfg/cfg.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
+
 typedef int64_t (*clock_fn)(void);
 
 struct app {
@@ -17,6 +19,7 @@ struct app {
     struct keys keys;
     clock_fn now;                  /* seconds since the epoch; tests may replace it */
     struct limiter *auth_failures; /* per (client id, source address) */
+    atomic_bool draining;          /* stopping: /healthz answers 503 */
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key
