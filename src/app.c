@@ -2,7 +2,7 @@
 /*
  * The application object and the three commands: init (provision one
  * customer and print what a user needs), app add, and serve (run the HTTP
- * server until a signal, purging expired revocations meanwhile).
+ * server until a stop signal, purging expired revocations meanwhile).
  */
 #include "app.h"
 
@@ -216,21 +216,62 @@ int app_cmd_app_add(struct app *app)
     return 0;
 }
 
+/* Blocks, in every thread to come, the signals serve acts on in its main
+ * loop (none of them may end the process with lines in the log buffer);
+ * their set into *set. SIGPIPE (a peer gone) is ignored. */
+static void signals_block(sigset_t *set)
+{
+    static const int handled[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+        sigaddset(set, handled[i]);
+    pthread_sigmask(SIG_BLOCK, set, NULL); /* before any thread starts */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Acts on one signal of signals_block's set; true for "stop". */
+static bool on_signal(struct app *app, int sig)
+{
+    struct err e = {0};
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+    case SIGQUIT:
+        log_msg(LOG_INFO, "signal %d: refusing new connections, finishing requests in flight", sig);
+        return true;
+    case SIGHUP: /* logrotate has renamed the file: write the rest, open anew */
+        if (app->cfg.log_file && log_file_open(app->cfg.log_file, &e) != ST_OK)
+            log_msg(LOG_WARN, "signal %d: %s; still writing to the previous file", sig, e.msg);
+        else if (app->cfg.log_file)
+            log_msg(LOG_INFO, "signal %d: log file reopened", sig);
+        break;
+    case SIGUSR1:
+        break; /* the loop writes the buffered lines after any signal */
+    default:
+        log_msg(LOG_INFO, "signal %d ignored", sig);
+        break;
+    }
+    return false;
+}
+
+static void level_set(const char *name)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, levels[i]))
+            log_set_level((enum log_level)i);
+}
+
 int app_cmd_serve(struct app *app)
 {
     struct err e = {0};
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
-    signal(SIGPIPE, SIG_IGN);
+    signals_block(&set);
+    level_set(app->cfg.log_level);
     struct http_server *srv = NULL;
-    static const char *const levels[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(app->cfg.log_level, levels[i]))
-            log_set_level((enum log_level)i);
-    enum st st = app_open(app, false, &e);
+    enum st st = app->cfg.log_file ? log_file_open(app->cfg.log_file, &e) : ST_OK;
+    if (st == ST_OK)
+        st = app_open(app, false, &e);
     if (st == ST_OK)
         st = http_server_start(app, &srv, &e);
     if (st != ST_OK) {
@@ -243,14 +284,13 @@ int app_cmd_serve(struct app *app)
     for (long tick = 1;; tick++) {
         struct timespec ts = {.tv_nsec = TICK_MS * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGTERM || sig == SIGINT) {
-            log_msg(LOG_INFO, "signal %d: finishing requests in flight", sig);
+        if (sig > 0 && on_signal(app, sig))
             break;
-        }
         if (tick % HOUSEKEEP_TICKS == 0)
             api_housekeep(app);
         log_flush();
     }
+    atomic_store(&app->draining, true); /* /healthz: 503 from now on */
     http_server_stop(srv);
     log_msg(LOG_INFO, "stopped");
     log_flush();

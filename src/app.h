@@ -9,6 +9,8 @@
 #include "cfg/cfg.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
+
 typedef int64_t (*clock_fn)(void);
 
 struct app {
@@ -18,6 +20,7 @@ struct app {
     clock_fn now;                  /* seconds since the epoch; tests may replace it */
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64), any client id */
+    atomic_bool draining;          /* stopping: /healthz answers 503 */
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key
@@ -33,7 +36,9 @@ void app_close(struct app *app);
 int app_cmd_init(struct app *app);
 /* `socialgate app add`: adds a social-login application. */
 int app_cmd_app_add(struct app *app);
-/* `socialgate serve`: serves until SIGTERM or SIGINT; returns the exit code. */
+/* `socialgate serve`: serves until SIGTERM, SIGINT or SIGQUIT, then drains
+ * and returns the exit code; SIGHUP reopens the log file, SIGUSR1 writes
+ * the buffered log lines, SIGUSR2 and SIGPIPE are ignored. */
 int app_cmd_serve(struct app *app);
 
 #endif

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* GET /healthz: 200 once the server is serving. Touches nothing else. */
+/* GET /healthz: 200 while the server is serving, 503 once it is stopping
+ * (a load balancer then sends elsewhere). Touches nothing else. */
 #include "api_int.h"
 
 enum st h_health(struct ctx *c)
 {
-    resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
+    if (atomic_load(&c->app->draining))
+        resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
+    else
+        resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
     return ST_OK;
 }
 

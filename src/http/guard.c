@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bounds libmicrohttpd does not give: connections per address (IPv6: per
- * /64), checked before a connection is accepted, and a deadline for each
+ * /64), counted when the accept thread takes a connection, and a deadline for each
  * whole request head, enforced by a reaper thread that shuts down the
  * sockets of connections still waiting for a complete head. Also holds the
  * trusted proxies (--trusted-proxy), which the limit exempts. Does not read
@@ -109,19 +109,39 @@ static void count_add(struct http_guard *g, const struct net_addr *net, int delt
     }
 }
 
-enum MHD_Result http_guard_on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+/* The network the per-address limit counts for sa into net; false when
+ * none is counted (not an IP address, or a trusted proxy). */
+static bool counted_net(struct http_guard *g, const struct sockaddr *sa, struct net_addr *net)
 {
-    (void)len;
-    struct http_guard *g = cls;
-    struct net_addr a, net;
+    struct net_addr a;
     if (!http_sock_addr(sa, &a) || http_trusted_has(&g->trusted, &a))
-        return MHD_YES;
-    count_net(&a, &net);
+        return false;
+    count_net(&a, net);
+    return true;
+}
+
+bool http_guard_admit(struct http_guard *g, const struct sockaddr *sa)
+{
+    struct net_addr net;
+    if (!counted_net(g, sa, &net))
+        return true;
     pthread_mutex_lock(&g->mu);
     const struct addr_count *c = *count_link(g, &net);
-    bool full = c && c->n >= g->per_address;
+    bool admit = !c || c->n < g->per_address;
+    if (admit)
+        count_add(g, &net, 1);
     pthread_mutex_unlock(&g->mu);
-    return full ? MHD_NO : MHD_YES;
+    return admit;
+}
+
+void http_guard_release(struct http_guard *g, const struct sockaddr *sa)
+{
+    struct net_addr net;
+    if (!counted_net(g, sa, &net))
+        return;
+    pthread_mutex_lock(&g->mu);
+    count_add(g, &net, -1);
+    pthread_mutex_unlock(&g->mu);
 }
 
 static void opened(struct http_guard *g, struct MHD_Connection *conn, void **ctx)
@@ -132,18 +152,13 @@ static void opened(struct http_guard *g, struct MHD_Connection *conn, void **ctx
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     struct conn *c = xcalloc(1, sizeof *c);
     c->fd = fd ? fd->connect_fd : -1;
-    struct net_addr a;
-    c->counted = ci && http_sock_addr(ci->client_addr, &a) && !http_trusted_has(&g->trusted, &a);
-    if (c->counted)
-        count_net(&a, &c->net);
+    c->counted = ci && counted_net(g, ci->client_addr, &c->net); /* admitted: counted */
     atomic_store(&c->waiting_since_us, util_mono_us());
     pthread_mutex_lock(&g->mu);
     c->next = g->conns;
     if (g->conns)
         g->conns->prev = c;
     g->conns = c;
-    if (c->counted)
-        count_add(g, &c->net, 1);
     pthread_mutex_unlock(&g->mu);
     *ctx = c;
 }

@@ -11,7 +11,8 @@
 
 struct http_server;
 
-/* Starts serving app->cfg.listen with app->cfg.threads worker threads:
+/* Starts serving app->cfg.listen with app->cfg.threads worker threads and
+ * one accept thread, at most app->cfg.max_connections at a time:
  * HTTPS (TLS 1.2 or 1.3) when app->cfg.tls_cert and tls_key are set, whose
  * PEM files are read here; plain HTTP otherwise, which a non-loopback
  * address refuses unless app->cfg.insecure_http. ST_INVALID for a bad
@@ -20,9 +21,10 @@ struct http_server;
  * key (e says why). *out is owned by the caller: http_server_stop. */
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e);
 
-/* Lets requests in flight finish (up to a few seconds), then stops
- * listening, closes every connection and frees s, wiping the TLS key's
- * copy. NULL is accepted. */
+/* Closes the listening socket first (new connections are refused), lets
+ * requests in flight finish (up to 5 s), then closes every connection and
+ * frees s, wiping the TLS key's copy. Answers given meanwhile carry
+ * Connection: close when app->draining is set. NULL is accepted. */
 void http_server_stop(struct http_server *s);
 
 #endif

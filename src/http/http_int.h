@@ -43,9 +43,13 @@ struct http_guard *http_guard_new(const struct cfg *cfg);
 void http_guard_free(struct http_guard *g);
 /* The trusted proxies, borrowed from g. */
 const struct http_trusted *http_guard_trusted(const struct http_guard *g);
-/* libmicrohttpd's accept policy (cls = the guard): MHD_NO for an address
- * that has max_connections_per_address open. Thread-safe. */
-enum MHD_Result http_guard_on_accept(void *cls, const struct sockaddr *sa, socklen_t len);
+/* Admits a connection from sa and counts it, or refuses it (false) when
+ * its address already has max_connections_per_address open. Counted at
+ * accept, so a burst of connects cannot pass the limit. An admitted
+ * connection is counted out when libmicrohttpd reports it closed, or by
+ * http_guard_release when it could not be handed over. Thread-safe. */
+bool http_guard_admit(struct http_guard *g, const struct sockaddr *sa);
+void http_guard_release(struct http_guard *g, const struct sockaddr *sa);
 /* libmicrohttpd's connection notification (cls = the guard). */
 void http_guard_on_connection(void *cls, struct MHD_Connection *conn, void **ctx,
                               enum MHD_ConnectionNotificationCode code);

@@ -12,6 +12,9 @@
  * disk flush, then resumes them; reads go on meanwhile. With a certificate
  * and key it serves HTTPS only (TLS 1.2 or 1.3, through libmicrohttpd's
  * GnuTLS); without, plain HTTP on a loopback address only, unless told.
+ * The listening socket is ours, not libmicrohttpd's: one accept thread
+ * hands each connection to the pool, so stopping can close the socket
+ * first (new connections are refused) while the requests in flight end.
  */
 #include "http.h"
 #include "http_int.h"
@@ -21,7 +24,10 @@
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,12 +39,17 @@
 /* GnuTLS priorities: its defaults, but only TLS 1.3 and 1.2 */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PEM_MAX (1024 * 1024) /* a certificate chain or key file larger is refused */
+#define ACCEPT_BATCH 64       /* connections accepted between two looks at the stop pipe */
 
 struct request;
 
 struct http_server {
     struct MHD_Daemon *d;
     struct app *app;
+    int listen_fd;    /* closed first when stopping */
+    atomic_int conns; /* handed to libmicrohttpd and not yet closed */
+    int wake[2];      /* a byte in wake[1] ends the accept thread */
+    pthread_t acceptor;
     /* PEM text given to libmicrohttpd, kept while it runs; the key is wiped */
     char *tls_cert, *tls_key;
     size_t tls_key_len;
@@ -83,8 +94,8 @@ static const char *header(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
-                               const struct api_resp *resp)
+static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *conn,
+                               struct request *r, const struct api_resp *resp)
 {
     struct MHD_Response *m =
         MHD_create_response_from_buffer(resp->body_len, (void *)resp->body, MHD_RESPMEM_MUST_COPY);
@@ -96,6 +107,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct request *r,
         MHD_add_response_header(m, resp->headers[i].name, resp->headers[i].value);
     MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (atomic_load(&s->app->draining))
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close"); /* go elsewhere */
     char rid[24];
     snprintf(rid, sizeof rid, "%lu", r->id);
     MHD_add_response_header(m, "X-Request-Id", rid);
@@ -188,7 +201,7 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
 {
     fill_req(s, conn, r, method);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
-    return respond(conn, r, &r->resp);
+    return respond(s, conn, r, &r->resp);
 }
 
 /* Suspends the connection and queues the request for a write thread. */
@@ -446,12 +459,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->status)
         return MHD_YES; /* already answered (refused, or 413 before the body) */
     if (r->offloaded)
-        return atomic_load(&r->ready) ? respond(conn, r, &r->resp) : MHD_YES;
+        return atomic_load(&r->ready) ? respond(s, conn, r, &r->resp) : MHD_YES;
     fill_req(s, conn, r, method);
     if (api_request_writes(&r->req))
         return offload(s, conn, r);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
-    return respond(conn, r, &r->resp);
+    return respond(s, conn, r, &r->resp);
 }
 
 /* Copies s into out with control bytes escaped, for the log line. */
@@ -497,6 +510,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **state,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    http_guard_on_connection(s->guard, conn, state, code);
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&s->conns, 1);
+}
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -510,7 +532,7 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", clean);
 }
 
-static enum st resolve(const char *listen, struct sockaddr_storage *sa, bool *v6, struct err *e)
+static enum st resolve(const char *listen, struct sockaddr_storage *sa, struct err *e)
 {
     const char *colon = strrchr(listen, ':');
     char host[256];
@@ -528,7 +550,6 @@ static enum st resolve(const char *listen, struct sockaddr_storage *sa, bool *v6
     if (rc != 0)
         return ERR(e, ST_INVALID, "listen", "cannot resolve %s: %s", listen, gai_strerror(rc));
     memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *v6 = res->ai_family == AF_INET6;
     freeaddrinfo(res);
     return ST_OK;
 }
@@ -546,6 +567,87 @@ static bool loopback(const struct sockaddr_storage *sa)
         return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
     }
     return false;
+}
+
+/* Binds and listens on sa (address reuse on, IPv6 only on an IPv6
+ * address), as libmicrohttpd would; the descriptor into *fd. */
+static enum st listen_open(const struct sockaddr_storage *sa, const char *listen_text, int *fd,
+                           struct err *e)
+{
+    bool v6 = sa->ss_family == AF_INET6;
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int one = 1;
+    int s = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s >= 0 && (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+                   (v6 && setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+                   bind(s, (const struct sockaddr *)sa, len) != 0 || listen(s, SOMAXCONN) != 0 ||
+                   fcntl(s, F_SETFL, O_NONBLOCK) != 0)) {
+        int saved = errno;
+        close(s);
+        s = -1;
+        errno = saved;
+    }
+    if (s < 0)
+        return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s: %s", listen_text,
+                   strerror(errno));
+    *fd = s;
+    return ST_OK;
+}
+
+/* Accepts what the kernel has queued, up to ACCEPT_BATCH connections (so
+ * that a flood of them cannot keep the thread from seeing it must stop),
+ * and hands each one to the pool; false when the accept thread should
+ * pause (out of descriptors). */
+static bool accept_queued(struct http_server *s)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+        int c = accept4(s->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        /* Over --max-connections: closed at once. The count is ours, as
+         * libmicrohttpd 0.9.75 leaves a mutex locked when a connection
+         * added with MHD_add_connection meets its own limit. on_connection
+         * counts a connection out when it closes (one that libmicrohttpd
+         * cannot even start, out of memory, keeps its slot). */
+        const struct sockaddr *peer = (const struct sockaddr *)&sa;
+        if (atomic_fetch_add(&s->conns, 1) >= s->app->cfg.max_connections) {
+            atomic_fetch_sub(&s->conns, 1);
+            close(c);
+        } else if (!http_guard_admit(s->guard, peer)) { /* its address has enough open */
+            atomic_fetch_sub(&s->conns, 1);
+            close(c);
+        } else if (MHD_add_connection(s->d, c, peer, len) != MHD_YES) {
+            http_guard_release(s->guard, peer);
+            atomic_fetch_sub(&s->conns, 1); /* libmicrohttpd has closed it */
+        }
+    }
+    return true;
+}
+
+/* The accept thread: until a byte arrives on s->wake[0]. */
+static void *acceptor_main(void *arg)
+{
+    struct http_server *s = arg;
+    int pause_ms = -1; /* after running out of descriptors: retry soon */
+    for (;;) {
+        struct pollfd p[2] = {{.fd = s->wake[0], .events = POLLIN},
+                              {.fd = s->listen_fd, .events = POLLIN}};
+        int n = poll(p, pause_ms < 0 ? 2 : 1, pause_ms);
+        if (n < 0 && errno != EINTR)
+            break; /* cannot happen with valid descriptors */
+        if (n > 0 && p[0].revents)
+            break;
+        bool ok = accept_queued(s);
+        if (!ok && pause_ms < 0)
+            log_msg(LOG_WARN, "http: cannot accept a connection: %s", strerror(errno));
+        pause_ms = ok ? -1 : 100;
+    }
+    return NULL;
 }
 
 /* Reads the whole of a PEM file into *out (xmalloc'd, NUL-terminated, as
@@ -606,37 +708,41 @@ static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage 
     return st;
 }
 
+/* libmicrohttpd on our own listening socket (the accept thread adds each
+ * connection). Its connection limit is never reached: each worker's share
+ * is all of --max-connections, which accept_queued enforces (see there). */
 static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
-                                       const struct sockaddr_storage *sa,
                                        struct MHD_OptionItem *https)
 {
     const struct cfg *c = &s->app->cfg;
+    unsigned limit = (unsigned)(c->max_connections * c->threads);
     return MHD_start_daemon(
-        flags, 0, http_guard_on_accept, s->guard, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, s->guard,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
 }
 
 enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
 {
     struct sockaddr_storage sa = {0};
-    bool v6 = false;
-    enum st st = resolve(app->cfg.listen, &sa, &v6, e);
+    enum st st = resolve(app->cfg.listen, &sa, e);
     if (st != ST_OK)
         return st;
     struct http_server *s = xcalloc(1, sizeof *s);
     s->app = app;
+    s->listen_fd = -1;
     st = prepare_tls(s, &sa, e);
+    if (st == ST_OK)
+        st = listen_open(&sa, app->cfg.listen, &s->listen_fd, e);
     if (st != ST_OK) {
         free_pem(s);
         free(s);
         return st;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (s->tls_cert ? MHD_USE_TLS : 0);
     struct MHD_OptionItem https[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
@@ -647,36 +753,52 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     if (!s->tls_cert)
         https[0].option = MHD_OPTION_END; /* plain HTTP: no HTTPS option at all */
     s->guard = http_guard_new(&app->cfg);
-    s->d = daemon_start(s, flags, &sa, https);
+    s->d = daemon_start(s, flags, https);
     if (!s->d) {
         bool tls = s->tls_cert != NULL;
         http_guard_free(s->guard);
+        close(s->listen_fd);
         free_pem(s);
         free(s);
         if (tls)
             return ERR(e, ST_INTERNAL, "listen",
-                       "cannot serve HTTPS on %s (port in use or not allowed, or the certificate "
-                       "and key unusable: see above)",
+                       "cannot serve HTTPS on %s (the certificate and key unusable: see above)",
                        app->cfg.listen);
-        return ERR(e, ST_INTERNAL, "listen", "cannot listen on %s (in use, or not allowed?)",
-                   app->cfg.listen);
+        return ERR(e, ST_INTERNAL, "listen", "cannot serve on %s: see above", app->cfg.listen);
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
-        abort(); /* cannot serve writes: better to stop at start */
+    /* without these threads nothing can be served: better to stop at start */
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0 || pipe2(s->wake, O_CLOEXEC) != 0 ||
+        pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
+        abort();
     *out = s;
     return ST_OK;
+}
+
+/* Ends the accept thread and closes the listening socket: from here the
+ * kernel refuses new connections, and drops those it had queued. */
+static void stop_accepting(struct http_server *s)
+{
+    while (write(s->wake[1], "x", 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(s->acceptor, NULL);
+    close(s->listen_fd);
+    close(s->wake[0]);
+    close(s->wake[1]);
+    s->listen_fd = -1;
 }
 
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    /* Requests in flight finish first (up to 5 s); the listening socket
-     * closes with the daemon. libmicrohttpd 0.9.75's MHD_quiesce_daemon is
-     * not used: with a thread pool on epoll it races the workers' own
-     * removal of the listening socket and aborts the process. */
+    /* New connections are refused first; then requests in flight finish
+     * (up to 5 s). libmicrohttpd 0.9.75's MHD_quiesce_daemon is not used:
+     * with a thread pool on epoll it races the workers' own removal of the
+     * listening socket and aborts the process. Our own socket, which
+     * libmicrohttpd never sees, has no such race. */
+    stop_accepting(s);
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
     pthread_mutex_lock(&s->mu);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One-line logging to stderr with UTC time and level. Lines are appended
- * whole to one buffer under a lock, so threads never interleave; the
- * buffer is written when a warning or error arrives, when it fills, and by
- * log_flush. Knows nothing of requests: the request line is http/'s.
+ * One-line logging to stderr, or to a log file, with UTC time and level.
+ * Lines are appended whole to one buffer under a lock, so threads never
+ * interleave; the buffer is written when a warning or error arrives, when
+ * it fills, by log_flush, and before the file is reopened. Knows nothing
+ * of requests (the request line is http/'s) nor of signals (app/'s).
  */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,12 +22,15 @@ static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char buffer[LOG_BUFFER];
 static size_t used;
+static int out = STDERR_FILENO; /* or the log file's descriptor */
 
 static void flush_locked(void)
 {
     size_t off = 0;
     while (off < used) {
-        ssize_t w = write(STDERR_FILENO, buffer + off, used - off);
+        ssize_t w = write(out, buffer + off, used - off);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             break; /* nowhere to report it: drop the lines */
         off += (size_t)w;
@@ -37,6 +43,20 @@ void log_flush(void)
     pthread_mutex_lock(&mu);
     flush_locked();
     pthread_mutex_unlock(&mu);
+}
+
+enum st log_file_open(const char *path, struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (fd < 0)
+        return ERR(e, ST_INVALID, "log-file", "cannot open log file %s: %s", path, strerror(errno));
+    pthread_mutex_lock(&mu);
+    flush_locked(); /* what was written before goes to the old file */
+    if (out != STDERR_FILENO)
+        close(out);
+    out = fd;
+    pthread_mutex_unlock(&mu);
+    return ST_OK;
 }
 
 void log_set_level(enum log_level lvl)

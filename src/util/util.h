@@ -155,7 +155,8 @@ bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *a);
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* Writes one line to stderr: time, level, message. Thread-safe. The format
+/* Writes one line to stderr (or the log file): time, level, message.
+ * Thread-safe. The format
  * must never receive a secret: secrets have their own type (struct secret)
  * that no log function accepts. */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,6 +165,12 @@ void log_set_level(enum log_level lvl);
  * log_flush, which the server calls a few times a second and at exit;
  * warnings and errors flush at once. */
 void log_flush(void);
+/* Sends every later line to the file at path, appended (created 0640 when
+ * absent), after writing the lines buffered so far to the previous output,
+ * which it closes unless it is stderr. Called again with the same path
+ * after a rename, it reopens: logrotate's way. ST_INVALID (e says why) if
+ * path cannot be opened; the output is then unchanged. Thread-safe. */
+enum st log_file_open(const char *path, struct err *e);
 
 /* ---- secrets ----------------------------------------------------------- */
 
