@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bounds libmicrohttpd does not give: connections per address (IPv6: per
- * /64), counted when the accept thread takes a connection, and a deadline for each
- * whole request head, enforced by a reaper thread that shuts down the
- * sockets of connections still waiting for a complete head. Also holds the
+ * /64), counted when the accept thread takes a connection, and a deadline
+ * for each whole request head, enforced by a reaper thread that shuts down
+ * the sockets of connections still waiting for a complete head. Also holds the
  * trusted proxies (--trusted-proxy), which the limit exempts. Does not read
  * or write HTTP.
  */
