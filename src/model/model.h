@@ -151,17 +151,23 @@ void model_pointer(char *out, size_t cap, const char *parent, const char *key);
 
 /* ---- bounds on JSON documents ------------------------------------------ */
 
-#define MODEL_JSON_MAX_BYTES (64 * 1024) /* a document's largest compact text */
-#define MODEL_JSON_MAX_DEPTH 64          /* its deepest nesting of {} and [] */
+#define MODEL_JSON_MAX_BYTES (64 * 1024)                 /* a document's largest compact text */
+#define MODEL_JSON_MAX_DEPTH 64                          /* its deepest nesting of {} and [] */
+#define MODEL_PATCH_MAX_WORK (16 * MODEL_JSON_MAX_BYTES) /* see struct json_bounds */
 
-/* Limits on a document: bytes of compact text, nesting depth. */
+/* Limits on a document: bytes of compact text, nesting depth; and for a
+ * JSON Patch, work: the bytes of values its operations may copy, replace
+ * or remove, in all (each costs time in proportion, even when the document
+ * stays small; unused by model_json_bound). */
 struct json_bounds {
     size_t bytes;
     int depth;
+    size_t work;
 };
 
 /* The bounds every stored or patched document keeps (the request body limit). */
-#define MODEL_JSON_BOUNDS ((struct json_bounds){MODEL_JSON_MAX_BYTES, MODEL_JSON_MAX_DEPTH})
+#define MODEL_JSON_BOUNDS                                                                          \
+    ((struct json_bounds){MODEL_JSON_MAX_BYTES, MODEL_JSON_MAX_DEPTH, MODEL_PATCH_MAX_WORK})
 
 /* What a value measures. bytes is its compact text length as json_dumps
  * writes it, except that a control character in a string counts as its
@@ -205,7 +211,10 @@ json_t *model_patch_merge(const json_t *target, const json_t *patch);
  * The work is bounded by what the patch produces: an operation that would
  * grow the document past MODEL_JSON_BOUNDS (bytes), or place a value
  * nested deeper than it, is refused with ST_UNPROCESSABLE before anything
- * is built; a "copy" measures its source before copying it. */
+ * is built; a "copy" measures its source before copying it. So is the
+ * operation that brings the bytes copied, replaced or removed past the
+ * bound's work (1 MiB by default), so that no patch of a small document
+ * costs more than a few milliseconds. */
 enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e);
 
 /* model_patch_apply within the bounds b instead of MODEL_JSON_BOUNDS. */

@@ -43,6 +43,7 @@ struct ptr {
 struct ctx {
     json_t *root;
     size_t bytes;
+    size_t work; /* bytes of values measured, copied or freed so far */
     const struct json_bounds *b;
     struct err *e;
     char field[24]; /* "/<index>" of the current operation */
@@ -259,6 +260,17 @@ static size_t members(const json_t *v)
     return json_is_object(v) ? json_object_size(v) : json_array_size(v);
 }
 
+/* Counts the bytes of values an operation measures, copies or frees. */
+static enum st spend(struct ctx *c, size_t bytes)
+{
+    c->work += bytes;
+    if (c->work > c->b->work)
+        return ERR(c->e, ST_UNPROCESSABLE, c->field,
+                   "the patch would copy, replace or remove more than %zu bytes in all",
+                   c->b->work);
+    return ST_OK;
+}
+
 /* Checks that v, placed under n containers where gone bytes leave and
  * extra bytes come with it, keeps the document within bounds, and counts
  * it. Measuring v stops at the bound, so a huge value is refused before
@@ -267,6 +279,8 @@ static enum st fit(struct ctx *c, const json_t *v, size_t n, size_t gone, size_t
 {
     struct json_size m = model_json_measure(v, c->b->bytes);
     size_t next = c->bytes - gone + extra + m.bytes;
+    if (spend(c, m.bytes + gone) != ST_OK)
+        return ST_UNPROCESSABLE;
     if (m.bytes > c->b->bytes || (next > c->b->bytes && next > c->bytes))
         return ERR(c->e, ST_UNPROCESSABLE, c->field, "the document would exceed %zu bytes",
                    c->b->bytes);
@@ -332,7 +346,10 @@ static enum st take(struct ctx *c, const struct ptr *p, json_t **taken)
     size_t i = 0;
     if (!v)
         return missing(c, p);
-    c->bytes -= measure(v) + slot_size(parent, last, members(parent) - 1);
+    size_t gone = measure(v);
+    if (spend(c, gone) != ST_OK)
+        return ST_UNPROCESSABLE;
+    c->bytes -= gone + slot_size(parent, last, members(parent) - 1);
     if (taken)
         *taken = json_incref(v);
     if (json_is_object(parent))

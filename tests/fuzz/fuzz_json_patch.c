@@ -23,7 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Small enough that the corpus reaches them. */
-static const struct json_bounds small = {.bytes = 96, .depth = 4};
+static const struct json_bounds small = {.bytes = 96, .depth = 4, .work = 512};
 
 static size_t dumped(const json_t *v)
 {

@@ -756,7 +756,8 @@ Test(json_measure, bound_names_the_field_and_the_limit)
 {
     json_t *v = parse("[[[1]], \"abc\"]");
     struct err e = {0};
-    struct json_bounds fit = {dumped(v), 3}, small = {dumped(v) - 1, 3}, shallow = {100, 2};
+    struct json_bounds fit = {dumped(v), 3, 0}, small = {dumped(v) - 1, 3, 0},
+                       shallow = {100, 2, 0};
     cr_expect_eq(model_json_bound(v, &fit, "/f", &e), ST_OK);
     cr_expect_eq(model_json_bound(v, &small, "/f", &e), ST_UNPROCESSABLE);
     cr_expect_str_eq(e.details[0].field, "/f");
@@ -797,7 +798,7 @@ static json_t *prefix_result(const json_t *doc, const json_t *patch, size_t n)
     json_t *p = json_array(), *out = NULL;
     for (size_t i = 0; i < n; i++)
         json_array_append(p, json_array_get(patch, i));
-    struct json_bounds huge = {SIZE_MAX, 1000};
+    struct json_bounds huge = {SIZE_MAX, 1000, SIZE_MAX};
     cr_assert_eq(model_patch_apply_within(doc, p, &huge, &out, NULL), ST_OK);
     json_decref(p);
     return out;
@@ -817,7 +818,7 @@ Test(patch_bounds, the_size_kept_through_every_operation_is_exact)
             json_decref(res);
         }
         cr_assert(peak > start, "row %zu grows", r);
-        struct json_bounds fit = {peak, 1000}, under = {peak - 1, 1000};
+        struct json_bounds fit = {peak, 1000, SIZE_MAX}, under = {peak - 1, 1000, SIZE_MAX};
         struct err e = {0};
         cr_expect_eq(model_patch_apply_within(doc, patch, &fit, &out, NULL), ST_OK, "row %zu", r);
         json_decref(out);
@@ -840,7 +841,7 @@ Test(patch_bounds, a_step_that_does_not_grow_applies_past_the_bound)
                           "{\"op\": \"remove\", \"path\": \"/a\"}, {\"op\": \"replace\", "
                           "\"path\": \"/b/0\", \"value\": 2}]");
     json_t *grow = parse("[{\"op\": \"add\", \"path\": \"/c\", \"value\": 1}]");
-    struct json_bounds small = {8, 2};
+    struct json_bounds small = {8, 2, SIZE_MAX};
     json_t *out = NULL;
     cr_expect_eq(model_patch_apply_within(doc, patch, &small, &out, NULL), ST_OK);
     expect_json("shrunk", out, "{\"b\": [2]}");
@@ -848,5 +849,56 @@ Test(patch_bounds, a_step_that_does_not_grow_applies_past_the_bound)
     cr_expect_eq(model_patch_apply_within(doc, grow, &small, &out, NULL), ST_UNPROCESSABLE);
     json_decref(grow);
     json_decref(patch);
+    json_decref(doc);
+}
+
+/* The work of a patch is the bytes of values it copies, replaces or
+ * removes, in all: here 12 ("0123456789" and its quotes) for the first
+ * copy, 12 + 12 for the second (the value it replaces is freed), 12 for
+ * the remove. At the bound it applies; one byte under, the operation that
+ * passes it is refused. */
+Test(patch_bounds, work_counts_bytes_copied_replaced_or_removed)
+{
+    json_t *doc = parse("{\"a\": \"0123456789\"}");
+    json_t *patch = parse("[{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}, "
+                          "{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}, "
+                          "{\"op\": \"test\", \"path\": \"/b\", \"value\": \"0123456789\"}, "
+                          "{\"op\": \"remove\", \"path\": \"/b\"}]");
+    struct json_bounds fit = {100, 8, 48}, under = {100, 8, 47};
+    json_t *out = NULL;
+    struct err e = {0};
+    cr_expect_eq(model_patch_apply_within(doc, patch, &fit, &out, NULL), ST_OK);
+    json_decref(out);
+    cr_expect_eq(model_patch_apply_within(doc, patch, &under, &out, &e), ST_UNPROCESSABLE);
+    cr_expect_str_eq(e.details[0].field, "/3");
+    cr_expect(strstr(e.details[0].reason, "47 bytes in all"), "%s", e.details[0].reason);
+    json_decref(patch);
+    json_decref(doc);
+}
+
+/* A document that stays small can still be copied over and over: a
+ * 64 KiB patch of copies of a 32 KiB array took seconds of the write
+ * thread. Past 1 MiB of values copied or replaced, it is refused; a few
+ * such copies apply. */
+Test(patch_bounds, repeated_copies_of_a_large_value_are_refused_past_1_mib)
+{
+    json_t *doc = parse("{\"b\": 0}"), *a = json_array();
+    for (int i = 0; i < 10000; i++)
+        json_array_append_new(a, json_array());
+    json_object_set_new(doc, "a", a);
+    json_t *op = parse("{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}");
+    json_t *few = json_array(), *many = json_array(), *out = NULL;
+    for (int i = 0; i < 8; i++)
+        json_array_append(few, op);
+    for (int i = 0; i < 1700; i++)
+        json_array_append(many, op);
+    cr_expect_eq(model_patch_apply(doc, few, &out, NULL), ST_OK);
+    json_decref(out);
+    struct err e = {0};
+    cr_expect_eq(model_patch_apply(doc, many, &out, &e), ST_UNPROCESSABLE);
+    cr_expect(strstr(e.details[0].reason, "in all"), "%s", e.details[0].reason);
+    json_decref(many);
+    json_decref(few);
+    json_decref(op);
     json_decref(doc);
 }
