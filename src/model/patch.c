@@ -305,8 +305,9 @@ static enum st add(struct ctx *c, const struct ptr *p, const json_t *v, bool sha
     if (p->n == 0) {
         enum st st = fit(c, v, 0, c->bytes, 0);
         if (st == ST_OK) {
-            json_decref(c->root);
+            json_t *old = c->root; /* v may be inside it: copy first */
             c->root = placed(v, share);
+            json_decref(old);
         }
         return st;
     }

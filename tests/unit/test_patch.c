@@ -902,3 +902,18 @@ Test(patch_bounds, repeated_copies_of_a_large_value_are_refused_past_1_mib)
     json_decref(op);
     json_decref(doc);
 }
+
+/* A value copied over the whole document is copied before the document
+ * it lives in is let go. */
+Test(patch, copy_of_a_member_onto_the_root_replaces_the_document)
+{
+    json_t *doc = parse("{\"a\": {\"b\": [1, {\"c\": \"x\"}]}, \"d\": 2}");
+    json_t *patch = parse("[{\"op\": \"copy\", \"from\": \"/a/b\", \"path\": \"\"}, "
+                          "{\"op\": \"add\", \"path\": \"/-\", \"value\": 3}]");
+    json_t *out = NULL;
+    cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK);
+    expect_json("copied to the root", out, "[1, {\"c\": \"x\"}, 3]");
+    json_decref(out);
+    json_decref(patch);
+    json_decref(doc);
+}
