@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A provider's representation must fit a request body, or GET → PUT fails. */
+_Static_assert(MODEL_JSON_MAX_BYTES == API_BODY_LIMIT, "document bound is the body limit");
+
 #define LIST_PATH API_PREFIX "/apps/%s/custom-providers"
 #define ITEM_PATH API_PREFIX "/apps/%s/custom-providers/%s"
 
@@ -54,6 +57,17 @@ static json_t *represent(struct ctx *c, const struct login_app *app, const struc
         .callback = arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, rec->id),
     };
     return provider_to_json(doc, &m, &l);
+}
+
+/* Refuses doc when its representation, what GET answers and PUT takes
+ * back, would not fit a request body or would nest too deep. */
+static enum st fits(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
+                    const json_t *doc, struct err *e)
+{
+    json_t *rep = represent(c, app, rec, doc);
+    enum st st = model_json_bound(rep, &MODEL_JSON_BOUNDS, "", e);
+    json_decref(rep);
+    return st;
 }
 
 /* Compact JSON text of v, in the request arena. */
@@ -251,6 +265,9 @@ enum st h_provider_create(struct ctx *c)
         memcpy(rec.app_id, app.id, sizeof rec.app_id);
         store_form(c, doc, &rec);
         memcpy(rec.created_at, rec.updated_at, sizeof rec.created_at);
+        st = fits(c, &app, &rec, doc, &c->err);
+    }
+    if (st == ST_OK) {
         st = store_provider_create(c->app->store, c->customer_id, &rec, &c->err);
     }
     if (st == ST_OK) {
@@ -346,6 +363,8 @@ static enum st on_modify(void *arg, const struct provider_rec *cur, struct provi
         st = ERR(e, ST_UNPROCESSABLE, "/" F_PROTOCOL, "cannot change after create");
     if (st == ST_OK)
         st = provider_validate(m->doc, e);
+    if (st == ST_OK)
+        st = fits(c, m->app, cur, m->doc, e);
     if (st == ST_OK) {
         store_form(c, m->doc, next);
         m->rec = *next;

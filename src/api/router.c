@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define JSON_MAX_DEPTH 64
+#define JSON_MAX_DEPTH MODEL_JSON_MAX_DEPTH /* what every stored document keeps too */
 
 /* Where the {c}, {id} and {app} segments of a matched path are. */
 struct caps {

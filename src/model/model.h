@@ -125,7 +125,7 @@ struct provider_links {
  * ST_UNPROCESSABLE with one detail (a JSON Pointer) per offending field:
  * unknown or other-protocol fields, missing required ones, non-https URLs,
  * wrong types, attribute_map keys and values, a certificate that does not
- * parse. Never mutates. */
+ * parse, a document beyond MODEL_JSON_BOUNDS. Never mutates. */
 enum st provider_validate(const json_t *doc, struct err *e);
 
 /* Deletes the server-set members (id, createdAt, updatedAt, _links). */
@@ -150,6 +150,49 @@ json_t *provider_summary(const json_t *doc);
  * "~1") into out, truncating at cap. parent may be "" for the root. */
 void model_pointer(char *out, size_t cap, const char *parent, const char *key);
 
+/* ---- bounds on JSON documents ------------------------------------------ */
+
+#define MODEL_JSON_MAX_BYTES (64 * 1024)                 /* a document's largest compact text */
+#define MODEL_JSON_MAX_DEPTH 64                          /* its deepest nesting of {} and [] */
+#define MODEL_PATCH_MAX_WORK (16 * MODEL_JSON_MAX_BYTES) /* see struct json_bounds */
+
+/* Limits on a document: bytes of compact text, nesting depth; and for a
+ * JSON Patch, work: the bytes of values its operations may copy, replace
+ * or remove, in all (each costs time in proportion, even when the document
+ * stays small; unused by model_json_bound). */
+struct json_bounds {
+    size_t bytes;
+    int depth;
+    size_t work;
+};
+
+/* The bounds every stored or patched document keeps (the request body limit). */
+#define MODEL_JSON_BOUNDS                                                                          \
+    ((struct json_bounds){MODEL_JSON_MAX_BYTES, MODEL_JSON_MAX_DEPTH, MODEL_PATCH_MAX_WORK})
+
+/* What a value measures. bytes is its compact text length as json_dumps
+ * writes it, except that a control character in a string counts as its
+ * longest escape (\u00XX), so it also bounds buf_json_string's form.
+ * depth counts nested objects and arrays: 0 for a scalar, 1 for {} or []. */
+struct json_size {
+    size_t bytes;
+    int depth;
+};
+
+/* Measures v (NULL measures 0). Stops early once bytes exceed cap: then
+ * bytes > cap is all that is known, and depth may be short. Costs O(cap)
+ * at most; allocates nothing. Thread-safe. */
+struct json_size model_json_measure(const json_t *v, size_t cap);
+
+/* Bytes of the JSON string literal of s[0..len), as model_json_measure
+ * counts them (quotes included). */
+size_t model_json_string_size(const char *s, size_t len);
+
+/* ST_OK when v fits b; otherwise ST_UNPROCESSABLE with one detail at field
+ * (may be NULL) saying which bound. Never mutates. */
+enum st model_json_bound(const json_t *v, const struct json_bounds *b, const char *field,
+                         struct err *e);
+
 /* ---- JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7396) ----------- */
 
 /* RFC 7396: returns a new value, the result of merging patch into target
@@ -165,8 +208,19 @@ json_t *model_patch_merge(const json_t *target, const json_t *patch);
  *                    member, a malformed JSON Pointer (RFC 6901);
  *   ST_UNPROCESSABLE a "path" or "from" that does not exist, an array index
  *                    out of range, "move" into its own child;
- *   ST_CONFLICT      a "test" operation that does not hold. */
+ *   ST_CONFLICT      a "test" operation that does not hold.
+ * The work is bounded by what the patch produces: an operation that would
+ * grow the document past MODEL_JSON_BOUNDS (bytes), or place a value
+ * nested deeper than it, is refused with ST_UNPROCESSABLE before anything
+ * is built; a "copy" measures its source before copying it. So is the
+ * operation that brings the bytes copied, replaced or removed past the
+ * bound's work (1 MiB by default), so that no patch of a small document
+ * costs more than a few milliseconds. */
 enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e);
+
+/* model_patch_apply within the bounds b instead of MODEL_JSON_BOUNDS. */
+enum st model_patch_apply_within(const json_t *doc, const json_t *patch,
+                                 const struct json_bounds *b, json_t **out, struct err *e);
 
 /* Fresh identifiers. */
 void client_id_generate(char out[CLIENT_ID_LEN + 1]);

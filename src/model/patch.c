@@ -7,6 +7,7 @@
  */
 #include "model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +37,14 @@ struct ptr {
     char *mem;
 };
 
-/* The patch being applied: the working copy and where errors go. */
+/* The patch being applied: the working copy, its size as
+ * model_json_measure counts it (kept up to date by every operation, so no
+ * step measures the whole document), its bounds, and where errors go. */
 struct ctx {
     json_t *root;
+    size_t bytes;
+    size_t work; /* bytes of values measured, copied or freed so far */
+    const struct json_bounds *b;
     struct err *e;
     char field[24]; /* "/<index>" of the current operation */
 };
@@ -235,36 +241,99 @@ static enum st missing(struct ctx *c, const struct ptr *p)
     return ERR(c->e, ST_UNPROCESSABLE, c->field, "\"%s\" does not exist", p->name);
 }
 
-/* Puts v (owned) at p: object member added or replaced, array element
- * inserted ("-" appends), or the whole document when p is "". */
-static enum st add(struct ctx *c, const struct ptr *p, json_t *v)
+static size_t measure(const json_t *v)
+{
+    return model_json_measure(v, SIZE_MAX).bytes;
+}
+
+/* The bytes a member or an element brings besides its value: "name": in
+ * an object, and a comma when the container holds others (has others
+ * besides it). */
+static size_t slot_size(const json_t *parent, const struct tok *last, size_t others)
+{
+    size_t n = json_is_object(parent) ? model_json_string_size(last->s, last->len) + 1 : 0;
+    return n + (others > 0);
+}
+
+static size_t members(const json_t *v)
+{
+    return json_is_object(v) ? json_object_size(v) : json_array_size(v);
+}
+
+/* Counts the bytes of values an operation measures, copies or frees. */
+static enum st spend(struct ctx *c, size_t bytes)
+{
+    c->work += bytes;
+    if (c->work > c->b->work)
+        return ERR(c->e, ST_UNPROCESSABLE, c->field,
+                   "the patch would copy, replace or remove more than %zu bytes in all",
+                   c->b->work);
+    return ST_OK;
+}
+
+/* Checks that v, placed under n containers where gone bytes leave and
+ * extra bytes come with it, keeps the document within bounds, and counts
+ * it. Measuring v stops at the bound, so a huge value is refused before
+ * it is built. A step that does not grow the document is always allowed. */
+static enum st fit(struct ctx *c, const json_t *v, size_t n, size_t gone, size_t extra)
+{
+    struct json_size m = model_json_measure(v, c->b->bytes);
+    size_t next = c->bytes - gone + extra + m.bytes;
+    if (spend(c, m.bytes + gone) != ST_OK)
+        return ST_UNPROCESSABLE;
+    if (m.bytes > c->b->bytes || (next > c->b->bytes && next > c->bytes))
+        return ERR(c->e, ST_UNPROCESSABLE, c->field, "the document would exceed %zu bytes",
+                   c->b->bytes);
+    if (n + (size_t)m.depth > (size_t)c->b->depth)
+        return ERR(c->e, ST_UNPROCESSABLE, c->field, "the document would nest deeper than %d",
+                   c->b->depth);
+    c->bytes = next;
+    return ST_OK;
+}
+
+/* A copy of v, or v itself when shared (a value just taken out). */
+static json_t *placed(const json_t *v, bool share)
+{
+    return share ? json_incref((json_t *)v) : copy_of(v);
+}
+
+/* Puts v (borrowed; copied unless share) at p: object member added or
+ * replaced, array element inserted ("-" appends), or the whole document
+ * when p is "". */
+static enum st add(struct ctx *c, const struct ptr *p, const json_t *v, bool share)
 {
     if (p->n == 0) {
-        json_decref(c->root);
-        c->root = v;
-        return ST_OK;
+        enum st st = fit(c, v, 0, c->bytes, 0);
+        if (st == ST_OK) {
+            json_t *old = c->root; /* v may be inside it: copy first */
+            c->root = placed(v, share);
+            json_decref(old);
+        }
+        return st;
     }
     json_t *parent = locate(c->root, p, p->n - 1);
     const struct tok *last = &p->t[p->n - 1];
-    size_t i;
-    if (json_is_object(parent)) {
-        must(json_object_setn_new(parent, last->s, last->len, v));
-        return ST_OK;
-    }
-    if (json_is_array(parent) && tok_is(last, P_APPEND)) {
-        must(json_array_append_new(parent, v));
-        return ST_OK;
-    }
-    if (json_is_array(parent) && index_parse(last, &i) && i <= json_array_size(parent)) {
-        must(json_array_insert_new(parent, i, v));
-        return ST_OK;
-    }
-    json_decref(v);
-    if (json_is_array(parent))
+    json_t *old = json_is_object(parent) ? json_object_getn(parent, last->s, last->len) : NULL;
+    size_t i = 0;
+    bool append = json_is_array(parent) && tok_is(last, P_APPEND);
+    bool insert =
+        json_is_array(parent) && !append && index_parse(last, &i) && i <= json_array_size(parent);
+    if (json_is_array(parent) && !append && !insert)
         return ERR(c->e, ST_UNPROCESSABLE, c->field, "\"%s\": array index out of range", p->name);
-    if (parent)
-        return ERR(c->e, ST_UNPROCESSABLE, c->field, "\"%s\": parent is not a container", p->name);
-    return ERR(c->e, ST_UNPROCESSABLE, c->field, "\"%s\": parent does not exist", p->name);
+    if (!json_is_object(parent) && !json_is_array(parent))
+        return ERR(c->e, ST_UNPROCESSABLE, c->field, "\"%s\": parent %s", p->name,
+                   parent ? "is not a container" : "does not exist");
+    enum st st =
+        fit(c, v, p->n, old ? measure(old) : 0, old ? 0 : slot_size(parent, last, members(parent)));
+    if (st != ST_OK)
+        return st;
+    if (json_is_object(parent))
+        must(json_object_setn_new(parent, last->s, last->len, placed(v, share)));
+    else if (append)
+        must(json_array_append_new(parent, placed(v, share)));
+    else
+        must(json_array_insert_new(parent, i, placed(v, share)));
+    return ST_OK;
 }
 
 /* Removes the value at p; *taken (when not NULL) receives a reference. */
@@ -278,6 +347,10 @@ static enum st take(struct ctx *c, const struct ptr *p, json_t **taken)
     size_t i = 0;
     if (!v)
         return missing(c, p);
+    size_t gone = measure(v);
+    if (spend(c, gone) != ST_OK)
+        return ST_UNPROCESSABLE;
+    c->bytes -= gone + slot_size(parent, last, members(parent) - 1);
     if (taken)
         *taken = json_incref(v);
     if (json_is_object(parent))
@@ -289,7 +362,7 @@ static enum st take(struct ctx *c, const struct ptr *p, json_t **taken)
 
 static enum st op_add(struct ctx *c, const struct args *a)
 {
-    return add(c, a->path, copy_of(a->value));
+    return add(c, a->path, a->value, false);
 }
 
 static enum st op_remove(struct ctx *c, const struct args *a)
@@ -300,16 +373,17 @@ static enum st op_remove(struct ctx *c, const struct args *a)
 static enum st op_replace(struct ctx *c, const struct args *a)
 {
     const struct ptr *p = a->path;
-    if (p->n == 0) {
-        json_decref(c->root);
-        c->root = copy_of(a->value);
-        return ST_OK;
-    }
+    if (p->n == 0)
+        return add(c, p, a->value, false);
     json_t *parent = locate(c->root, p, p->n - 1);
     const struct tok *last = &p->t[p->n - 1];
+    json_t *old = child(parent, last);
     size_t i = 0;
-    if (!child(parent, last))
+    if (!old)
         return missing(c, p);
+    enum st st = fit(c, a->value, p->n, measure(old), 0);
+    if (st != ST_OK)
+        return st;
     if (json_is_object(parent))
         must(json_object_setn_new(parent, last->s, last->len, copy_of(a->value)));
     else if (index_parse(last, &i))
@@ -325,9 +399,10 @@ static enum st op_move(struct ctx *c, const struct args *a)
     if (ptr_starts(a->from, a->path))
         return ERR(c->e, ST_UNPROCESSABLE, c->field, "cannot move a value into its own child");
     enum st st = take(c, a->from, &v);
-    if (st != ST_OK)
-        return st;
-    return add(c, a->path, v);
+    if (st == ST_OK)
+        st = add(c, a->path, v, true);
+    json_decref(v);
+    return st;
 }
 
 static enum st op_copy(struct ctx *c, const struct args *a)
@@ -335,7 +410,7 @@ static enum st op_copy(struct ctx *c, const struct args *a)
     json_t *v = locate(c->root, a->from, a->from->n);
     if (!v)
         return missing(c, a->from);
-    return add(c, a->path, copy_of(v));
+    return add(c, a->path, v, false);
 }
 
 static enum st op_test(struct ctx *c, const struct args *a)
@@ -412,13 +487,15 @@ static enum st apply_one(struct ctx *c, const json_t *op)
     return st;
 }
 
-enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e)
+enum st model_patch_apply_within(const json_t *doc, const json_t *patch,
+                                 const struct json_bounds *b, json_t **out, struct err *e)
 {
     *out = NULL;
     if (!json_is_array(patch))
         return ERR(e, ST_INVALID, "", "a JSON Patch document must be an array");
     /* A NULL doc counts as the JSON null document. */
-    struct ctx c = {.root = doc ? copy_of(doc) : json_null(), .e = e};
+    struct ctx c = {.root = doc ? copy_of(doc) : json_null(), .b = b, .e = e};
+    c.bytes = measure(c.root);
     enum st st = ST_OK;
     for (size_t i = 0; i < json_array_size(patch) && st == ST_OK; i++) {
         snprintf(c.field, sizeof c.field, "/%zu", i);
@@ -430,6 +507,11 @@ enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, 
     }
     *out = c.root;
     return ST_OK;
+}
+
+enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e)
+{
+    return model_patch_apply_within(doc, patch, &MODEL_JSON_BOUNDS, out, e);
 }
 
 /* ---- JSON Merge Patch (RFC 7396, section 2) ---------------------------- */

@@ -224,6 +224,7 @@ enum st provider_validate(const json_t *doc, struct err *e)
         if (!ok)
             bad(&local, "", key, "unknown field for this protocol");
     }
+    model_json_bound(doc, &MODEL_JSON_BOUNDS, "", &local);
     check_string(doc, "", F_TITLE, true, false, &local);
     check_string(doc, "", "auth_url", true, true, &local);
     check_ui(doc, &local);

@@ -4,7 +4,10 @@
  * Pointers with ~0/~1 and array indices, move/copy/test, all or nothing).
  * The input is two JSON texts, the document then the patch, separated by
  * the first NUL byte or the first blank line ("\n\n"). Also checks that
- * the document is never modified, whatever the outcome.
+ * the document is never modified, whatever the outcome, and that a patch
+ * applied within small bounds never leaves a document past them that it
+ * did not start past (the size it keeps up to date is exact), with the
+ * measure never under what json_dumps writes.
  */
 #include "fuzz.h"
 #include "model/model.h"
@@ -17,6 +20,33 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     util_init();
     return 0;
+}
+
+/* Small enough that the corpus reaches them. */
+static const struct json_bounds small = {.bytes = 96, .depth = 4, .work = 512};
+
+static size_t dumped(const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return n;
+}
+
+/* Checks the bounded run of patch over doc (NULL: the null document). */
+static void check_bounded(const json_t *doc, const json_t *patch)
+{
+    json_t *out = NULL;
+    json_t *start = doc ? json_incref((json_t *)doc) : json_null();
+    struct json_size in = model_json_measure(start, SIZE_MAX);
+    if (model_patch_apply_within(doc, patch, &small, &out, NULL) == ST_OK) {
+        struct json_size m = model_json_measure(out, SIZE_MAX);
+        if ((m.bytes > small.bytes && m.bytes > in.bytes) ||
+            (m.depth > small.depth && m.depth > in.depth) || m.bytes < dumped(out))
+            __builtin_trap();
+    }
+    json_decref(out);
+    json_decref(start);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((st == ST_OK) != (out != NULL) || (doc && !json_equal(before, doc)))
             __builtin_trap();
         json_decref(out);
+        check_bounded(doc, patch);
         json_decref(before);
     }
     json_decref(patch);

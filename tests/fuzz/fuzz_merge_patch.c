@@ -3,7 +3,8 @@
  * Fuzz target: model_patch_merge, RFC 7396 JSON Merge Patch. The input is
  * two JSON texts, the target then the patch, separated by the first NUL
  * byte or the first blank line ("\n\n"). Also checks that a merge patch
- * is idempotent (RFC 7396 §1) and leaves its target untouched.
+ * is idempotent (RFC 7396 §1) and leaves its target untouched, and that
+ * model_json_measure never counts less than json_dumps writes.
  */
 #include "fuzz.h"
 #include "model/model.h"
@@ -29,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *twice = model_patch_merge(once, patch);
         if (!once || !twice || !json_equal(once, twice) || (target && !json_equal(before, target)))
             __builtin_trap();
+        char *text = json_dumps(once, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (!text || model_json_measure(once, SIZE_MAX).bytes < strlen(text))
+            __builtin_trap(); /* the measure bounds what is written */
+        free(text);
         json_decref(twice);
         json_decref(once);
         json_decref(before);

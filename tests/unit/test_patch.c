@@ -486,3 +486,434 @@ Test(merge, non_object_patch_result_is_a_copy)
     json_decref(patch);
     json_decref(target);
 }
+
+/* ---- bounds: a patch's work is bounded by the document it produces ---- */
+
+/* The compact text length of v, as json_dumps writes it. */
+static size_t dumped(const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    size_t n = strlen(text);
+    free(text);
+    return n;
+}
+
+/* Nesting of objects and arrays, counted independently of the model. */
+static int depth_of(const json_t *v)
+{
+    int d = 0;
+    const char *key;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, m)
+        {
+            int dm = depth_of(m);
+            d = d > dm ? d : dm;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m)
+        {
+            int dm = depth_of(m);
+            d = d > dm ? d : dm;
+        }
+    } else {
+        return 0;
+    }
+    return d + 1;
+}
+
+/* Applies patch and expects a refusal naming operation field, the input
+ * left as it was. */
+static void expect_refused(const json_t *doc, const json_t *patch, const char *field)
+{
+    json_t *before = json_deep_copy(doc), *out = NULL;
+    struct err e = {0};
+    cr_assert_eq(model_patch_apply(doc, patch, &out, &e), ST_UNPROCESSABLE, "%s", e.msg);
+    cr_expect_null(out);
+    cr_assert_eq(e.ndetails, 1);
+    cr_expect_str_eq(e.details[0].field, field);
+    cr_expect(json_equal(doc, before), "the input changed");
+    json_decref(before);
+}
+
+/* The attack of issue 9: every "copy" of an array into itself doubles the
+ * document, 26 of them would need gigabytes. The operation that would pass
+ * 64 KiB is refused (found here by following the sizes by hand), and the
+ * patch up to it applies. */
+Test(patch_bounds, doubling_copy_is_refused_at_the_operation_that_passes_64_kib)
+{
+    json_t *doc = parse("{\"a\": [\"0123456789abcdef\"]}"), *patch = json_array();
+    for (int i = 0; i < 26; i++)
+        json_array_append_new(patch,
+                              parse("{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/a/-\"}"));
+    size_t a = dumped(json_object_get(doc, "a")), frame = dumped(doc) - a;
+    int k = 0;
+    while (frame + 2 * a + 1 <= MODEL_JSON_MAX_BYTES) { /* [x] → [x,[x]] */
+        a = 2 * a + 1;
+        k++;
+    }
+    cr_assert(k > 0 && k < 26);
+    char field[16];
+    snprintf(field, sizeof field, "/%d", k);
+    expect_refused(doc, patch, field);
+    json_t *prefix = json_array(), *out = NULL;
+    for (int i = 0; i < k; i++)
+        json_array_append(prefix, json_array_get(patch, i));
+    cr_assert_eq(model_patch_apply(doc, prefix, &out, NULL), ST_OK);
+    cr_expect_eq(dumped(out), frame + a);
+    json_decref(out);
+    json_decref(prefix);
+    json_decref(patch);
+    json_decref(doc);
+}
+
+/* members (an object's text) with a "pad" member of n bytes of 'x'. */
+static json_t *padded(const char *members, size_t n)
+{
+    json_t *doc = parse(members);
+    char *pad = malloc(n + 1);
+    memset(pad, 'x', n);
+    pad[n] = '\0';
+    json_object_set_new(doc, "pad", json_string(pad));
+    free(pad);
+    return doc;
+}
+
+/* One operation that grows a document: what it starts from and the op. */
+struct grow_row {
+    const char *members;
+    const char *op;
+};
+
+static const struct grow_row grow_rows[] = {
+    {"{}", "{\"op\": \"add\", \"path\": \"/new\", \"value\": \"vvvv\"}"},
+    {"{\"o\": {}}", "{\"op\": \"add\", \"path\": \"/o/k\", \"value\": [1]}"},
+    {"{\"o\": {\"k\": 1}}", "{\"op\": \"add\", \"path\": \"/o/k\", \"value\": [1, 2]}"},
+    {"{\"a\": []}", "{\"op\": \"add\", \"path\": \"/a/-\", \"value\": {\"b\": null}}"},
+    {"{\"a\": [1, 2]}", "{\"op\": \"add\", \"path\": \"/a/1\", \"value\": true}"},
+    {"{\"o\": {\"k\": 1}}", "{\"op\": \"replace\", \"path\": \"/o/k\", \"value\": \"a\\\"b\"}"},
+    {"{\"a\": [1]}", "{\"op\": \"replace\", \"path\": \"/a/0\", \"value\": 0.1}"},
+    {"{\"o\": {\"k\": [1, 2]}}", "{\"op\": \"copy\", \"from\": \"/o\", \"path\": \"/p\"}"},
+    {"{\"o\": {\"k\": [1, 2]}}", "{\"op\": \"copy\", \"from\": \"/o/k\", \"path\": \"/o/k/-\"}"},
+    {"{\"a\": [\"s\"]}", "{\"op\": \"move\", \"from\": \"/a/0\", \"path\": \"/a long~1key\"}"},
+    {"{\"o\": {\"k\": 1}, \"a\": [1]}",
+     "{\"op\": \"move\", \"from\": \"/a\", \"path\": \"/o/\\u00e9t\\u00e9\"}"},
+};
+
+/* Every operation that can grow a document, each at the bound: a result
+ * of exactly 64 KiB applies, one byte more is refused, naming the
+ * operation (the second: the first grows a little and fits). Covers the
+ * exactness of what each operation adds: names, commas, escapes, numbers. */
+Test(patch_bounds, every_growing_operation_stops_at_exactly_64_kib)
+{
+    for (size_t i = 0; i < LEN(grow_rows); i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[{\"op\": \"add\", \"path\": \"/t\", \"value\": 0}, %s]",
+                 grow_rows[i].op);
+        json_t *patch = parse(text), *doc = padded(grow_rows[i].members, 0), *out = NULL;
+        cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK, "row %zu", i);
+        size_t pad = MODEL_JSON_MAX_BYTES - dumped(out);
+        json_decref(out);
+        json_decref(doc);
+        doc = padded(grow_rows[i].members, pad);
+        cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK, "row %zu", i);
+        cr_expect_eq(dumped(out), MODEL_JSON_MAX_BYTES, "row %zu", i);
+        json_decref(out);
+        json_decref(doc);
+        doc = padded(grow_rows[i].members, pad + 1);
+        expect_refused(doc, patch, "/1");
+        json_decref(doc);
+        json_decref(patch);
+    }
+}
+
+/* A chain of k objects under "d": {"d": {"a": {"a": … {}}}}. */
+static json_t *chain(int k)
+{
+    json_t *inner = json_object();
+    for (int i = 0; i < k; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "a", inner);
+        inner = o;
+    }
+    json_t *doc = parse("{\"s\": [[[]]], \"t\": 1}");
+    json_object_set_new(doc, "d", inner);
+    return doc;
+}
+
+/* One operation that places a value at the end of the chain ("%s" is the
+ * pointer of its innermost object). */
+static const char *const deep_ops[] = {
+    "[{\"op\": \"add\", \"path\": \"%s/x\", \"value\": {\"b\": [{}]}}]",
+    "[{\"op\": \"replace\", \"path\": \"%s\", \"value\": [[[[{}]]]]}]",
+    "[{\"op\": \"copy\", \"from\": \"/s\", \"path\": \"%s/x\"}]",
+    "[{\"op\": \"move\", \"from\": \"/s\", \"path\": \"%s/x\"}]",
+    "[{\"op\": \"test\", \"path\": \"%s\", \"value\": {}}, "
+    "{\"op\": \"move\", \"from\": \"/s/0\", \"path\": \"%s/x\"}]",
+};
+
+/* The pointer of the innermost object of chain(k). */
+static json_t *deep_patch(const char *op, int k)
+{
+    char *ptr = malloc(2 + 2 * (size_t)k + 1), text[1024], *text_big = NULL;
+    strcpy(ptr, "/d");
+    for (int i = 0; i < k; i++)
+        strcat(ptr, "/a");
+    size_t n = strlen(op) + 2 * strlen(ptr) + 1;
+    text_big = n > sizeof text ? malloc(n) : text;
+    snprintf(text_big, n, op, ptr, ptr);
+    json_t *patch = parse(text_big);
+    if (text_big != text)
+        free(text_big);
+    free(ptr);
+    return patch;
+}
+
+/* Every way to put a value deep, including "replace" into a deep pointer
+ * (which once stored 120 levels): a result nested exactly 64 deep applies,
+ * one level more is refused, naming the operation. */
+Test(patch_bounds, every_placing_operation_stops_at_depth_64)
+{
+    for (size_t i = 0; i < LEN(deep_ops); i++) {
+        json_t *doc = chain(1), *patch = deep_patch(deep_ops[i], 1), *out = NULL;
+        cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK, "row %zu", i);
+        int k = 1 + MODEL_JSON_MAX_DEPTH - depth_of(out);
+        json_decref(out);
+        json_decref(patch);
+        json_decref(doc);
+        cr_assert(k > 1, "row %zu", i);
+        doc = chain(k);
+        patch = deep_patch(deep_ops[i], k);
+        cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK, "row %zu", i);
+        cr_expect_eq(depth_of(out), MODEL_JSON_MAX_DEPTH, "row %zu", i);
+        json_decref(out);
+        json_decref(patch);
+        json_decref(doc);
+        doc = chain(k + 1);
+        patch = deep_patch(deep_ops[i], k + 1);
+        char field[8];
+        snprintf(field, sizeof field, "/%zu", json_array_size(patch) - 1);
+        expect_refused(doc, patch, field);
+        json_decref(patch);
+        json_decref(doc);
+    }
+}
+
+/* model_json_measure counts what json_dumps writes, byte for byte, except
+ * a control character, counted at its longest escape (\u00XX) so the
+ * count also bounds the server's own string writer. */
+Test(json_measure, counts_the_compact_text_json_dumps_writes)
+{
+    static const char *const same_size[] = {
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.1",
+        "-0.0",
+        "1e300",
+        "1.5e-300",
+        "123456789.125",
+        "\"\"",
+        "\"a\\\"b\\\\c/d\"",
+        "\"\\u00e9\\u4e2d\\ud83d\\ude00\"",
+        "\"\\u0001\\u001f\"",
+        "[]",
+        "{}",
+        "[[],{},[1,2.5]]",
+        "{\"a\":{\"b\":[null,true,{\"c\\\"\":\"\\u00e9\"}]},\"\":0}",
+    };
+    for (size_t i = 0; i < LEN(same_size); i++) {
+        json_t *v = parse(same_size[i]);
+        struct json_size m = model_json_measure(v, SIZE_MAX);
+        cr_expect_eq(m.bytes, dumped(v), "%s: %zu, dumped %zu", same_size[i], m.bytes, dumped(v));
+        cr_expect_eq(m.depth, depth_of(v), "%s", same_size[i]);
+        json_decref(v);
+    }
+    json_t *v = parse("{\"k\\n\":\"\\t\\r\\b\\f\"}"); /* 5 two-byte escapes, 4 more each */
+    cr_expect_eq(model_json_measure(v, SIZE_MAX).bytes, dumped(v) + 5 * 4);
+    json_decref(v);
+}
+
+/* Measuring stops at the cap: the answer is only "more than cap". */
+Test(json_measure, stops_past_the_cap)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < 100000; i++)
+        json_array_append_new(a, json_integer(i));
+    struct json_size m = model_json_measure(a, 1000);
+    cr_expect(m.bytes > 1000, "%zu", m.bytes);
+    cr_expect_eq(model_json_measure(a, SIZE_MAX).bytes, dumped(a));
+    cr_expect_eq(model_json_measure(NULL, 10).bytes, 0);
+    json_decref(a);
+}
+
+Test(json_measure, bound_names_the_field_and_the_limit)
+{
+    json_t *v = parse("[[[1]], \"abc\"]");
+    struct err e = {0};
+    struct json_bounds fit = {dumped(v), 3, 0}, small = {dumped(v) - 1, 3, 0},
+                       shallow = {100, 2, 0};
+    cr_expect_eq(model_json_bound(v, &fit, "/f", &e), ST_OK);
+    cr_expect_eq(model_json_bound(v, &small, "/f", &e), ST_UNPROCESSABLE);
+    cr_expect_str_eq(e.details[0].field, "/f");
+    err_clear(&e);
+    cr_expect_eq(model_json_bound(v, &shallow, "", &e), ST_UNPROCESSABLE);
+    cr_expect(strstr(e.details[0].reason, "deeper than 2"), "%s", e.details[0].reason);
+    json_decref(v);
+}
+
+/* Patches of several steps under small bounds. The oracle follows the
+ * sizes of the unbounded run: with the bound one byte (or level) under
+ * the largest step, the first step that reaches it is refused; at the
+ * bound, all applies. This checks that the size the patch keeps up to
+ * date through removals, moves and replacements is exact. */
+static const char *const steps[][2] = {
+    {"{\"a\": \"0123456789\", \"b\": [1, 2]}",
+     "[{\"op\": \"remove\", \"path\": \"/a\"}, {\"op\": \"add\", \"path\": \"/c\", \"value\": "
+     "\"0123456789abc\"}]"},
+    {"{\"a\": [1, 2, 3]}", "[{\"op\": \"remove\", \"path\": \"/a/1\"}, {\"op\": \"copy\", "
+                           "\"from\": \"/a\", \"path\": \"/b\"}]"},
+    {"{\"a\": [\"x\"], \"o\": {}}",
+     "[{\"op\": \"move\", \"from\": \"/a/0\", \"path\": \"/o/k\"}, {\"op\": \"move\", \"from\": "
+     "\"/o\", \"path\": \"/a/0\"}, {\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/a/-\"}]"},
+    {"{\"a\": {\"b\": 1}}",
+     "[{\"op\": \"replace\", \"path\": \"\", \"value\": [1]}, {\"op\": \"add\", \"path\": "
+     "\"/-\", \"value\": [[2, 3, 4, 5, 6]]}]"},
+    {"[{\"a\": 1}, 2]", "[{\"op\": \"replace\", \"path\": \"/0/a\", \"value\": \"é\"}, {\"op\": "
+                        "\"remove\", \"path\": \"/1\"}, {\"op\": \"add\", \"path\": \"/0/b\", "
+                        "\"value\": {\"c\": {}}}]"},
+    {"{\"a\": [1]}", "[{\"op\": \"add\", \"path\": \"/a/0\", \"value\": [2]}, {\"op\": \"move\", "
+                     "\"from\": \"/a\", \"path\": \"/b\"}, {\"op\": \"copy\", \"from\": \"/b\", "
+                     "\"path\": \"/b/0/-\"}]"},
+};
+
+/* Applies the first n operations of patch without bounds. */
+static json_t *prefix_result(const json_t *doc, const json_t *patch, size_t n)
+{
+    json_t *p = json_array(), *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        json_array_append(p, json_array_get(patch, i));
+    struct json_bounds huge = {SIZE_MAX, 1000, SIZE_MAX};
+    cr_assert_eq(model_patch_apply_within(doc, p, &huge, &out, NULL), ST_OK);
+    json_decref(p);
+    return out;
+}
+
+Test(patch_bounds, the_size_kept_through_every_operation_is_exact)
+{
+    for (size_t r = 0; r < LEN(steps); r++) {
+        json_t *doc = parse(steps[r][0]), *patch = parse(steps[r][1]), *out = NULL;
+        size_t start = dumped(doc), peak = start, at = 0;
+        for (size_t i = 0; i < json_array_size(patch); i++) {
+            json_t *res = prefix_result(doc, patch, i + 1);
+            if (dumped(res) > peak) {
+                peak = dumped(res);
+                at = i;
+            }
+            json_decref(res);
+        }
+        cr_assert(peak > start, "row %zu grows", r);
+        struct json_bounds fit = {peak, 1000, SIZE_MAX}, under = {peak - 1, 1000, SIZE_MAX};
+        struct err e = {0};
+        cr_expect_eq(model_patch_apply_within(doc, patch, &fit, &out, NULL), ST_OK, "row %zu", r);
+        json_decref(out);
+        cr_expect_eq(model_patch_apply_within(doc, patch, &under, &out, &e), ST_UNPROCESSABLE,
+                     "row %zu", r);
+        char field[8];
+        snprintf(field, sizeof field, "/%zu", at);
+        cr_expect_str_eq(e.details[0].field, field, "row %zu", r);
+        json_decref(patch);
+        json_decref(doc);
+    }
+}
+
+/* A document already past the bounds (stored before they existed) can
+ * still be shrunk: only a step that grows past them is refused. */
+Test(patch_bounds, a_step_that_does_not_grow_applies_past_the_bound)
+{
+    json_t *doc = parse("{\"a\": \"0123456789\", \"b\": [[[1]]]}");
+    json_t *patch = parse("[{\"op\": \"test\", \"path\": \"/b\", \"value\": [[[1]]]}, "
+                          "{\"op\": \"remove\", \"path\": \"/a\"}, {\"op\": \"replace\", "
+                          "\"path\": \"/b/0\", \"value\": 2}]");
+    json_t *grow = parse("[{\"op\": \"add\", \"path\": \"/c\", \"value\": 1}]");
+    struct json_bounds small = {8, 2, SIZE_MAX};
+    json_t *out = NULL;
+    cr_expect_eq(model_patch_apply_within(doc, patch, &small, &out, NULL), ST_OK);
+    expect_json("shrunk", out, "{\"b\": [2]}");
+    json_decref(out);
+    cr_expect_eq(model_patch_apply_within(doc, grow, &small, &out, NULL), ST_UNPROCESSABLE);
+    json_decref(grow);
+    json_decref(patch);
+    json_decref(doc);
+}
+
+/* The work of a patch is the bytes of values it copies, replaces or
+ * removes, in all: here 12 ("0123456789" and its quotes) for the first
+ * copy, 12 + 12 for the second (the value it replaces is freed), 12 for
+ * the remove. At the bound it applies; one byte under, the operation that
+ * passes it is refused. */
+Test(patch_bounds, work_counts_bytes_copied_replaced_or_removed)
+{
+    json_t *doc = parse("{\"a\": \"0123456789\"}");
+    json_t *patch = parse("[{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}, "
+                          "{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}, "
+                          "{\"op\": \"test\", \"path\": \"/b\", \"value\": \"0123456789\"}, "
+                          "{\"op\": \"remove\", \"path\": \"/b\"}]");
+    struct json_bounds fit = {100, 8, 48}, under = {100, 8, 47};
+    json_t *out = NULL;
+    struct err e = {0};
+    cr_expect_eq(model_patch_apply_within(doc, patch, &fit, &out, NULL), ST_OK);
+    json_decref(out);
+    cr_expect_eq(model_patch_apply_within(doc, patch, &under, &out, &e), ST_UNPROCESSABLE);
+    cr_expect_str_eq(e.details[0].field, "/3");
+    cr_expect(strstr(e.details[0].reason, "47 bytes in all"), "%s", e.details[0].reason);
+    json_decref(patch);
+    json_decref(doc);
+}
+
+/* A document that stays small can still be copied over and over: a
+ * 64 KiB patch of copies of a 32 KiB array took seconds of the write
+ * thread. Past 1 MiB of values copied or replaced, it is refused; a few
+ * such copies apply. */
+Test(patch_bounds, repeated_copies_of_a_large_value_are_refused_past_1_mib)
+{
+    json_t *doc = parse("{\"b\": 0}"), *a = json_array();
+    for (int i = 0; i < 10000; i++)
+        json_array_append_new(a, json_array());
+    json_object_set_new(doc, "a", a);
+    json_t *op = parse("{\"op\": \"copy\", \"from\": \"/a\", \"path\": \"/b\"}");
+    json_t *few = json_array(), *many = json_array(), *out = NULL;
+    for (int i = 0; i < 8; i++)
+        json_array_append(few, op);
+    for (int i = 0; i < 1700; i++)
+        json_array_append(many, op);
+    cr_expect_eq(model_patch_apply(doc, few, &out, NULL), ST_OK);
+    json_decref(out);
+    struct err e = {0};
+    cr_expect_eq(model_patch_apply(doc, many, &out, &e), ST_UNPROCESSABLE);
+    cr_expect(strstr(e.details[0].reason, "in all"), "%s", e.details[0].reason);
+    json_decref(many);
+    json_decref(few);
+    json_decref(op);
+    json_decref(doc);
+}
+
+/* A value copied over the whole document is copied before the document
+ * it lives in is let go. */
+Test(patch, copy_of_a_member_onto_the_root_replaces_the_document)
+{
+    json_t *doc = parse("{\"a\": {\"b\": [1, {\"c\": \"x\"}]}, \"d\": 2}");
+    json_t *patch = parse("[{\"op\": \"copy\", \"from\": \"/a/b\", \"path\": \"\"}, "
+                          "{\"op\": \"add\", \"path\": \"/-\", \"value\": 3}]");
+    json_t *out = NULL;
+    cr_assert_eq(model_patch_apply(doc, patch, &out, NULL), ST_OK);
+    expect_json("copied to the root", out, "[1, {\"c\": \"x\"}, 3]");
+    json_decref(out);
+    json_decref(patch);
+    json_decref(doc);
+}

@@ -203,3 +203,40 @@ Test(provider, representation_has_links_meta_and_fields)
     json_decref(o);
     json_decref(item);
 }
+
+/* Checks doc (set directly: deeper than the parser's own test JSON). */
+static enum st check_doc(json_t *v)
+{
+    json_decref(doc);
+    doc = v;
+    err_clear(&e);
+    return provider_validate(doc, &e);
+}
+
+/* No provider is valid that a request body could not carry back: past
+ * 64 levels (authn_context is free-form) or 64 KiB (scopes is a list). */
+Test(provider, a_document_past_64_levels_or_64_kib_is_refused)
+{
+    json_t *saml = json_loads(SAML "\"idp_certificate\":\"" CERT "\"}", 0, NULL), *inner;
+    cr_assert_not_null(saml);
+    for (int levels = 63; levels <= 64; levels++) { /* and the document around them */
+        inner = json_object();
+        for (int i = 1; i < levels; i++)
+            inner = json_pack("{s:o}", "a", inner);
+        json_t *v = json_deep_copy(saml);
+        json_object_set_new(v, "authn_context", inner);
+        cr_expect_eq(check_doc(v), levels == 63 ? ST_OK : ST_UNPROCESSABLE, "%d: %s", levels + 1,
+                     e.msg);
+    }
+    cr_expect(named(""), "the document is named");
+    json_t *oidc = json_loads(OIDC ",\"scopes\":[]}", 0, NULL), *scopes = json_array();
+    char s[4001];
+    memset(s, 's', 4000);
+    s[4000] = '\0';
+    for (int i = 0; i < 17; i++) /* 17 × 4003 bytes */
+        json_array_append_new(scopes, json_string(s));
+    json_object_set_new(oidc, "scopes", scopes);
+    cr_expect_eq(check_doc(oidc), ST_UNPROCESSABLE);
+    cr_expect(named(""), "the document is named");
+    json_decref(saml);
+}
