@@ -422,8 +422,7 @@ void cfg_help(FILE *f)
         [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add"};
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
-        fprintf(f, "  --%-16s %s\n", s->name, s->help);
-        fprintf(f, "  %-18s", "");
+        fprintf(f, "  --%s\n      %s\n     ", s->name, s->help);
         if (s->env)
             fprintf(f, " env %s;", s->env);
         if (s->dflt)
