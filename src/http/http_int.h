@@ -59,4 +59,11 @@ void http_guard_head_done(struct MHD_Connection *conn);
 /* The connection now waits for the head of its next request. */
 void http_guard_head_wait(struct MHD_Connection *conn);
 
+/* Refuses what a proxy in front could frame differently from
+ * libmicrohttpd (request smuggling): ST_INVALID (400) or
+ * ST_NOT_IMPLEMENTED (501, a transfer coding other than chunked) with
+ * *why, a static reason; ST_OK when the framing is plain. version is the
+ * request's HTTP version. Call once the header fields are read. */
+enum st http_framing_check(struct MHD_Connection *conn, const char *version, const char **why);
+
 #endif
