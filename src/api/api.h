@@ -19,6 +19,19 @@ struct api_header {
     const char *value;
 };
 
+struct route;
+
+/* Which route a request is for, found once by api_match (http/ needs to
+ * know whether it writes before it runs it). Strings are arena-owned. */
+struct api_match {
+    bool done;                 /* filled: api_handle uses it as it is */
+    const struct route *route; /* NULL: no route (404), or the method is not allowed (405) */
+    const char *customer_id;   /* the {c}, {id} and {app} segments, or NULL */
+    const char *id;
+    const char *app_id;
+    const char *allow; /* the route's methods when route is NULL but the path matched */
+};
+
 /* A request as http/ hands it over. Strings are borrowed for the call. */
 struct api_req {
     const char *method;
@@ -37,6 +50,7 @@ struct api_req {
      * transfer coding other than chunked), with a message for the answer */
     enum st refuse;
     const char *refuse_why;
+    struct api_match match; /* by api_match; api_handle matches itself when not done */
 };
 
 /* The answer. body is arena-owned (or static); headers too. */
@@ -54,22 +68,38 @@ struct api_resp {
  * in it. Thread-safe. */
 void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp);
 
-/* One request of a batch, with the arena its answer lives in. */
-struct api_call {
-    struct arena *a;
-    const struct api_req *req;
+/* Group commit (commit.c): one write thread answers the writes queued
+ * meanwhile as one batch, with one durable commit, then hands each back.
+ * A write request waiting for it; the fields before next are the caller's. */
+struct api_write {
+    struct arena *a;           /* the request's arena: its answer lives there */
+    const struct api_req *req; /* matched by api_match */
     struct api_resp *resp;
+    /* Called on the write thread once resp is final: durable, or failed
+     * (503 when the batch's commit failed). Resumes the request. */
+    void (*done)(struct api_write *w);
+    struct api_write *next; /* the queue's */
 };
 
-/* Answers n write requests as one durable batch: each is handled in turn,
- * then all their writes are committed at once (one disk flush). If that
- * commit fails, every answer of the batch becomes 503. Call from one
- * thread at a time; reads may run on other threads meanwhile. */
-void api_handle_batch(struct app *app, struct api_call *calls, int n);
+struct api_commit;
 
-/* True when the request's route makes a durable write (it may wait for a
- * disk flush): http/ runs such requests off its event threads. */
-bool api_request_writes(const struct api_req *req);
+/* Starts the write thread. Call before any request can arrive. */
+struct api_commit *api_commit_start(struct app *app);
+/* Queues w; its done runs on the write thread. Thread-safe. */
+void api_commit_enqueue(struct api_commit *q, struct api_write *w);
+/* Answers what is queued, ends the write thread and frees q (NULL is
+ * accepted). No api_commit_enqueue may follow or race it. */
+void api_commit_stop(struct api_commit *q);
+/* One batch, as the write thread runs it: begins the store's batch,
+ * answers each of w[0..n) in turn, commits; when the batch cannot begin or
+ * commit, every answer that was not already a failure becomes 503 and
+ * nothing of the batch stays. Does not call done. For tests. */
+void api_commit_batch(struct app *app, struct api_write **w, int n);
+
+/* Matches req against the route table once, into req->match (strings in
+ * a). True when its route makes a durable write: http/ then runs it
+ * through group commit (api_commit_*), off its event threads. */
+bool api_match(struct arena *a, struct api_req *req);
 
 /* Number of routes and their summaries, for documentation and tests. */
 int api_route_count(void);

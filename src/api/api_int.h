@@ -98,6 +98,10 @@ enum st api_caller_holds(struct ctx *c, const char *const *scopes, int n);
 /* ST_FORBIDDEN with WWW-Authenticate error="insufficient_scope". */
 enum st api_insufficient_scope(struct ctx *c);
 
+/* Renders the failure st as the route's kind of error answer (RFC 6749
+ * on the token endpoints, the API's JSON otherwise). */
+void api_render_error(struct ctx *c, enum st st);
+
 /* The one table from enum st to HTTP status, and its reason phrase. */
 int api_status_of(enum st st);
 const char *api_reason(int status);

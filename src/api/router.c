@@ -44,21 +44,41 @@ static bool match(const char *pattern, const char *path, struct caps *caps)
     return !*pattern && !*path;
 }
 
-static const char *captured(struct ctx *c, const struct caps *caps, int i)
+static const char *captured(struct arena *a, const struct caps *caps, int i)
 {
-    return caps->at[i] ? arena_strndup(c->a, caps->at[i], caps->len[i]) : NULL;
+    return caps->at[i] ? arena_strndup(a, caps->at[i], caps->len[i]) : NULL;
 }
 
-bool api_request_writes(const struct api_req *req)
+/* Finds the route of req; on a method mismatch, fills m->allow instead. */
+static void find(struct arena *a, const struct api_req *req, struct api_match *m)
 {
-    struct caps caps;
+    *m = (struct api_match){.done = true};
     if (req->refuse != ST_OK)
-        return false;
-    for (int i = 0; i < api_nroutes; i++)
-        if (api_routes[i].writes && !strcmp(api_routes[i].method, req->method) &&
-            match(api_routes[i].pattern, req->path, &caps))
-            return true;
-    return false;
+        return;
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    char allow[64] = "";
+    struct caps caps;
+    for (int i = 0; i < api_nroutes; i++) {
+        const struct route *r = &api_routes[i];
+        if (!match(r->pattern, req->path, &caps))
+            continue;
+        if (strcmp(r->method, method) == 0) {
+            m->route = r;
+            m->customer_id = captured(a, &caps, 0);
+            m->id = captured(a, &caps, 1);
+            m->app_id = captured(a, &caps, 2);
+            return;
+        }
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+    }
+    m->allow = *allow ? arena_strdup(a, allow) : NULL;
+}
+
+bool api_match(struct arena *a, struct api_req *req)
+{
+    find(a, req, &req->match);
+    return req->match.route && req->match.route->writes;
 }
 
 bool api_media_is(const char *ct, const char *want)
@@ -76,29 +96,24 @@ bool api_media_is(const char *ct, const char *want)
     return *ct == '\0' || *ct == ';';
 }
 
-/* Finds the route for the request; fills Allow on a method mismatch. */
+/* Takes the request's route (matched now unless http/ did it already). */
 static enum st route_find(struct ctx *c)
 {
-    const char *method = strcmp(c->req->method, "HEAD") == 0 ? "GET" : c->req->method;
-    char allow[64] = "";
-    struct caps caps;
-    for (int i = 0; i < api_nroutes; i++) {
-        const struct route *r = &api_routes[i];
-        if (!match(r->pattern, c->req->path, &caps))
-            continue;
-        if (strcmp(r->method, method) == 0) {
-            c->route = r;
-            c->customer_id = captured(c, &caps, 0);
-            c->id = captured(c, &caps, 1);
-            c->app_id = captured(c, &caps, 2);
-            return ST_OK;
-        }
-        size_t n = strlen(allow);
-        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+    struct api_match local;
+    const struct api_match *m = &c->req->match;
+    if (!m->done) {
+        find(c->a, c->req, &local);
+        m = &local;
     }
-    if (!*allow)
+    c->route = m->route;
+    c->customer_id = m->customer_id;
+    c->id = m->id;
+    c->app_id = m->app_id;
+    if (c->route)
+        return ST_OK;
+    if (!m->allow)
         return ERR(&c->err, ST_NOT_FOUND, NULL, "no such resource");
-    resp_header(c, "Allow", arena_strdup(c->a, allow));
+    resp_header(c, "Allow", m->allow);
     return ERR(&c->err, ST_METHOD, NULL, "method not allowed");
 }
 
@@ -150,7 +165,7 @@ static void render_oauth_error(struct ctx *c, enum st st)
     resp_json(c, status, body);
 }
 
-static void render_error(struct ctx *c, enum st st)
+void api_render_error(struct ctx *c, enum st st)
 {
     if (c->route && c->route->auth == AUTH_CLIENT && st != ST_METHOD) {
         render_oauth_error(c, st);
@@ -188,30 +203,7 @@ void api_handle(struct app *app, struct arena *a, const struct api_req *req, str
             !strcmp(resp->headers[i].name, "Retry-After"))
             resp->headers[keep++] = resp->headers[i];
     resp->nheaders = keep;
-    render_error(&c, st);
-}
-
-void api_handle_batch(struct app *app, struct api_call *calls, int n)
-{
-    struct err e = {0};
-    enum st st = store_batch_begin(app->store, &e);
-    if (st == ST_OK) {
-        for (int i = 0; i < n; i++)
-            api_handle(app, calls[i].a, calls[i].req, calls[i].resp);
-        st = store_batch_end(app->store, &e);
-        if (st == ST_OK)
-            return;
-    }
-    log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);
-    for (int i = 0; i < n; i++) {
-        if (calls[i].resp->status && calls[i].resp->status >= 400)
-            continue; /* it failed on its own: that answer stands */
-        struct ctx c = {.app = app, .a = calls[i].a, .req = calls[i].req, .resp = calls[i].resp};
-        const char *route = calls[i].resp->route;
-        memset(calls[i].resp, 0, sizeof *calls[i].resp);
-        calls[i].resp->route = route ? route : "-";
-        render_error(&c, ST_STORAGE);
-    }
+    api_render_error(&c, st);
 }
 
 void resp_header(struct ctx *c, const char *name, const char *value)

@@ -9,7 +9,7 @@
  * refused before they are read when Content-Length tells. A request
  * that writes is suspended and handed to the one write thread, which
  * answers all the writes waiting at that moment as one batch with one
- * disk flush, then resumes them; reads go on meanwhile. With a certificate
+ * disk flush (api/commit.c), then resumes them; reads go on meanwhile. With a certificate
  * and key it serves HTTPS only (TLS 1.2 or 1.3, through libmicrohttpd's
  * GnuTLS); without, plain HTTP on a loopback address only, unless told.
  * The listening socket is ours, not libmicrohttpd's: one accept thread
@@ -55,17 +55,12 @@ struct http_server {
     size_t tls_key_len;
     atomic_ulong next_id;
     atomic_int in_flight;
-    /* the write thread and the suspended requests waiting for it */
-    pthread_t writer;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct request *head, *tail;
-    bool stopping;
-    struct http_guard *guard; /* per-address limit, head deadline, trusted proxies */
+    struct api_commit *commit; /* group commit: the write thread */
+    struct http_guard *guard;  /* per-address limit, head deadline, trusted proxies */
 };
 
 struct request {
-    struct request *next; /* in the write queue */
+    struct api_write write; /* first: done gets &write, which is the request */
     struct MHD_Connection *conn;
     struct api_req req;
     struct api_resp resp;
@@ -204,59 +199,25 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
     return respond(s, conn, r, &r->resp);
 }
 
-/* Suspends the connection and queues the request for a write thread. */
+/* Group commit is done with the request: its answer is final. */
+static void on_written(struct api_write *w)
+{
+    struct request *r = (struct request *)(void *)w;
+    atomic_store(&r->ready, true);
+    MHD_resume_connection(r->conn);
+}
+
+/* Suspends the connection and queues the request for the write thread. */
 static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *conn,
                                struct request *r)
 {
     r->offloaded = true;
     r->conn = conn;
+    r->write =
+        (struct api_write){.a = &r->arena, .req = &r->req, .resp = &r->resp, .done = on_written};
     MHD_suspend_connection(conn);
-    pthread_mutex_lock(&s->mu);
-    if (s->tail)
-        s->tail->next = r;
-    else
-        s->head = r;
-    s->tail = r;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
+    api_commit_enqueue(s->commit, &r->write);
     return MHD_YES;
-}
-
-#define BATCH_MAX 256
-
-/* Takes up to BATCH_MAX queued requests, answers them as one batch, and
- * resumes their connections once the batch is durable. */
-static void *writer_main(void *arg)
-{
-    struct http_server *s = arg;
-    struct api_call calls[BATCH_MAX];
-    struct request *batch[BATCH_MAX];
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->cv, &s->mu);
-        if (!s->head)
-            break;
-        int n = 0;
-        for (; s->head && n < BATCH_MAX; n++) {
-            batch[n] = s->head;
-            s->head = s->head->next;
-        }
-        if (!s->head)
-            s->tail = NULL;
-        pthread_mutex_unlock(&s->mu);
-        for (int i = 0; i < n; i++)
-            calls[i] = (struct api_call){&batch[i]->arena, &batch[i]->req, &batch[i]->resp};
-        api_handle_batch(s->app, calls, n);
-        for (int i = 0; i < n; i++) {
-            struct MHD_Connection *conn = batch[i]->conn;
-            atomic_store(&batch[i]->ready, true);
-            MHD_resume_connection(conn);
-        }
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
 }
 
 /* Makes room for n body bytes (n ≤ API_BODY_LIMIT). */
@@ -376,7 +337,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->offloaded)
         return atomic_load(&r->ready) ? respond(s, conn, r, &r->resp) : MHD_YES;
     fill_req(s, conn, r, method);
-    if (api_request_writes(&r->req))
+    if (api_match(&r->arena, &r->req)) /* matched once: api_handle uses it */
         return offload(s, conn, r);
     api_handle(s->app, &r->arena, &r->req, &r->resp);
     return respond(s, conn, r, &r->resp);
@@ -667,11 +628,20 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     };
     if (!s->tls_cert)
         https[0].option = MHD_OPTION_END; /* plain HTTP: no HTTPS option at all */
+    /* Everything a request uses exists before the first connection is
+     * taken: the guard, the write thread, the daemon; the accept thread,
+     * which hands connections over, starts last. */
     s->guard = http_guard_new(&app->cfg);
+    s->commit = api_commit_start(app);
+    if (pipe2(s->wake, O_CLOEXEC) != 0)
+        abort(); /* no descriptors at start: better to stop */
     s->d = daemon_start(s, flags, https);
     if (!s->d) {
         bool tls = s->tls_cert != NULL;
+        api_commit_stop(s->commit);
         http_guard_free(s->guard);
+        close(s->wake[0]);
+        close(s->wake[1]);
         close(s->listen_fd);
         free_pem(s);
         free(s);
@@ -681,12 +651,8 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
                        app->cfg.listen);
         return ERR(e, ST_INTERNAL, "listen", "cannot serve on %s: see above", app->cfg.listen);
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    /* without these threads nothing can be served: better to stop at start */
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0 || pipe2(s->wake, O_CLOEXEC) != 0 ||
-        pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
-        abort();
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
+        abort(); /* nothing can be served: better to stop at start */
     *out = s;
     return ST_OK;
 }
@@ -716,13 +682,7 @@ void http_server_stop(struct http_server *s)
     stop_accepting(s);
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
-    pthread_mutex_lock(&s->mu);
-    s->stopping = true; /* the write thread finishes what is queued, then ends */
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->writer, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    api_commit_stop(s->commit); /* answers what is queued, then ends */
     MHD_stop_daemon(s->d);
     http_guard_free(s->guard); /* after the daemon: it is told of every close */
     free_pem(s);

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Group commit: writes are queued by http/ (suspended, off the event
+ * threads); one write thread takes whatever is queued, answers it as one
+ * batch inside one store transaction, commits once (one disk flush), then
+ * hands each request back through its done callback. Reads never wait for
+ * it. Knows no sockets: http/ resumes the connection in done.
+ */
+#include "api_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_MAX 256
+
+struct api_commit {
+    struct app *app;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct api_write *head, *tail;
+    bool stopping;
+};
+
+/* Turns the answers of a batch that did not become durable into 503s,
+ * except those that had failed on their own (their answer stands). */
+static void fail_all(struct app *app, struct api_write **w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct api_resp *resp = w[i]->resp;
+        if (resp->status >= 400)
+            continue;
+        const char *route = resp->route ? resp->route : "-";
+        memset(resp, 0, sizeof *resp);
+        resp->route = route;
+        struct ctx c = {.app = app, .a = w[i]->a, .req = w[i]->req, .resp = resp};
+        c.route = w[i]->req->match.route;
+        api_render_error(&c, ST_STORAGE);
+    }
+}
+
+void api_commit_batch(struct app *app, struct api_write **w, int n)
+{
+    struct err e = {0};
+    for (int i = 0; i < n; i++)
+        memset(w[i]->resp, 0, sizeof *w[i]->resp);
+    enum st st = store_batch_begin(app->store, &e);
+    if (st == ST_OK) {
+        for (int i = 0; i < n; i++)
+            api_handle(app, w[i]->a, w[i]->req, w[i]->resp);
+        st = store_batch_end(app->store, &e);
+    }
+    if (st == ST_OK)
+        return;
+    log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);
+    fail_all(app, w, n);
+}
+
+/* Takes up to BATCH_MAX queued writes (call with mu held); 0 when stopping
+ * with nothing queued. */
+static int take(struct api_commit *q, struct api_write **batch)
+{
+    while (!q->head && !q->stopping)
+        pthread_cond_wait(&q->cv, &q->mu);
+    int n = 0;
+    for (; q->head && n < BATCH_MAX; n++) {
+        batch[n] = q->head;
+        q->head = q->head->next;
+    }
+    if (!q->head)
+        q->tail = NULL;
+    return n;
+}
+
+static void *on_thread(void *arg)
+{
+    struct api_commit *q = arg;
+    struct api_write *batch[BATCH_MAX];
+    pthread_mutex_lock(&q->mu);
+    for (int n; (n = take(q, batch)) > 0;) {
+        pthread_mutex_unlock(&q->mu);
+        api_commit_batch(q->app, batch, n);
+        for (int i = 0; i < n; i++)
+            batch[i]->done(batch[i]);
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+struct api_commit *api_commit_start(struct app *app)
+{
+    struct api_commit *q = xcalloc(1, sizeof *q);
+    q->app = app;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    if (pthread_create(&q->thread, NULL, on_thread, q) != 0)
+        abort(); /* cannot serve writes: better to stop at start */
+    return q;
+}
+
+void api_commit_enqueue(struct api_commit *q, struct api_write *w)
+{
+    w->next = NULL;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void api_commit_stop(struct api_commit *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stopping = true; /* the thread answers what is queued, then ends */
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
