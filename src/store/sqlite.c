@@ -163,6 +163,62 @@ enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
 }
 
+static void bind_read(sqlite3_stmt *q, const struct sq_read *r)
+{
+    if (r->tag)
+        sqlite3_bind_blob(q, 1, r->tag, 16, SQLITE_STATIC);
+    else if (r->by_num)
+        sqlite3_bind_int64(q, 1, r->num);
+    for (int i = 0; i < 3 && r->text[i]; i++)
+        sq_bind_text(q, i + 1, r->text[i]);
+}
+
+enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, r->q);
+    bind_read(q, r);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        st = r->row(r->a, q, out, e);
+    else if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    else if (r->what)
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", r->what);
+    sq_release(s, c);
+    return st;
+}
+
+enum st sq_query_list(struct store *s, const struct sq_read *r, struct sq_rows *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, r->q);
+    bind_read(q, r);
+    int cap = 16, count = 0, rc = SQLITE_DONE;
+    char *v = arena_alloc(r->a, (size_t)cap * r->size);
+    while (st == ST_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            char *nv = arena_alloc(r->a, (size_t)cap * 2 * r->size);
+            memcpy(nv, v, (size_t)cap * r->size);
+            v = nv;
+            cap *= 2;
+        }
+        st = r->row(r->a, q, v + (size_t)count++ * r->size, e);
+    }
+    if (st == ST_OK && rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    out->v = v;
+    out->n = count;
+    sq_release(s, c);
+    return st;
+}
+
 static void conn_free(struct conn *c)
 {
     if (!c)
