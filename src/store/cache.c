@@ -55,11 +55,16 @@ static enum domain domain_of(enum kind k)
     }
 }
 
+/* A cache key: the kind byte, then the parts. n == 0: not cacheable. */
+struct ckey {
+    size_t n;
+    unsigned char b[KEY_MAX];
+};
+
 struct slot {
     uint64_t gen;
     int64_t born_ms;
-    size_t keylen;
-    unsigned char key[KEY_MAX];
+    struct ckey key;
     void *val; /* a kind-specific flat copy, malloc'd */
 };
 
@@ -75,44 +80,45 @@ struct cache_store {
 #define INNER(s) (((struct cache_store *)(s))->inner)
 
 /* key = kind byte, then the parts, each NUL-terminated. */
-static size_t make_key(unsigned char *k, enum kind kind, const char *a, const char *b,
-                       const char *c)
+static void make_key(struct ckey *k, enum kind kind, const char *a, const char *b, const char *c)
 {
     size_t n = 0;
-    k[n++] = (unsigned char)kind;
+    k->b[n++] = (unsigned char)kind;
     const char *parts[] = {a, b, c};
     for (int i = 0; i < 3 && parts[i]; i++) {
         size_t l = strlen(parts[i]) + 1;
-        if (n + l > KEY_MAX)
-            return 0; /* too long to cache: always miss */
-        memcpy(k + n, parts[i], l);
+        if (n + l > KEY_MAX) {
+            k->n = 0; /* too long to cache: always miss */
+            return;
+        }
+        memcpy(k->b + n, parts[i], l);
         n += l;
     }
-    return n;
+    k->n = n;
 }
 
-static struct slot *slot_of(struct cache_store *cs, const unsigned char *k, size_t n)
+static struct slot *slot_of(struct cache_store *cs, const struct ckey *k)
 {
     unsigned char h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, k, n, cs->hkey);
+    crypto_shorthash(h, k->b, k->n, cs->hkey);
     uint64_t x;
     memcpy(&x, h, sizeof x);
     return &cs->slots[x & (CACHE_SLOTS - 1)];
 }
 
 /* Copies the cached value for the key into out via copy_out; false on miss. */
-static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
+static bool lookup(struct cache_store *cs, const struct ckey *k,
                    void (*copy_out)(const void *val, void *out, struct arena *a), void *out,
                    struct arena *a)
 {
-    if (n == 0)
+    if (k->n == 0)
         return false;
     int64_t now = util_mono_us() / 1000;
     bool hit = false;
     pthread_mutex_lock(&cs->mu);
-    struct slot *sl = slot_of(cs, k, n);
-    if (sl->val && sl->keylen == n && memcmp(sl->key, k, n) == 0 &&
-        sl->gen == atomic_load(&cs->gen[domain_of(k[0])]) && now - sl->born_ms < CACHE_TTL_MS) {
+    struct slot *sl = slot_of(cs, k);
+    if (sl->val && sl->key.n == k->n && memcmp(sl->key.b, k->b, k->n) == 0 &&
+        sl->gen == atomic_load(&cs->gen[domain_of(k->b[0])]) && now - sl->born_ms < CACHE_TTL_MS) {
         copy_out(sl->val, out, a);
         hit = true;
     }
@@ -121,21 +127,19 @@ static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
 }
 
 /* Stores val (taking ownership) under the key, as of generation gen. */
-static void insert(struct cache_store *cs, const unsigned char *k, size_t n, uint64_t gen,
-                   void *val)
+static void insert(struct cache_store *cs, const struct ckey *k, uint64_t gen, void *val)
 {
-    if (n == 0) {
+    if (k->n == 0) {
         free(val);
         return;
     }
     pthread_mutex_lock(&cs->mu);
-    struct slot *sl = slot_of(cs, k, n);
+    struct slot *sl = slot_of(cs, k);
     free(sl->val);
     sl->val = val;
     sl->gen = gen;
     sl->born_ms = util_mono_us() / 1000;
-    sl->keylen = n;
-    memcpy(sl->key, k, n);
+    sl->key = *k;
     pthread_mutex_unlock(&cs->mu);
 }
 
@@ -200,14 +204,14 @@ static enum st auth_find(struct store *s, struct arena *a, struct row_key key,
                          struct client_auth *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_AUTH_ID, key.cid, key.id, NULL);
-    if (lookup(cs, k, n, auth_out, out, a))
+    struct ckey k;
+    make_key(&k, K_AUTH_ID, key.cid, key.id, NULL);
+    if (lookup(cs, &k, auth_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_AUTH_ID);
     enum st st = store_auth_find(cs->inner, a, key, out, e);
     if (st == ST_OK)
-        insert(cs, k, n, gen, auth_in(out));
+        insert(cs, &k, gen, auth_in(out));
     return st;
 }
 
@@ -215,16 +219,16 @@ static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struc
                            struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
+    struct ckey k;
     char num[24];
     snprintf(num, sizeof num, "%llu", (unsigned long long)seq);
-    size_t n = make_key(k, K_AUTH_SEQ, num, NULL, NULL);
-    if (lookup(cs, k, n, auth_out, out, a))
+    make_key(&k, K_AUTH_SEQ, num, NULL, NULL);
+    if (lookup(cs, &k, auth_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_AUTH_SEQ);
     enum st st = store_auth_by_seq(cs->inner, a, seq, out, e);
     if (st == ST_OK)
-        insert(cs, k, n, gen, auth_in(out));
+        insert(cs, &k, gen, auth_in(out));
     return st;
 }
 
@@ -238,16 +242,16 @@ static enum st revocation_find(struct store *s, const unsigned char tag[16], boo
                                struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX] = {K_REVOKED};
-    memcpy(k + 1, tag, 16);
-    if (lookup(cs, k, 17, bool_out, revoked, NULL))
+    struct ckey k = {.n = 17, .b = {K_REVOKED}};
+    memcpy(k.b + 1, tag, 16);
+    if (lookup(cs, &k, bool_out, revoked, NULL))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_REVOKED);
     enum st st = store_revocation_find(cs->inner, tag, revoked, e);
     if (st == ST_OK) {
         bool *v = xmalloc(sizeof *v);
         *v = *revoked;
-        insert(cs, k, 17, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
@@ -265,9 +269,9 @@ static enum st app_get(struct store *s, struct arena *a, struct row_key key, str
                        struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_APP, key.cid, key.id, NULL);
-    if (lookup(cs, k, n, app_out, out, a))
+    struct ckey k;
+    make_key(&k, K_APP, key.cid, key.id, NULL);
+    if (lookup(cs, &k, app_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_APP);
     enum st st = store_app_get(cs->inner, a, key, out, e);
@@ -278,7 +282,7 @@ static enum st app_get(struct store *s, struct arena *a, struct row_key key, str
         char *p = (char *)(v + 1);
         v->name = memcpy(p, out->name, ln);
         v->realm = memcpy(p + ln, out->realm, lr);
-        insert(cs, k, n, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
@@ -302,9 +306,9 @@ static enum st provider_get(struct store *s, struct arena *a, struct provider_ke
                             struct provider_rec *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_PROVIDER, key.cid, key.app_id, key.id);
-    if (lookup(cs, k, n, provider_out, out, a))
+    struct ckey k;
+    make_key(&k, K_PROVIDER, key.cid, key.app_id, key.id);
+    if (lookup(cs, &k, provider_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_PROVIDER);
     enum st st = store_provider_get(cs->inner, a, key, out, e);
@@ -317,7 +321,7 @@ static enum st provider_get(struct store *s, struct arena *a, struct provider_ke
         v->summary = memcpy(p + ld, out->summary, ls);
         v->protocol = NULL;
         v->secret = out->secret ? memcpy(p + ld + ls, out->secret, out->secret_len) : NULL;
-        insert(cs, k, n, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
@@ -394,14 +398,14 @@ static enum st provider_list(struct store *s, struct arena *a, struct row_key ap
                              struct provider_list *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t kn = make_key(k, K_PROVIDER_LIST, app.cid, app.id, NULL);
-    if (lookup(cs, k, kn, list_out, out, a))
+    struct ckey k;
+    make_key(&k, K_PROVIDER_LIST, app.cid, app.id, NULL);
+    if (lookup(cs, &k, list_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_PROVIDER_LIST);
     enum st st = store_provider_list(INNER(s), a, app, out, e);
     if (st == ST_OK && out->n <= 256) /* a long list costs more to copy than to read */
-        insert(cs, k, kn, gen, list_in(out->v, out->n));
+        insert(cs, &k, gen, list_in(out->v, out->n));
     return st;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The store interface: picks a backend by URL scheme and forwards each
- * call through the backend's operation table. No SQL here.
+ * call through the backend's operation table (the forwarders are generated
+ * from STORE_OPS). No SQL here.
  */
 #include "store_int.h"
 
