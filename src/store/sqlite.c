@@ -172,21 +172,29 @@ static void bind_read(sqlite3_stmt *q, const struct sq_read *r)
         sq_bind_text(q, i + 1, r->text[i]);
 }
 
-enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e)
+enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
     sqlite3_stmt *q = sq_stmt(c, r->q);
     bind_read(q, r);
     int rc = sqlite3_step(q);
+    enum st st = ST_OK;
     if (rc == SQLITE_ROW)
         st = r->row(r->a, q, out, e);
     else if (rc != SQLITE_DONE)
         st = sq_fail(c, e);
     else if (r->what)
         st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", r->what);
+    sqlite3_reset(q);
+    return st;
+}
+
+enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = sq_read_one(c, r, out, e);
     sq_release(s, c);
     return st;
 }

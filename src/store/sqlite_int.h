@@ -139,8 +139,10 @@ struct sq_rows {
     int n;
 };
 
-/* On a pooled connection: binds r's parameters to r->q, reads its first
- * row into out with r->row, releases the connection. */
+/* On c: binds r's parameters to r->q, reads its first row into out with
+ * r->row, resets the statement. */
+enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e);
+/* sq_read_one on a pooled connection. */
 enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e);
 /* As sq_query_one, for every row, into out (an arena array, grown as it
  * fills; empty, not NULL, when there is no row). */

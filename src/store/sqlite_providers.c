@@ -136,20 +136,19 @@ static enum st do_provider_modify(struct conn *c, const void *args, struct err *
 {
     const struct wargs *w = args;
     struct provider_rec cur, next;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_GET);
-    sq_bind_text(q, 1, w->cid);
-    sq_bind_text(q, 2, w->app_id);
-    sq_bind_text(q, 3, w->id);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such provider") : sq_fail(c, e);
-    read_provider(w->arena, q, &cur, e);
-    sqlite3_reset(q);
-    next = cur;
-    enum st st = w->modify(w->modify_arg, &cur, &next, e);
+    struct sq_read r = {.q = Q_PROVIDER_GET,
+                        .text = {w->cid, w->app_id, w->id},
+                        .row = read_provider,
+                        .a = w->arena,
+                        .what = "provider"};
+    enum st st = sq_read_one(c, &r, &cur, e); /* on the writer's connection */
     if (st != ST_OK)
         return st;
-    q = sq_stmt(c, Q_PROVIDER_UPDATE);
+    next = cur;
+    st = w->modify(w->modify_arg, &cur, &next, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_UPDATE);
     sq_bind_text(q, 1, w->cid);
     sq_bind_text(q, 2, w->app_id);
     sq_bind_text(q, 3, w->id);
