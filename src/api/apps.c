@@ -13,11 +13,12 @@
 
 enum st h_app_list(struct ctx *c)
 {
-    struct login_app *v = NULL;
-    int n = 0;
-    enum st st = store_app_list(c->app->store, c->a, c->customer_id, &v, &n, &c->err);
+    struct app_list l = {0};
+    enum st st = store_app_list(c->app->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
+    struct login_app *v = l.v;
+    int n = l.n;
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, json_pack("{s:{s:{s:s}},s:s,s:s}", F_LINKS, F_SELF, F_HREF,
@@ -33,7 +34,8 @@ enum st h_app_list(struct ctx *c)
 enum st h_app_get(struct ctx *c)
 {
     struct login_app app;
-    enum st st = store_app_get(c->app->store, c->a, c->customer_id, c->app_id, &app, &c->err);
+    enum st st = store_app_get(c->app->store, c->a, (struct row_key){c->customer_id, c->app_id},
+                               &app, &c->err);
     if (st != ST_OK)
         return st;
     char *shown = arena_printf(c->a, "%s\n%s\n%s", app.id, app.name, app.realm);

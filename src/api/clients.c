@@ -14,11 +14,12 @@
 
 enum st h_client_list(struct ctx *c)
 {
-    struct client *v = NULL;
-    int n = 0;
-    enum st st = store_client_list(c->app->store, c->a, c->customer_id, &v, &n, &c->err);
+    struct client_list l = {0};
+    enum st st = store_client_list(c->app->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
+    struct client *v = l.v;
+    int n = l.n;
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(
@@ -42,7 +43,8 @@ static enum st may_assign(struct ctx *c, const char *pid)
 {
     struct policy p;
     struct err e = {0};
-    enum st st = store_policy_get(c->app->store, c->a, c->customer_id, pid, &p, &e);
+    enum st st =
+        store_policy_get(c->app->store, c->a, (struct row_key){c->customer_id, pid}, &p, &e);
     if (st == ST_NOT_FOUND)
         return ST_OK;
     if (st != ST_OK) {
@@ -59,7 +61,8 @@ static enum st may_know_secret(struct ctx *c)
     if (!api_caller_covers(c, "POST", c->rest))
         return api_insufficient_scope(c);
     struct client_auth who;
-    enum st st = store_auth_find(c->app->store, c->a, c->customer_id, c->id, &who, &c->err);
+    enum st st = store_auth_find(c->app->store, c->a, (struct row_key){c->customer_id, c->id}, &who,
+                                 &c->err);
     if (st == ST_NOT_FOUND) /* unknown client: the store's 404 follows */
         err_clear(&c->err);
     if (st != ST_OK)
@@ -104,7 +107,8 @@ enum st h_client_create(struct ctx *c)
 enum st h_client_get(struct ctx *c)
 {
     struct client cl;
-    enum st st = store_client_get(c->app->store, c->a, c->customer_id, c->id, &cl, &c->err);
+    enum st st = store_client_get(c->app->store, c->a, (struct row_key){c->customer_id, c->id}, &cl,
+                                  &c->err);
     if (st == ST_OK)
         resp_json(c, 200,
                   client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id), true, NULL));
@@ -135,7 +139,8 @@ enum st h_client_put(struct ctx *c)
 
 enum st h_client_delete(struct ctx *c)
 {
-    enum st st = store_client_delete(c->app->store, c->customer_id, c->id, &c->err);
+    enum st st =
+        store_client_delete(c->app->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);
     return st;
@@ -147,7 +152,8 @@ enum st h_secret_get(struct ctx *c)
     struct secret plain = {0};
     enum st st = may_know_secret(c);
     if (st == ST_OK)
-        st = store_secret_get(c->app->store, c->customer_id, c->id, &sec, &c->err);
+        st =
+            store_secret_get(c->app->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
     if (st == ST_OK && keys_unseal(&c->app->keys, sec.blob, sec.len, &plain) != ST_OK)
         st = ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key file");
     free(sec.blob);
@@ -167,7 +173,8 @@ enum st h_secret_rotate(struct ctx *c)
     enum st st = may_know_secret(c);
     if (st == ST_OK) {
         new_secret(c, secret, &sec);
-        st = store_secret_set(c->app->store, c->customer_id, c->id, &sec, &c->err);
+        st =
+            store_secret_set(c->app->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
         free(sec.blob);
     }
     if (st == ST_OK)

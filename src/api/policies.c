@@ -12,11 +12,12 @@
 
 enum st h_policy_list(struct ctx *c)
 {
-    struct policy *v = NULL;
-    int n = 0;
-    enum st st = store_policy_list(c->app->store, c->a, c->customer_id, &v, &n, &c->err);
+    struct policy_list l = {0};
+    enum st st = store_policy_list(c->app->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
+    struct policy *v = l.v;
+    int n = l.n;
     json_t *items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(
@@ -28,7 +29,8 @@ enum st h_policy_list(struct ctx *c)
 static enum st show(struct ctx *c, const char *id, int status)
 {
     struct policy p;
-    enum st st = store_policy_get(c->app->store, c->a, c->customer_id, id, &p, &c->err);
+    enum st st =
+        store_policy_get(c->app->store, c->a, (struct row_key){c->customer_id, id}, &p, &c->err);
     if (st == ST_OK)
         resp_json(c, status,
                   policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id), true));
@@ -89,7 +91,8 @@ enum st h_policy_put(struct ctx *c)
 
 enum st h_policy_delete(struct ctx *c)
 {
-    enum st st = store_policy_delete(c->app->store, c->customer_id, c->id, &c->err);
+    enum st st =
+        store_policy_delete(c->app->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);
     return st;

@@ -19,7 +19,8 @@ _Static_assert(MODEL_JSON_MAX_BYTES == API_BODY_LIMIT, "document bound is the bo
 
 static enum st load_app(struct ctx *c, struct login_app *app)
 {
-    return store_app_get(c->app->store, c->a, c->customer_id, c->app_id, app, &c->err);
+    return store_app_get(c->app->store, c->a, (struct row_key){c->customer_id, c->app_id}, app,
+                         &c->err);
 }
 
 /* Parses a stored provider's document and opens its secret (caller
@@ -44,7 +45,8 @@ static enum st find(struct ctx *c, const struct login_app *app, struct provider_
 {
     if (!util_uuid_valid(c->id))
         return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
-    return store_provider_get(c->app->store, c->a, c->customer_id, app->id, c->id, rec, &c->err);
+    return store_provider_get(c->app->store, c->a,
+                              (struct provider_key){c->customer_id, app->id, c->id}, rec, &c->err);
 }
 
 static json_t *represent(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
@@ -222,13 +224,15 @@ static const char *secret_of(const json_t *doc, size_t *len)
 enum st h_provider_list(struct ctx *c)
 {
     struct login_app app;
-    struct provider_rec *v = NULL;
-    int n = 0;
+    struct provider_list l = {0};
     enum st st = load_app(c, &app);
     if (st == ST_OK)
-        st = store_provider_list(c->app->store, c->a, c->customer_id, app.id, &v, &n, &c->err);
+        st = store_provider_list(c->app->store, c->a, (struct row_key){c->customer_id, app.id}, &l,
+                                 &c->err);
     if (st != ST_OK)
         return st;
+    struct provider_rec *v = l.v;
+    int n = l.n;
     const char *self = api_href(c, LIST_PATH, c->customer_id, app.id);
     struct buf b;
     buf_init(&b, c->a);
@@ -289,7 +293,9 @@ enum st h_provider_get(struct ctx *c)
     if (st == ST_OK && !util_uuid_valid(c->id))
         st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
-        st = store_provider_get(c->app->store, c->a, c->customer_id, app.id, c->id, &rec, &c->err);
+        st =
+            store_provider_get(c->app->store, c->a,
+                               (struct provider_key){c->customer_id, app.id, c->id}, &rec, &c->err);
     if (st != ST_OK)
         return st;
     if (api_not_modified(c, rec.etag)) {
@@ -389,8 +395,9 @@ enum st h_provider_modify(struct ctx *c)
         st = api_insufficient_scope(c);
     struct modify m = {.c = c, .app = &app, .body = body};
     if (st == ST_OK)
-        st = store_provider_modify(c->app->store, c->a, c->customer_id, app.id, c->id, on_modify,
-                                   &m, &c->err);
+        st = store_provider_modify(c->app->store, c->a,
+                                   (struct provider_key){c->customer_id, app.id, c->id},
+                                   &(struct provider_change){on_modify, &m}, &c->err);
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(m.doc, &len);
@@ -411,7 +418,8 @@ enum st h_provider_delete(struct ctx *c)
     if (st == ST_OK)
         st = api_preconditions(c, rec.etag);
     if (st == ST_OK)
-        st = store_provider_delete(c->app->store, c->customer_id, app.id, rec.id,
+        st = store_provider_delete(c->app->store,
+                                   (struct provider_key){c->customer_id, app.id, rec.id},
                                    c->req->if_match ? rec.etag : NULL, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);

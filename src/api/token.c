@@ -69,7 +69,8 @@ enum st api_client_auth(struct ctx *c)
     }
     unsigned char v[32];
     keys_verifier(&c->app->keys, secret, strlen(secret), v);
-    st = store_auth_find(c->app->store, c->a, c->customer_id, id, &c->client, &c->err);
+    st = store_auth_find(c->app->store, c->a, (struct row_key){c->customer_id, id}, &c->client,
+                         &c->err);
     if (st == ST_NOT_FOUND || (st == ST_OK && !secret_equal(v, c->client.verifier, sizeof v))) {
         limiter_fail(c->app->auth_failures, key, now);
         limiter_fail(c->app->addr_failures, net, now);

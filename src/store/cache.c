@@ -27,8 +27,18 @@
 enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER, K_PROVIDER_LIST };
 
 /* What a write can change; each has its own generation, so provider writes
- * leave the token service's entries alone. */
-enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D__COUNT };
+ * leave the token service's entries alone. Nothing cached depends on D_META. */
+enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D_META, D__COUNT };
+
+/* The domain of each `data` of STORE_OPS: client look-ups join clients,
+ * their policies and their customer. */
+#define DOMAIN_customer D_AUTH
+#define DOMAIN_policy D_AUTH
+#define DOMAIN_client D_AUTH
+#define DOMAIN_revocation D_REVOKED
+#define DOMAIN_app D_APP
+#define DOMAIN_provider D_PROVIDER
+#define DOMAIN_meta D_META
 
 static enum domain domain_of(enum kind k)
 {
@@ -45,11 +55,16 @@ static enum domain domain_of(enum kind k)
     }
 }
 
+/* A cache key: the kind byte, then the parts. n == 0: not cacheable. */
+struct ckey {
+    size_t n;
+    unsigned char b[KEY_MAX];
+};
+
 struct slot {
     uint64_t gen;
     int64_t born_ms;
-    size_t keylen;
-    unsigned char key[KEY_MAX];
+    struct ckey key;
     void *val; /* a kind-specific flat copy, malloc'd */
 };
 
@@ -65,44 +80,45 @@ struct cache_store {
 #define INNER(s) (((struct cache_store *)(s))->inner)
 
 /* key = kind byte, then the parts, each NUL-terminated. */
-static size_t make_key(unsigned char *k, enum kind kind, const char *a, const char *b,
-                       const char *c)
+static void make_key(struct ckey *k, enum kind kind, const char *a, const char *b, const char *c)
 {
     size_t n = 0;
-    k[n++] = (unsigned char)kind;
+    k->b[n++] = (unsigned char)kind;
     const char *parts[] = {a, b, c};
     for (int i = 0; i < 3 && parts[i]; i++) {
         size_t l = strlen(parts[i]) + 1;
-        if (n + l > KEY_MAX)
-            return 0; /* too long to cache: always miss */
-        memcpy(k + n, parts[i], l);
+        if (n + l > KEY_MAX) {
+            k->n = 0; /* too long to cache: always miss */
+            return;
+        }
+        memcpy(k->b + n, parts[i], l);
         n += l;
     }
-    return n;
+    k->n = n;
 }
 
-static struct slot *slot_of(struct cache_store *cs, const unsigned char *k, size_t n)
+static struct slot *slot_of(struct cache_store *cs, const struct ckey *k)
 {
     unsigned char h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, k, n, cs->hkey);
+    crypto_shorthash(h, k->b, k->n, cs->hkey);
     uint64_t x;
     memcpy(&x, h, sizeof x);
     return &cs->slots[x & (CACHE_SLOTS - 1)];
 }
 
 /* Copies the cached value for the key into out via copy_out; false on miss. */
-static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
+static bool lookup(struct cache_store *cs, const struct ckey *k,
                    void (*copy_out)(const void *val, void *out, struct arena *a), void *out,
                    struct arena *a)
 {
-    if (n == 0)
+    if (k->n == 0)
         return false;
     int64_t now = util_mono_us() / 1000;
     bool hit = false;
     pthread_mutex_lock(&cs->mu);
-    struct slot *sl = slot_of(cs, k, n);
-    if (sl->val && sl->keylen == n && memcmp(sl->key, k, n) == 0 &&
-        sl->gen == atomic_load(&cs->gen[domain_of(k[0])]) && now - sl->born_ms < CACHE_TTL_MS) {
+    struct slot *sl = slot_of(cs, k);
+    if (sl->val && sl->key.n == k->n && memcmp(sl->key.b, k->b, k->n) == 0 &&
+        sl->gen == atomic_load(&cs->gen[domain_of(k->b[0])]) && now - sl->born_ms < CACHE_TTL_MS) {
         copy_out(sl->val, out, a);
         hit = true;
     }
@@ -111,21 +127,19 @@ static bool lookup(struct cache_store *cs, const unsigned char *k, size_t n,
 }
 
 /* Stores val (taking ownership) under the key, as of generation gen. */
-static void insert(struct cache_store *cs, const unsigned char *k, size_t n, uint64_t gen,
-                   void *val)
+static void insert(struct cache_store *cs, const struct ckey *k, uint64_t gen, void *val)
 {
-    if (n == 0) {
+    if (k->n == 0) {
         free(val);
         return;
     }
     pthread_mutex_lock(&cs->mu);
-    struct slot *sl = slot_of(cs, k, n);
+    struct slot *sl = slot_of(cs, k);
     free(sl->val);
     sl->val = val;
     sl->gen = gen;
     sl->born_ms = util_mono_us() / 1000;
-    sl->keylen = n;
-    memcpy(sl->key, k, n);
+    sl->key = *k;
     pthread_mutex_unlock(&cs->mu);
 }
 
@@ -186,18 +200,18 @@ static void auth_out(const void *val, void *out, struct arena *a)
     }
 }
 
-static enum st auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
+static enum st auth_find(struct store *s, struct arena *a, struct row_key key,
                          struct client_auth *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_AUTH_ID, cid, client_id, NULL);
-    if (lookup(cs, k, n, auth_out, out, a))
+    struct ckey k;
+    make_key(&k, K_AUTH_ID, key.cid, key.id, NULL);
+    if (lookup(cs, &k, auth_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_AUTH_ID);
-    enum st st = store_auth_find(cs->inner, a, cid, client_id, out, e);
+    enum st st = store_auth_find(cs->inner, a, key, out, e);
     if (st == ST_OK)
-        insert(cs, k, n, gen, auth_in(out));
+        insert(cs, &k, gen, auth_in(out));
     return st;
 }
 
@@ -205,16 +219,16 @@ static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struc
                            struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
+    struct ckey k;
     char num[24];
     snprintf(num, sizeof num, "%llu", (unsigned long long)seq);
-    size_t n = make_key(k, K_AUTH_SEQ, num, NULL, NULL);
-    if (lookup(cs, k, n, auth_out, out, a))
+    make_key(&k, K_AUTH_SEQ, num, NULL, NULL);
+    if (lookup(cs, &k, auth_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_AUTH_SEQ);
     enum st st = store_auth_by_seq(cs->inner, a, seq, out, e);
     if (st == ST_OK)
-        insert(cs, k, n, gen, auth_in(out));
+        insert(cs, &k, gen, auth_in(out));
     return st;
 }
 
@@ -228,16 +242,16 @@ static enum st revocation_find(struct store *s, const unsigned char tag[16], boo
                                struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX] = {K_REVOKED};
-    memcpy(k + 1, tag, 16);
-    if (lookup(cs, k, 17, bool_out, revoked, NULL))
+    struct ckey k = {.n = 17, .b = {K_REVOKED}};
+    memcpy(k.b + 1, tag, 16);
+    if (lookup(cs, &k, bool_out, revoked, NULL))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_REVOKED);
     enum st st = store_revocation_find(cs->inner, tag, revoked, e);
     if (st == ST_OK) {
         bool *v = xmalloc(sizeof *v);
         *v = *revoked;
-        insert(cs, k, 17, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
@@ -251,16 +265,16 @@ static void app_out(const void *val, void *out, struct arena *a)
     app->realm = arena_strdup(a, v->realm);
 }
 
-static enum st app_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                       struct login_app *out, struct err *e)
+static enum st app_get(struct store *s, struct arena *a, struct row_key key, struct login_app *out,
+                       struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_APP, cid, id, NULL);
-    if (lookup(cs, k, n, app_out, out, a))
+    struct ckey k;
+    make_key(&k, K_APP, key.cid, key.id, NULL);
+    if (lookup(cs, &k, app_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_APP);
-    enum st st = store_app_get(cs->inner, a, cid, id, out, e);
+    enum st st = store_app_get(cs->inner, a, key, out, e);
     if (st == ST_OK) {
         size_t ln = strlen(out->name) + 1, lr = strlen(out->realm) + 1;
         struct login_app *v = xmalloc(sizeof *v + ln + lr);
@@ -268,7 +282,7 @@ static enum st app_get(struct store *s, struct arena *a, const char *cid, const 
         char *p = (char *)(v + 1);
         v->name = memcpy(p, out->name, ln);
         v->realm = memcpy(p + ln, out->realm, lr);
-        insert(cs, k, n, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
@@ -288,16 +302,16 @@ static void provider_out(const void *val, void *out, struct arena *a)
     }
 }
 
-static enum st provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                            const char *id, struct provider_rec *out, struct err *e)
+static enum st provider_get(struct store *s, struct arena *a, struct provider_key key,
+                            struct provider_rec *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t n = make_key(k, K_PROVIDER, cid, app_id, id);
-    if (lookup(cs, k, n, provider_out, out, a))
+    struct ckey k;
+    make_key(&k, K_PROVIDER, key.cid, key.app_id, key.id);
+    if (lookup(cs, &k, provider_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_PROVIDER);
-    enum st st = store_provider_get(cs->inner, a, cid, app_id, id, out, e);
+    enum st st = store_provider_get(cs->inner, a, key, out, e);
     if (st == ST_OK) {
         size_t ld = strlen(out->doc) + 1, ls = strlen(out->summary) + 1;
         struct provider_rec *v = xmalloc(sizeof *v + ld + ls + out->secret_len);
@@ -307,34 +321,12 @@ static enum st provider_get(struct store *s, struct arena *a, const char *cid, c
         v->summary = memcpy(p + ld, out->summary, ls);
         v->protocol = NULL;
         v->secret = out->secret ? memcpy(p + ld + ls, out->secret, out->secret_len) : NULL;
-        insert(cs, k, n, gen, v);
+        insert(cs, &k, gen, v);
     }
     return st;
 }
 
-/* ---- everything else passes through; writes empty the cache ------------- */
-
-static enum st policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct policy *out, struct err *e)
-{
-    return store_policy_get(INNER(s), a, cid, id, out, e);
-}
-
-static enum st policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
-                           int *n, struct err *e)
-{
-    return store_policy_list(INNER(s), a, cid, out, n, e);
-}
-
-/* A write is announced before it runs and again after it returns, so a
- * reader that raced with it can never cache the old row as current. */
-#define WRITE(domain, call)                                                                        \
-    do {                                                                                           \
-        written(s, domain);                                                                        \
-        enum st st_ = (call);                                                                      \
-        written(s, domain);                                                                        \
-        return st_;                                                                                \
-    } while (0)
+/* ---- group commit ---------------------------------------------------------- */
 
 static enum st batch_begin(struct store *s, struct err *e)
 {
@@ -349,98 +341,6 @@ static enum st batch_end(struct store *s, struct err *e)
     for (int d = 0; d < D__COUNT; d++)
         written(s, (enum domain)d);
     return st;
-}
-
-static enum st customer_create(struct store *s, const char *cid, struct err *e)
-{
-    WRITE(D_AUTH, store_customer_create(INNER(s), cid, e));
-}
-
-static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
-{
-    WRITE(D_AUTH, store_policy_create(INNER(s), cid, p, e));
-}
-
-static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
-{
-    WRITE(D_AUTH, store_policy_update(INNER(s), cid, p, e));
-}
-
-static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
-{
-    WRITE(D_AUTH, store_policy_delete(INNER(s), cid, id, e));
-}
-
-static enum st client_create(struct store *s, const char *cid, const struct client *c,
-                             const struct sealed_secret *sec, struct err *e)
-{
-    WRITE(D_AUTH, store_client_create(INNER(s), cid, c, sec, e));
-}
-
-static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct client *out, struct err *e)
-{
-    return store_client_get(INNER(s), a, cid, id, out, e);
-}
-
-static enum st client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
-                           int *n, struct err *e)
-{
-    return store_client_list(INNER(s), a, cid, out, n, e);
-}
-
-static enum st client_update(struct store *s, const char *cid, const struct client *c,
-                             struct err *e)
-{
-    WRITE(D_AUTH, store_client_update(INNER(s), cid, c, e));
-}
-
-static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
-{
-    WRITE(D_AUTH, store_client_delete(INNER(s), cid, id, e));
-}
-
-static enum st secret_get(struct store *s, const char *cid, const char *id,
-                          struct sealed_secret *out, struct err *e)
-{
-    return store_secret_get(INNER(s), cid, id, out, e);
-}
-
-static enum st secret_set(struct store *s, const char *cid, const char *id,
-                          const struct sealed_secret *sec, struct err *e)
-{
-    WRITE(D_AUTH, store_secret_set(INNER(s), cid, id, sec, e));
-}
-
-static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
-                              struct err *e)
-{
-    WRITE(D_REVOKED, store_revocation_add(INNER(s), tag, exp, e));
-}
-
-static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
-{
-    return store_revocation_purge(INNER(s), now, purged, e); /* only rows no token needs */
-}
-
-static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
-                          struct err *e)
-{
-    WRITE(D_APP, store_app_create(INNER(s), cid, app, e));
-}
-
-static enum st app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
-                        int *n, struct err *e)
-{
-    return store_app_list(INNER(s), a, cid, out, n, e);
-}
-
-static enum st provider_create(struct store *s, const char *cid, const struct provider_rec *p,
-                               struct err *e)
-{
-    WRITE(D_PROVIDER, store_provider_create(INNER(s), cid, p, e));
 }
 
 /* A list: the records, then their strings and secrets, in one block;
@@ -482,68 +382,54 @@ static struct list_val *list_in(const struct provider_rec *v, int n)
     return l;
 }
 
-struct list_out {
-    struct provider_rec **v;
-    int *n;
-};
-
 static void list_out(const void *val, void *out, struct arena *a)
 {
     const struct list_val *l = val;
-    struct list_out *o = out;
+    struct provider_list *o = out;
     struct provider_rec *v = arena_alloc(a, l->size);
     char *p = (char *)&v[l->n];
     for (int i = 0; i < l->n; i++)
         p = rec_place(&v[i], &l->recs[i], p);
-    *o->v = v;
-    *o->n = l->n;
+    o->v = v;
+    o->n = l->n;
 }
 
-static enum st provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                             struct provider_rec **out, int *n, struct err *e)
+static enum st provider_list(struct store *s, struct arena *a, struct row_key app,
+                             struct provider_list *out, struct err *e)
 {
     struct cache_store *cs = (struct cache_store *)s;
-    unsigned char k[KEY_MAX];
-    size_t kn = make_key(k, K_PROVIDER_LIST, cid, app_id, NULL);
-    struct list_out o = {out, n};
-    if (lookup(cs, k, kn, list_out, &o, a))
+    struct ckey k;
+    make_key(&k, K_PROVIDER_LIST, app.cid, app.id, NULL);
+    if (lookup(cs, &k, list_out, out, a))
         return ST_OK;
     uint64_t gen = gen_of(cs, K_PROVIDER_LIST);
-    enum st st = store_provider_list(INNER(s), a, cid, app_id, out, n, e);
-    if (st == ST_OK && *n <= 256) /* a long list costs more to copy than to read */
-        insert(cs, k, kn, gen, list_in(*out, *n));
+    enum st st = store_provider_list(INNER(s), a, app, out, e);
+    if (st == ST_OK && out->n <= 256) /* a long list costs more to copy than to read */
+        insert(cs, &k, gen, list_in(out->v, out->n));
     return st;
 }
 
-static enum st provider_modify(struct store *s, struct arena *a, const char *cid,
-                               const char *app_id, const char *id, provider_modify_fn fn, void *arg,
-                               struct err *e)
-{
-    WRITE(D_PROVIDER, store_provider_modify(INNER(s), a, cid, app_id, id, fn, arg, e));
-}
+/* ---- everything else passes through; writes empty the cache ------------- */
 
-static enum st provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
-                               const char *expected_etag, struct err *e)
-{
-    WRITE(D_PROVIDER, store_provider_delete(INNER(s), cid, app_id, id, expected_etag, e));
-}
-
-static enum st key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
-                              struct err *e)
-{
-    return store_key_check_find(INNER(s), out, e);
-}
-
-static enum st key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
-                                struct err *e)
-{
-    return store_key_check_create(INNER(s), v, e); /* nothing cached depends on it */
-}
-
-static enum st secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
-{
-    return store_secret_find_any(INNER(s), out, e);
-}
+/* A write is announced before it runs and again after it returns, so a
+ * reader that raced with it can never cache the old row as current. */
+#define PASS_W(name, data, params, args)                                                           \
+    static enum st name(struct store *s, STORE_UNPAREN params)                                     \
+    {                                                                                              \
+        written(s, DOMAIN_##data);                                                                 \
+        enum st st = store_##name(INNER(s), STORE_UNPAREN args);                                   \
+        written(s, DOMAIN_##data);                                                                 \
+        return st;                                                                                 \
+    }
+#define PASS_R(name, data, params, args)                                                           \
+    static enum st name(struct store *s, STORE_UNPAREN params)                                     \
+    {                                                                                              \
+        return store_##name(INNER(s), STORE_UNPAREN args);                                         \
+    }
+#define PASS_C(name, data, params, args) /* cached: written above */
+#define PASS_B(name, data, params, args) /* group commit: written above */
+#define PASS(name, kind, data, params, args) PASS_##kind(name, data, params, args)
+STORE_OPS(PASS)
 
 static void cache_close(struct store *s)
 {
@@ -556,41 +442,8 @@ static void cache_close(struct store *s)
     free(cs);
 }
 
-static const struct store_ops cache_ops = {
-    .name = "cache",
-    .close = cache_close,
-    .batch_begin = batch_begin,
-    .batch_end = batch_end,
-    .customer_create = customer_create,
-    .policy_create = policy_create,
-    .policy_get = policy_get,
-    .policy_list = policy_list,
-    .policy_update = policy_update,
-    .policy_delete = policy_delete,
-    .client_create = client_create,
-    .client_get = client_get,
-    .client_list = client_list,
-    .client_update = client_update,
-    .client_delete = client_delete,
-    .secret_get = secret_get,
-    .secret_set = secret_set,
-    .auth_find = auth_find,
-    .auth_by_seq = auth_by_seq,
-    .revocation_add = revocation_add,
-    .revocation_find = revocation_find,
-    .revocation_purge = revocation_purge,
-    .app_create = app_create,
-    .app_get = app_get,
-    .app_list = app_list,
-    .provider_create = provider_create,
-    .provider_get = provider_get,
-    .provider_list = provider_list,
-    .provider_modify = provider_modify,
-    .provider_delete = provider_delete,
-    .key_check_find = key_check_find,
-    .key_check_create = key_check_create,
-    .secret_find_any = secret_find_any,
-};
+#define ENTRY(name, kind, data, params, args) .name = name,
+static const struct store_ops cache_ops = {.name = "cache", .close = cache_close, STORE_OPS(ENTRY)};
 
 struct store *store_cache_wrap(struct store *inner)
 {

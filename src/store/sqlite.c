@@ -20,15 +20,26 @@
 extern const char *const sqlite_migrations[];
 extern const int sqlite_migrations_count;
 
+/* The columns each read of a kind returns, in the order its row reader
+ * (sqlite_ops.c, sqlite_providers.c) expects them. */
+#define POLICY_SELECT                                                                              \
+    "SELECT id, title, access_lifetime, refresh_lifetime, allowed_scopes FROM token_policies"
+#define CLIENT_SELECT "SELECT id, name, type, policy_id FROM clients"
+#define AUTH_SELECT                                                                                \
+    "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"                     \
+    " p.allowed_scopes FROM clients c JOIN token_policies p"                                       \
+    " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
+#define APP_SELECT "SELECT id, name, realm FROM apps"
+#define PROVIDER_SELECT                                                                            \
+    "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at, summary FROM providers"
+
 static const char *const sql_text[Q__COUNT] = {
     [Q_CUSTOMER_INSERT] = "INSERT INTO customers(id, created_at) VALUES (?1, ?2)",
     [Q_POLICY_INSERT] = "INSERT INTO token_policies(customer_id, id, title, access_lifetime,"
                         " refresh_lifetime, allowed_scopes, created_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [Q_POLICY_GET] = "SELECT id, title, access_lifetime, refresh_lifetime, allowed_scopes"
-                     " FROM token_policies WHERE customer_id = ?1 AND id = ?2",
-    [Q_POLICY_LIST] = "SELECT id, title, access_lifetime, refresh_lifetime, allowed_scopes"
-                      " FROM token_policies WHERE customer_id = ?1 ORDER BY created_at, id",
+    [Q_POLICY_GET] = POLICY_SELECT " WHERE customer_id = ?1 AND id = ?2",
+    [Q_POLICY_LIST] = POLICY_SELECT " WHERE customer_id = ?1 ORDER BY created_at, id",
     [Q_POLICY_UPDATE] = "UPDATE token_policies SET title = ?3, access_lifetime = ?4,"
                         " refresh_lifetime = ?5, allowed_scopes = ?6"
                         " WHERE customer_id = ?1 AND id = ?2",
@@ -41,10 +52,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_CLIENT_INSERT] = "INSERT INTO clients(customer_id, id, name, type, policy_id,"
                         " secret_sealed, secret_verifier, created_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_CLIENT_GET] = "SELECT id, name, type, policy_id FROM clients"
-                     " WHERE customer_id = ?1 AND id = ?2",
-    [Q_CLIENT_LIST] = "SELECT id, name, type, policy_id FROM clients"
-                      " WHERE customer_id = ?1 ORDER BY seq",
+    [Q_CLIENT_GET] = CLIENT_SELECT " WHERE customer_id = ?1 AND id = ?2",
+    [Q_CLIENT_LIST] = CLIENT_SELECT " WHERE customer_id = ?1 ORDER BY seq",
     [Q_CLIENT_UPDATE] = "UPDATE clients SET name = ?3, type = ?4, policy_id = ?5"
                         " WHERE customer_id = ?1 AND id = ?2",
     [Q_CLIENT_DELETE] = "DELETE FROM clients WHERE customer_id = ?1 AND id = ?2",
@@ -52,14 +61,8 @@ static const char *const sql_text[Q__COUNT] = {
                      " WHERE customer_id = ?1 AND id = ?2",
     [Q_SECRET_SET] = "UPDATE clients SET secret_sealed = ?3, secret_verifier = ?4"
                      " WHERE customer_id = ?1 AND id = ?2",
-    [Q_AUTH_FIND] = "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"
-                    " p.allowed_scopes FROM clients c JOIN token_policies p"
-                    " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
-                    " WHERE c.customer_id = ?1 AND c.id = ?2",
-    [Q_AUTH_SEQ] = "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"
-                   " p.allowed_scopes FROM clients c JOIN token_policies p"
-                   " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
-                   " WHERE c.seq = ?1",
+    [Q_AUTH_FIND] = AUTH_SELECT " WHERE c.customer_id = ?1 AND c.id = ?2",
+    [Q_AUTH_SEQ] = AUTH_SELECT " WHERE c.seq = ?1",
     [Q_REVOKE_ADD] = "INSERT OR IGNORE INTO revocations(tag, expires_at) VALUES (?1, ?2)",
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
@@ -76,18 +79,14 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_APP_INSERT] = "INSERT INTO apps(customer_id, id, name, realm, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_APP_GET] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1 AND id = ?2",
-    [Q_APP_LIST] = "SELECT id, name, realm FROM apps WHERE customer_id = ?1"
-                   " ORDER BY created_at, id",
+    [Q_APP_GET] = APP_SELECT " WHERE customer_id = ?1 AND id = ?2",
+    [Q_APP_LIST] = APP_SELECT " WHERE customer_id = ?1 ORDER BY created_at, id",
     [Q_PROVIDER_INSERT] = "INSERT INTO providers(customer_id, app_id, id, protocol, doc,"
                           " secret_sealed, etag, created_at, updated_at, summary)"
                           " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7, ?9)",
-    [Q_PROVIDER_GET] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at,"
-                       " summary FROM providers"
-                       " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
-    [Q_PROVIDER_LIST] = "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at,"
-                        " summary FROM providers WHERE customer_id = ?1 AND app_id = ?2"
-                        " ORDER BY created_at, id",
+    [Q_PROVIDER_GET] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
+    [Q_PROVIDER_LIST] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2"
+                                        " ORDER BY created_at, id",
     [Q_PROVIDER_UPDATE] = "UPDATE providers SET doc = ?5, secret_sealed = ?6, etag = ?7,"
                           " updated_at = ?8, summary = ?9 WHERE customer_id = ?1"
                           " AND app_id = ?2 AND id = ?3 AND etag = ?4",
@@ -161,6 +160,70 @@ enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
     *found = rc == SQLITE_ROW;
     sqlite3_reset(q);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
+}
+
+static void bind_read(sqlite3_stmt *q, const struct sq_read *r)
+{
+    if (r->tag)
+        sqlite3_bind_blob(q, 1, r->tag, 16, SQLITE_STATIC);
+    else if (r->by_num)
+        sqlite3_bind_int64(q, 1, r->num);
+    for (int i = 0; i < 3 && r->text[i]; i++)
+        sq_bind_text(q, i + 1, r->text[i]);
+}
+
+enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e)
+{
+    sqlite3_stmt *q = sq_stmt(c, r->q);
+    bind_read(q, r);
+    int rc = sqlite3_step(q);
+    enum st st = ST_OK;
+    if (rc == SQLITE_ROW)
+        st = r->row(r->a, q, out, e);
+    else if (rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    else if (r->what)
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", r->what);
+    sqlite3_reset(q);
+    return st;
+}
+
+enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    st = sq_read_one(c, r, out, e);
+    sq_release(s, c);
+    return st;
+}
+
+enum st sq_query_list(struct store *s, const struct sq_read *r, struct sq_rows *out, struct err *e)
+{
+    struct conn *c = NULL;
+    enum st st = sq_acquire(s, &c, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, r->q);
+    bind_read(q, r);
+    int cap = 16, count = 0, rc = SQLITE_DONE;
+    char *v = arena_alloc(r->a, (size_t)cap * r->size);
+    while (st == ST_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (count == cap) {
+            char *nv = arena_alloc(r->a, (size_t)cap * 2 * r->size);
+            memcpy(nv, v, (size_t)cap * r->size);
+            v = nv;
+            cap *= 2;
+        }
+        st = r->row(r->a, q, v + (size_t)count++ * r->size, e);
+    }
+    if (st == ST_OK && rc != SQLITE_DONE)
+        st = sq_fail(c, e);
+    out->v = v;
+    out->n = count;
+    sq_release(s, c);
+    return st;
 }
 
 static void conn_free(struct conn *c)

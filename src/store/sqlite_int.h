@@ -116,20 +116,43 @@ enum st sq_changed_one(struct conn *c, sqlite3_stmt *q, const char *what, struct
 /* Steps a bound query once: *found when it yields a row. Resets q. */
 enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e);
 
-/* The apps and providers operations (sqlite_providers.c). */
-enum st sq_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                   struct login_app *out, struct err *e);
-enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
-                    int *n, struct err *e);
-enum st sq_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
-                           struct err *e);
-enum st sq_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                        const char *id, struct provider_rec *out, struct err *e);
-enum st sq_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                         struct provider_rec **out, int *n, struct err *e);
-enum st sq_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                           const char *id, provider_modify_fn fn, void *arg, struct err *e);
-enum st sq_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
-                           const char *expected_etag, struct err *e);
+/* Reads the current row of q into out (strings from a); any status but
+ * ST_OK fails the read. */
+typedef enum st (*sq_row_fn)(struct arena *a, sqlite3_stmt *q, void *out, struct err *e);
+
+/* A read: the query, its parameters and how to read a row. */
+struct sq_read {
+    enum query q;
+    const char *text[3];      /* ?1, ?2, ?3 as text, up to the first NULL */
+    const unsigned char *tag; /* or, when set, ?1 as a 16-byte blob */
+    bool by_num;              /* or, when set, ?1 as num */
+    sqlite3_int64 num;
+    sq_row_fn row;
+    struct arena *a;
+    const char *what; /* _one: no row is ST_NOT_FOUND "no such <what>"; NULL: ST_OK */
+    size_t size;      /* _list: the size of one item */
+};
+
+/* What sq_query_list fills: an arena array of r->size items. */
+struct sq_rows {
+    void *v;
+    int n;
+};
+
+/* On c: binds r's parameters to r->q, reads its first row into out with
+ * r->row, resets the statement. */
+enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e);
+/* sq_read_one on a pooled connection. */
+enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e);
+/* As sq_query_one, for every row, into out (an arena array, grown as it
+ * fills; empty, not NULL, when there is no row). */
+enum st sq_query_list(struct store *s, const struct sq_read *r, struct sq_rows *out, struct err *e);
+
+/* The backend's operations, one sq_<name> per line of STORE_OPS; the
+ * table in sqlite_ops.c is generated from the same list. */
+#define SQ_OP_DECL(name, kind, data, params, args)                                                 \
+    enum st sq_##name(struct store *s, STORE_UNPAREN params);
+STORE_OPS(SQ_OP_DECL)
+#undef SQ_OP_DECL
 
 #endif

@@ -48,7 +48,7 @@ static enum st do_customer_create(struct conn *c, const void *args, struct err *
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-static enum st customer_create(struct store *s, const char *cid, struct err *e)
+enum st sq_customer_create(struct store *s, const char *cid, struct err *e)
 {
     struct wargs w = {.cid = cid};
     return sq_write(s, do_customer_create, &w, e);
@@ -76,66 +76,43 @@ static enum st do_policy_create(struct conn *c, const void *args, struct err *e)
     return sq_step_write(c, q, ST_NOT_FOUND, e);
 }
 
-static enum st policy_create(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
+enum st sq_policy_create(struct store *s, const char *cid, const struct policy *p, struct err *e)
 {
     struct wargs w = {.cid = cid, .policy = p};
     return sq_write(s, do_policy_create, &w, e);
 }
 
-static void read_policy(struct arena *a, sqlite3_stmt *q, struct policy *p)
+static enum st read_policy(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
+    (void)e;
+    struct policy *p = out;
     sq_col_copy(p->id, sizeof p->id, q, 0);
     p->title = sq_col_text(a, q, 1);
     p->access_lifetime = sqlite3_column_int64(q, 2);
     p->refresh_lifetime = sqlite3_column_int64(q, 3);
     split_scopes(a, sq_col_text(a, q, 4), &p->scopes, &p->nscopes);
+    return ST_OK;
 }
 
-static enum st policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct policy *out, struct err *e)
+enum st sq_policy_get(struct store *s, struct arena *a, struct row_key k, struct policy *out,
+                      struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_GET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        read_policy(a, q, out);
-    else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such token policy") : sq_fail(c, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {.q = Q_POLICY_GET,
+                        .text = {k.cid, k.id},
+                        .row = read_policy,
+                        .a = a,
+                        .what = "token policy"};
+    return sq_query_one(s, &r, out, e);
 }
 
-static enum st policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
-                           int *n, struct err *e)
+enum st sq_policy_list(struct store *s, struct arena *a, const char *cid, struct policy_list *out,
+                       struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_POLICY_LIST);
-    sq_bind_text(q, 1, cid);
-    int cap = 16, count = 0, rc;
-    struct policy *v = arena_alloc(a, (size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (count == cap) {
-            struct policy *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
-            memcpy(nv, v, (size_t)cap * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
-        read_policy(a, q, &v[count++]);
-    }
-    if (rc != SQLITE_DONE)
-        st = sq_fail(c, e);
-    *out = v;
-    *n = count;
-    sq_release(s, c);
+    struct sq_read r = {
+        .q = Q_POLICY_LIST, .text = {cid}, .row = read_policy, .a = a, .size = sizeof *out->v};
+    struct sq_rows rows;
+    enum st st = sq_query_list(s, &r, &rows, e);
+    *out = (struct policy_list){rows.v, rows.n};
     return st;
 }
 
@@ -150,8 +127,7 @@ static enum st do_policy_update(struct conn *c, const void *args, struct err *e)
     return sq_changed_one(c, q, "token policy", e);
 }
 
-static enum st policy_update(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e)
+enum st sq_policy_update(struct store *s, const char *cid, const struct policy *p, struct err *e)
 {
     struct wargs w = {.cid = cid, .policy = p};
     return sq_write(s, do_policy_update, &w, e);
@@ -175,9 +151,9 @@ static enum st do_policy_delete(struct conn *c, const void *args, struct err *e)
     return sq_changed_one(c, q, "token policy", e);
 }
 
-static enum st policy_delete(struct store *s, const char *cid, const char *id, struct err *e)
+enum st sq_policy_delete(struct store *s, struct row_key k, struct err *e)
 {
-    struct wargs w = {.cid = cid, .id = id};
+    struct wargs w = {.cid = k.cid, .id = k.id};
     return sq_write(s, do_policy_delete, &w, e);
 }
 
@@ -222,65 +198,40 @@ static enum st do_client_create(struct conn *c, const void *args, struct err *e)
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-static enum st client_create(struct store *s, const char *cid, const struct client *cl,
-                             const struct sealed_secret *sec, struct err *e)
+enum st sq_client_create(struct store *s, const char *cid, const struct client *cl,
+                         const struct sealed_secret *sec, struct err *e)
 {
     struct wargs w = {.cid = cid, .client = cl, .sec = sec};
     return sq_write(s, do_client_create, &w, e);
 }
 
-static void read_client(struct arena *a, sqlite3_stmt *q, struct client *cl)
+static enum st read_client(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
+    (void)e;
+    struct client *cl = out;
     sq_col_copy(cl->id, sizeof cl->id, q, 0);
     cl->name = sq_col_text(a, q, 1);
     cl->type = sq_col_text(a, q, 2);
     sq_col_copy(cl->policy_id, sizeof cl->policy_id, q, 3);
+    return ST_OK;
 }
 
-static enum st client_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct client *out, struct err *e)
+enum st sq_client_get(struct store *s, struct arena *a, struct row_key k, struct client *out,
+                      struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_GET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        read_client(a, q, out);
-    else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {
+        .q = Q_CLIENT_GET, .text = {k.cid, k.id}, .row = read_client, .a = a, .what = "client"};
+    return sq_query_one(s, &r, out, e);
 }
 
-static enum st client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
-                           int *n, struct err *e)
+enum st sq_client_list(struct store *s, struct arena *a, const char *cid, struct client_list *out,
+                       struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_CLIENT_LIST);
-    sq_bind_text(q, 1, cid);
-    int cap = 16, count = 0, rc;
-    struct client *v = arena_alloc(a, (size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (count == cap) {
-            struct client *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
-            memcpy(nv, v, (size_t)cap * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
-        read_client(a, q, &v[count++]);
-    }
-    if (rc != SQLITE_DONE)
-        st = sq_fail(c, e);
-    *out = v;
-    *n = count;
-    sq_release(s, c);
+    struct sq_read r = {
+        .q = Q_CLIENT_LIST, .text = {cid}, .row = read_client, .a = a, .size = sizeof *out->v};
+    struct sq_rows rows;
+    enum st st = sq_query_list(s, &r, &rows, e);
+    *out = (struct client_list){rows.v, rows.n};
     return st;
 }
 
@@ -300,15 +251,11 @@ static enum st do_client_update(struct conn *c, const void *args, struct err *e)
     return sq_changed_one(c, q, "client", e);
 }
 
-static enum st client_update(struct store *s, const char *cid, const struct client *cl,
-                             struct err *e)
+enum st sq_client_update(struct store *s, const char *cid, const struct client *cl, struct err *e)
 {
     struct wargs w = {.cid = cid, .client = cl};
     return sq_write(s, do_client_update, &w, e);
 }
-
-/* Runs one bound write on (cid, id) and reports ST_NOT_FOUND when no row
- * changed. */
 
 static enum st do_client_delete(struct conn *c, const void *args, struct err *e)
 {
@@ -319,51 +266,37 @@ static enum st do_client_delete(struct conn *c, const void *args, struct err *e)
     return sq_changed_one(c, q, "client", e);
 }
 
-static enum st client_delete(struct store *s, const char *cid, const char *id, struct err *e)
+enum st sq_client_delete(struct store *s, struct row_key k, struct err *e)
 {
-    struct wargs w = {.cid = cid, .id = id};
+    struct wargs w = {.cid = k.cid, .id = k.id};
     return sq_write(s, do_client_delete, &w, e);
 }
 
-/* Steps q (bound; columns: sealed secret, verifier) into out. */
-static enum st read_sealed(struct conn *c, sqlite3_stmt *q, struct sealed_secret *out,
-                           struct err *e)
+/* Reads a row of columns (sealed secret, verifier) into out. */
+static enum st read_sealed(struct arena *a, sqlite3_stmt *q, void *v, struct err *e)
 {
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == (int)sizeof out->verifier) {
-        out->len = (size_t)sqlite3_column_bytes(q, 0);
-        out->blob = xmalloc(out->len ? out->len : 1);
-        memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
-        memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
-        return ST_OK;
-    }
-    return rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such client") : sq_fail(c, e);
+    (void)a;
+    struct sealed_secret *out = v;
+    if (sqlite3_column_bytes(q, 1) != (int)sizeof out->verifier)
+        return ERR(e, ST_STORAGE, NULL, "a client's secret verifier is damaged");
+    out->len = (size_t)sqlite3_column_bytes(q, 0);
+    out->blob = xmalloc(out->len ? out->len : 1);
+    memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
+    memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
+    return ST_OK;
 }
 
-static enum st secret_get(struct store *s, const char *cid, const char *id,
-                          struct sealed_secret *out, struct err *e)
+enum st sq_secret_get(struct store *s, struct row_key k, struct sealed_secret *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_SECRET_GET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    st = read_sealed(c, q, out, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {
+        .q = Q_SECRET_GET, .text = {k.cid, k.id}, .row = read_sealed, .what = "client"};
+    return sq_query_one(s, &r, out, e);
 }
 
-static enum st secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
+enum st sq_secret_find_any(struct store *s, struct sealed_secret *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    st = read_sealed(c, sq_stmt(c, Q_SECRET_ANY), out, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {.q = Q_SECRET_ANY, .row = read_sealed, .what = "client"};
+    return sq_query_one(s, &r, out, e);
 }
 
 static enum st do_secret_set(struct conn *c, const void *args, struct err *e)
@@ -377,21 +310,18 @@ static enum st do_secret_set(struct conn *c, const void *args, struct err *e)
     return sq_changed_one(c, q, "client", e);
 }
 
-static enum st secret_set(struct store *s, const char *cid, const char *id,
-                          const struct sealed_secret *sec, struct err *e)
+enum st sq_secret_set(struct store *s, struct row_key k, const struct sealed_secret *sec,
+                      struct err *e)
 {
-    struct wargs w = {.cid = cid, .id = id, .sec = sec};
+    struct wargs w = {.cid = k.cid, .id = k.id, .sec = sec};
     return sq_write(s, do_secret_set, &w, e);
 }
 
-static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q, struct client_auth *out,
-                         struct err *e)
+static enum st read_auth(struct arena *a, sqlite3_stmt *q, void *v, struct err *e)
 {
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_DONE)
-        return ERR(e, ST_NOT_FOUND, NULL, "no such client");
-    if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 3) != (int)sizeof out->verifier)
-        return sq_fail(c, e);
+    struct client_auth *out = v;
+    if (sqlite3_column_bytes(q, 3) != (int)sizeof out->verifier)
+        return ERR(e, ST_STORAGE, NULL, "a client's secret verifier is damaged");
     out->seq = (uint64_t)sqlite3_column_int64(q, 0);
     sq_col_copy(out->customer_id, sizeof out->customer_id, q, 1);
     sq_col_copy(out->client_id, sizeof out->client_id, q, 2);
@@ -401,33 +331,24 @@ static enum st read_auth(struct conn *c, struct arena *a, sqlite3_stmt *q, struc
     return ST_OK;
 }
 
-static enum st auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
-                         struct client_auth *out, struct err *e)
+enum st sq_auth_find(struct store *s, struct arena *a, struct row_key k, struct client_auth *out,
+                     struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_AUTH_FIND);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, client_id);
-    st = read_auth(c, a, q, out, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {
+        .q = Q_AUTH_FIND, .text = {k.cid, k.id}, .row = read_auth, .a = a, .what = "client"};
+    return sq_query_one(s, &r, out, e);
 }
 
-static enum st auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
-                           struct err *e)
+enum st sq_auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
+                       struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_AUTH_SEQ);
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
-    st = read_auth(c, a, q, out, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {.q = Q_AUTH_SEQ,
+                        .by_num = true,
+                        .num = (sqlite3_int64)seq,
+                        .row = read_auth,
+                        .a = a,
+                        .what = "client"};
+    return sq_query_one(s, &r, out, e);
 }
 
 static enum st do_revocation_add(struct conn *c, const void *args, struct err *e)
@@ -439,25 +360,25 @@ static enum st do_revocation_add(struct conn *c, const void *args, struct err *e
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-static enum st revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
-                              struct err *e)
+enum st sq_revocation_add(struct store *s, const unsigned char tag[16], int64_t exp, struct err *e)
 {
     struct wargs w = {.tag = tag, .num = exp};
     return sq_write(s, do_revocation_add, &w, e);
 }
 
-static enum st revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
-                               struct err *e)
+static enum st read_found(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_REVOKE_FIND);
-    sqlite3_bind_blob(q, 1, tag, 16, SQLITE_STATIC);
-    st = sq_exists(c, q, revoked, e);
-    sq_release(s, c);
-    return st;
+    (void)a, (void)q, (void)e;
+    *(bool *)out = true;
+    return ST_OK;
+}
+
+enum st sq_revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
+                           struct err *e)
+{
+    struct sq_read r = {.q = Q_REVOKE_FIND, .tag = tag, .row = read_found};
+    *revoked = false;
+    return sq_query_one(s, &r, revoked, e);
 }
 
 static enum st do_revocation_purge(struct conn *c, const void *args, struct err *e)
@@ -471,7 +392,7 @@ static enum st do_revocation_purge(struct conn *c, const void *args, struct err 
     return st;
 }
 
-static enum st revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
+enum st sq_revocation_purge(struct store *s, int64_t now, int *purged, struct err *e)
 {
     struct wargs w = {.num = now, .count = purged};
     return sq_write(s, do_revocation_purge, &w, e);
@@ -489,31 +410,28 @@ static enum st do_app_create(struct conn *c, const void *args, struct err *e)
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-static enum st app_create(struct store *s, const char *cid, const struct login_app *app,
-                          struct err *e)
+enum st sq_app_create(struct store *s, const char *cid, const struct login_app *app, struct err *e)
 {
     struct wargs w = {.cid = cid, .app = app};
     return sq_write(s, do_app_create, &w, e);
 }
 
-static enum st key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
-                              struct err *e)
+static enum st read_key_check(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_META_GET);
-    sq_bind_text(q, 1, META_KEY_CHECK);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == STORE_KEY_CHECK_LEN)
-        memcpy(out, sqlite3_column_blob(q, 0), STORE_KEY_CHECK_LEN);
-    else if (rc == SQLITE_ROW)
-        st = ERR(e, ST_STORAGE, NULL, "the database's key check value is damaged");
-    else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no key check value") : sq_fail(c, e);
-    sq_release(s, c);
-    return st;
+    (void)a;
+    if (sqlite3_column_bytes(q, 0) != STORE_KEY_CHECK_LEN)
+        return ERR(e, ST_STORAGE, NULL, "the database's key check value is damaged");
+    memcpy(out, sqlite3_column_blob(q, 0), STORE_KEY_CHECK_LEN);
+    return ST_OK;
+}
+
+enum st sq_key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN], struct err *e)
+{
+    struct sq_read r = {.q = Q_META_GET,
+                        .text = {META_KEY_CHECK},
+                        .row = read_key_check,
+                        .what = "key check value"};
+    return sq_query_one(s, &r, out, e);
 }
 
 static enum st do_key_check_create(struct conn *c, const void *args, struct err *e)
@@ -525,45 +443,12 @@ static enum st do_key_check_create(struct conn *c, const void *args, struct err 
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-static enum st key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
-                                struct err *e)
+enum st sq_key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
+                            struct err *e)
 {
     struct wargs w = {.tag = v};
     return sq_write(s, do_key_check_create, &w, e);
 }
 
-const struct store_ops sqlite_ops = {
-    .name = "sqlite",
-    .close = sq_close,
-    .batch_begin = sq_batch_begin,
-    .batch_end = sq_batch_end,
-    .customer_create = customer_create,
-    .policy_create = policy_create,
-    .policy_get = policy_get,
-    .policy_list = policy_list,
-    .policy_update = policy_update,
-    .policy_delete = policy_delete,
-    .client_create = client_create,
-    .client_get = client_get,
-    .client_list = client_list,
-    .client_update = client_update,
-    .client_delete = client_delete,
-    .secret_get = secret_get,
-    .secret_set = secret_set,
-    .auth_find = auth_find,
-    .auth_by_seq = auth_by_seq,
-    .revocation_add = revocation_add,
-    .revocation_find = revocation_find,
-    .revocation_purge = revocation_purge,
-    .app_create = app_create,
-    .app_get = sq_app_get,
-    .app_list = sq_app_list,
-    .provider_create = sq_provider_create,
-    .provider_get = sq_provider_get,
-    .provider_list = sq_provider_list,
-    .provider_modify = sq_provider_modify,
-    .provider_delete = sq_provider_delete,
-    .key_check_find = key_check_find,
-    .key_check_create = key_check_create,
-    .secret_find_any = secret_find_any,
-};
+#define SQ_ENTRY(name, kind, data, params, args) .name = sq_##name,
+const struct store_ops sqlite_ops = {.name = "sqlite", .close = sq_close, STORE_OPS(SQ_ENTRY)};

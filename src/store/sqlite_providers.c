@@ -9,57 +9,32 @@
 
 #include <string.h>
 
-static void read_app(struct arena *a, sqlite3_stmt *q, struct login_app *app)
+static enum st read_app(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
+    (void)e;
+    struct login_app *app = out;
     sq_col_copy(app->id, sizeof app->id, q, 0);
     app->name = sq_col_text(a, q, 1);
     app->realm = sq_col_text(a, q, 2);
+    return ST_OK;
 }
 
-enum st sq_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                   struct login_app *out, struct err *e)
+enum st sq_app_get(struct store *s, struct arena *a, struct row_key k, struct login_app *out,
+                   struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_APP_GET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        read_app(a, q, out);
-    else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such app") : sq_fail(c, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {
+        .q = Q_APP_GET, .text = {k.cid, k.id}, .row = read_app, .a = a, .what = "app"};
+    return sq_query_one(s, &r, out, e);
 }
 
-enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
-                    int *n, struct err *e)
+enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct app_list *out,
+                    struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_APP_LIST);
-    sq_bind_text(q, 1, cid);
-    int cap = 8, count = 0, rc;
-    struct login_app *v = arena_alloc(a, (size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (count == cap) {
-            struct login_app *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
-            memcpy(nv, v, (size_t)cap * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
-        read_app(a, q, &v[count++]);
-    }
-    if (rc != SQLITE_DONE)
-        st = sq_fail(c, e);
-    *out = v;
-    *n = count;
-    sq_release(s, c);
+    struct sq_read r = {
+        .q = Q_APP_LIST, .text = {cid}, .row = read_app, .a = a, .size = sizeof *out->v};
+    struct sq_rows rows;
+    enum st st = sq_query_list(s, &r, &rows, e);
+    *out = (struct app_list){rows.v, rows.n};
     return st;
 }
 
@@ -95,8 +70,10 @@ enum st sq_provider_create(struct store *s, const char *cid, const struct provid
     return sq_write(s, do_provider_create, &w, e);
 }
 
-static void read_provider(struct arena *a, sqlite3_stmt *q, struct provider_rec *p)
+static enum st read_provider(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
+    (void)e;
+    struct provider_rec *p = out;
     sq_col_copy(p->id, sizeof p->id, q, 0);
     sq_col_copy(p->app_id, sizeof p->app_id, q, 1);
     p->doc = sq_col_text(a, q, 2);
@@ -111,54 +88,31 @@ static void read_provider(struct arena *a, sqlite3_stmt *q, struct provider_rec 
     sq_col_copy(p->created_at, sizeof p->created_at, q, 5);
     sq_col_copy(p->updated_at, sizeof p->updated_at, q, 6);
     p->summary = sq_col_text(a, q, 7);
+    return ST_OK;
 }
 
-enum st sq_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                        const char *id, struct provider_rec *out, struct err *e)
+enum st sq_provider_get(struct store *s, struct arena *a, struct provider_key k,
+                        struct provider_rec *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_GET);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, app_id);
-    sq_bind_text(q, 3, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        read_provider(a, q, out);
-    else
-        st = rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such provider") : sq_fail(c, e);
-    sq_release(s, c);
-    return st;
+    struct sq_read r = {.q = Q_PROVIDER_GET,
+                        .text = {k.cid, k.app_id, k.id},
+                        .row = read_provider,
+                        .a = a,
+                        .what = "provider"};
+    return sq_query_one(s, &r, out, e);
 }
 
-enum st sq_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                         struct provider_rec **out, int *n, struct err *e)
+enum st sq_provider_list(struct store *s, struct arena *a, struct row_key app,
+                         struct provider_list *out, struct err *e)
 {
-    struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
-    if (st != ST_OK)
-        return st;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_LIST);
-    sq_bind_text(q, 1, cid);
-    sq_bind_text(q, 2, app_id);
-    int cap = 16, count = 0, rc;
-    struct provider_rec *v = arena_alloc(a, (size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (count == cap) {
-            struct provider_rec *nv = arena_alloc(a, (size_t)cap * 2 * sizeof *v);
-            memcpy(nv, v, (size_t)cap * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
-        read_provider(a, q, &v[count++]);
-    }
-    if (rc != SQLITE_DONE)
-        st = sq_fail(c, e);
-    *out = v;
-    *n = count;
-    sq_release(s, c);
+    struct sq_read r = {.q = Q_PROVIDER_LIST,
+                        .text = {app.cid, app.id},
+                        .row = read_provider,
+                        .a = a,
+                        .size = sizeof *out->v};
+    struct sq_rows rows;
+    enum st st = sq_query_list(s, &r, &rows, e);
+    *out = (struct provider_list){rows.v, rows.n};
     return st;
 }
 
@@ -182,20 +136,19 @@ static enum st do_provider_modify(struct conn *c, const void *args, struct err *
 {
     const struct wargs *w = args;
     struct provider_rec cur, next;
-    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_GET);
-    sq_bind_text(q, 1, w->cid);
-    sq_bind_text(q, 2, w->app_id);
-    sq_bind_text(q, 3, w->id);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? ERR(e, ST_NOT_FOUND, NULL, "no such provider") : sq_fail(c, e);
-    read_provider(w->arena, q, &cur);
-    sqlite3_reset(q);
-    next = cur;
-    enum st st = w->modify(w->modify_arg, &cur, &next, e);
+    struct sq_read r = {.q = Q_PROVIDER_GET,
+                        .text = {w->cid, w->app_id, w->id},
+                        .row = read_provider,
+                        .a = w->arena,
+                        .what = "provider"};
+    enum st st = sq_read_one(c, &r, &cur, e); /* on the writer's connection */
     if (st != ST_OK)
         return st;
-    q = sq_stmt(c, Q_PROVIDER_UPDATE);
+    next = cur;
+    st = w->modify(w->modify_arg, &cur, &next, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_UPDATE);
     sq_bind_text(q, 1, w->cid);
     sq_bind_text(q, 2, w->app_id);
     sq_bind_text(q, 3, w->id);
@@ -208,11 +161,15 @@ static enum st do_provider_modify(struct conn *c, const void *args, struct err *
     return sq_changed_one(c, q, "provider", e);
 }
 
-enum st sq_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                           const char *id, provider_modify_fn fn, void *arg, struct err *e)
+enum st sq_provider_modify(struct store *s, struct arena *a, struct provider_key k,
+                           const struct provider_change *ch, struct err *e)
 {
-    struct wargs w = {
-        .cid = cid, .app_id = app_id, .id = id, .arena = a, .modify = fn, .modify_arg = arg};
+    struct wargs w = {.cid = k.cid,
+                      .app_id = k.app_id,
+                      .id = k.id,
+                      .arena = a,
+                      .modify = ch->fn,
+                      .modify_arg = ch->arg};
     return sq_write(s, do_provider_modify, &w, e);
 }
 
@@ -233,9 +190,9 @@ static enum st do_provider_delete(struct conn *c, const void *args, struct err *
     return st;
 }
 
-enum st sq_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
-                           const char *expected_etag, struct err *e)
+enum st sq_provider_delete(struct store *s, struct provider_key k, const char *expected_etag,
+                           struct err *e)
 {
-    struct wargs w = {.cid = cid, .app_id = app_id, .id = id, .expected = expected_etag};
+    struct wargs w = {.cid = k.cid, .app_id = k.app_id, .id = k.id, .expected = expected_etag};
     return sq_write(s, do_provider_delete, &w, e);
 }

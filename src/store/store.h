@@ -57,65 +57,173 @@ typedef enum st (*provider_modify_fn)(void *arg, const struct provider_rec *cur,
 
 #define STORE_KEY_CHECK_LEN 32
 
+/* Which row: a customer and the id of a row of theirs (a policy, a client,
+ * an app; for auth_find the client id). Borrowed strings. */
+struct row_key {
+    const char *cid;
+    const char *id;
+};
+
+/* Which custom provider: customer, app and provider id. Borrowed strings. */
+struct provider_key {
+    const char *cid;
+    const char *app_id;
+    const char *id;
+};
+
+/* A provider modification: fn(arg, ...) computes the next version. */
+struct provider_change {
+    provider_modify_fn fn;
+    void *arg;
+};
+
+/* What the _list operations fill: an arena array and its length. */
+struct policy_list {
+    struct policy *v;
+    int n;
+};
+struct client_list {
+    struct client *v;
+    int n;
+};
+struct app_list {
+    struct login_app *v;
+    int n;
+};
+struct provider_list {
+    struct provider_rec *v;
+    int n;
+};
+
+/* Revoked token identifiers are purged by at most this many per call. */
+#define STORE_PURGE_BATCH 500
+
+/*
+ * THE list of store operations. Each line generates the store_ops member,
+ * the public store_<name> function (declared below, defined in store.c),
+ * the cache's pass-through and the test fault store's wrapper:
+ *
+ *   X(name, kind, data, (parameters after the store), (their names))
+ *
+ * kind: R reads; W writes; C a read the cache may serve itself (cache.c
+ * writes it by hand); B group-commit control (cache.c writes it by hand).
+ * data: what a write changes (customer, policy, client, revocation, app,
+ * provider, meta): the cache forgets what depends on it.
+ * The last parameter is always `struct err *e`. Every function returns an
+ * enum st; the comment above a group is its contract.
+ */
+/* clang-format off */
+#define STORE_OPS(X)                                                                               \
+    /* Group commit. Between _begin and _end, every write this thread makes                        \
+     * joins one transaction, committed by _end: one disk flush for all of them.                   \
+     * A write that fails rolls back alone. Until _end returns ST_OK none of                       \
+     * them is durable (nor visible to other readers); if it fails, none of                        \
+     * them happened. Other threads' writes wait meanwhile. Not nestable. */                       \
+    X(batch_begin, B, batch, (struct err *e), (e))                                                 \
+    X(batch_end, B, batch, (struct err *e), (e))                                                   \
+    /* Creates a customer. ST_CONFLICT when cid exists. */                                         \
+    X(customer_create, W, customer, (const char *cid, struct err *e), (cid, e))                    \
+    /* Token policies. _get/_update/_delete: ST_NOT_FOUND for an unknown id;                       \
+     * _delete: ST_CONFLICT when a client still uses the policy. Lists in                          \
+     * creation order; read strings are allocated from a. */                                       \
+    X(policy_create, W, policy, (const char *cid, const struct policy *p, struct err *e),          \
+      (cid, p, e))                                                                                 \
+    X(policy_get, R, policy,                                                                       \
+      (struct arena *a, struct row_key k, struct policy *out, struct err *e), (a, k, out, e))      \
+    X(policy_list, R, policy,                                                                      \
+      (struct arena *a, const char *cid, struct policy_list *out, struct err *e),                  \
+      (a, cid, out, e))                                                                            \
+    X(policy_update, W, policy, (const char *cid, const struct policy *p, struct err *e),          \
+      (cid, p, e))                                                                                 \
+    X(policy_delete, W, policy, (struct row_key k, struct err *e), (k, e))                         \
+    /* Configuration clients. _create/_update: ST_CONFLICT (field /name) for a                     \
+     * name already used in the customer, ST_UNPROCESSABLE (field /tokenPolicy)                    \
+     * for an unknown policy. _get/_update/_delete: ST_NOT_FOUND. */                               \
+    X(client_create, W, client,                                                                    \
+      (const char *cid, const struct client *c, const struct sealed_secret *sec, struct err *e),   \
+      (cid, c, sec, e))                                                                            \
+    X(client_get, R, client,                                                                       \
+      (struct arena *a, struct row_key k, struct client *out, struct err *e), (a, k, out, e))      \
+    X(client_list, R, client,                                                                      \
+      (struct arena *a, const char *cid, struct client_list *out, struct err *e),                  \
+      (a, cid, out, e))                                                                            \
+    X(client_update, W, client, (const char *cid, const struct client *c, struct err *e),          \
+      (cid, c, e))                                                                                 \
+    X(client_delete, W, client, (struct row_key k, struct err *e), (k, e))                         \
+    /* A client's sealed secret: _get fills out (free out->blob); _set replaces                    \
+     * it. ST_NOT_FOUND for an unknown client. */                                                  \
+    X(secret_get, R, client, (struct row_key k, struct sealed_secret *out, struct err *e),         \
+      (k, out, e))                                                                                 \
+    X(secret_set, W, client, (struct row_key k, const struct sealed_secret *sec, struct err *e),   \
+      (k, sec, e))                                                                                 \
+    /* Token-service look-ups: by (customer, client id) for client                                 \
+     * authentication, by client sequence for bearer checks. ST_NOT_FOUND when                     \
+     * the customer or client does not exist (any more). */                                        \
+    X(auth_find, C, client,                                                                        \
+      (struct arena *a, struct row_key k, struct client_auth *out, struct err *e),                 \
+      (a, k, out, e))                                                                              \
+    X(auth_by_seq, C, client,                                                                      \
+      (struct arena *a, uint64_t seq, struct client_auth *out, struct err *e), (a, seq, out, e))   \
+    /* Revoked token identifiers, kept until the token would have expired.                         \
+     * _purge removes at most STORE_PURGE_BATCH expired ones per call (one short                   \
+     * transaction, so writers never wait long); call again while it purged                        \
+     * that many. */                                                                               \
+    X(revocation_add, W, revocation, (const unsigned char tag[16], int64_t exp, struct err *e),    \
+      (tag, exp, e))                                                                               \
+    X(revocation_find, C, revocation,                                                              \
+      (const unsigned char tag[16], bool *revoked, struct err *e), (tag, revoked, e))              \
+    X(revocation_purge, W, revocation, (int64_t now, int *purged, struct err *e),                  \
+      (now, purged, e))                                                                            \
+    /* Social-login apps of a customer, in creation order. _create:                                \
+     * ST_CONFLICT for an existing id. _get: ST_NOT_FOUND. */                                      \
+    X(app_create, W, app, (const char *cid, const struct login_app *app, struct err *e),           \
+      (cid, app, e))                                                                               \
+    X(app_get, C, app, (struct arena *a, struct row_key k, struct login_app *out, struct err *e),  \
+      (a, k, out, e))                                                                              \
+    X(app_list, R, app, (struct arena *a, const char *cid, struct app_list *out, struct err *e),   \
+      (a, cid, out, e))                                                                            \
+    /* Custom providers of an app (_list: app is {cid, app id}), in creation                       \
+     * order. _create: ST_NOT_FOUND for an unknown app. _modify reads the                          \
+     * provider and writes ch's result in one transaction, so modifications                        \
+     * are applied one after the other and none is lost; ST_NOT_FOUND when it                      \
+     * does not exist, else ch->fn's status (strings read are allocated from                       \
+     * a). _delete: ST_PRECONDITION when the stored etag is not expected_etag                      \
+     * (NULL: any), ST_NOT_FOUND when it is gone. */                                               \
+    X(provider_create, W, provider,                                                                \
+      (const char *cid, const struct provider_rec *p, struct err *e), (cid, p, e))                 \
+    X(provider_get, C, provider,                                                                   \
+      (struct arena *a, struct provider_key k, struct provider_rec *out, struct err *e),           \
+      (a, k, out, e))                                                                              \
+    X(provider_list, C, provider,                                                                  \
+      (struct arena *a, struct row_key app, struct provider_list *out, struct err *e),             \
+      (a, app, out, e))                                                                            \
+    X(provider_modify, W, provider,                                                                \
+      (struct arena *a, struct provider_key k, const struct provider_change *ch, struct err *e),   \
+      (a, k, ch, e))                                                                               \
+    X(provider_delete, W, provider,                                                                \
+      (struct provider_key k, const char *expected_etag, struct err *e), (k, expected_etag, e))    \
+    /* The check value of the key file the database belongs to (not a secret):                     \
+     * _find: ST_NOT_FOUND while none is recorded; _create records v unless a                      \
+     * value is recorded already (then it keeps that one: _find again to learn                     \
+     * which won). */                                                                              \
+    X(key_check_find, R, meta, (unsigned char out[STORE_KEY_CHECK_LEN], struct err *e), (out, e))  \
+    X(key_check_create, W, meta, (const unsigned char v[STORE_KEY_CHECK_LEN], struct err *e),      \
+      (v, e))                                                                                      \
+    /* Some configuration client's sealed secret, any one, to try a key on                         \
+     * (free out->blob). ST_NOT_FOUND when the database has no client. */                          \
+    X(secret_find_any, R, client, (struct sealed_secret *out, struct err *e), (out, e))
+/* clang-format on */
+
+/* Removes the parentheses of a list entry's parameters or arguments. */
+#define STORE_UNPAREN(...) __VA_ARGS__
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *s);
-    enum st (*batch_begin)(struct store *s, struct err *e);
-    enum st (*batch_end)(struct store *s, struct err *e);
-    enum st (*customer_create)(struct store *s, const char *cid, struct err *e);
-    enum st (*policy_create)(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e);
-    enum st (*policy_get)(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct policy *out, struct err *e);
-    enum st (*policy_list)(struct store *s, struct arena *a, const char *cid, struct policy **out,
-                           int *n, struct err *e);
-    enum st (*policy_update)(struct store *s, const char *cid, const struct policy *p,
-                             struct err *e);
-    enum st (*policy_delete)(struct store *s, const char *cid, const char *id, struct err *e);
-    enum st (*client_create)(struct store *s, const char *cid, const struct client *c,
-                             const struct sealed_secret *sec, struct err *e);
-    enum st (*client_get)(struct store *s, struct arena *a, const char *cid, const char *id,
-                          struct client *out, struct err *e);
-    enum st (*client_list)(struct store *s, struct arena *a, const char *cid, struct client **out,
-                           int *n, struct err *e);
-    enum st (*client_update)(struct store *s, const char *cid, const struct client *c,
-                             struct err *e);
-    enum st (*client_delete)(struct store *s, const char *cid, const char *id, struct err *e);
-    enum st (*secret_get)(struct store *s, const char *cid, const char *id,
-                          struct sealed_secret *out, struct err *e);
-    enum st (*secret_set)(struct store *s, const char *cid, const char *id,
-                          const struct sealed_secret *sec, struct err *e);
-    enum st (*auth_find)(struct store *s, struct arena *a, const char *cid, const char *client_id,
-                         struct client_auth *out, struct err *e);
-    enum st (*auth_by_seq)(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
-                           struct err *e);
-    enum st (*revocation_add)(struct store *s, const unsigned char tag[16], int64_t exp,
-                              struct err *e);
-    enum st (*revocation_find)(struct store *s, const unsigned char tag[16], bool *revoked,
-                               struct err *e);
-    enum st (*revocation_purge)(struct store *s, int64_t now, int *purged, struct err *e);
-    enum st (*app_create)(struct store *s, const char *cid, const struct login_app *app,
-                          struct err *e);
-    enum st (*app_get)(struct store *s, struct arena *a, const char *cid, const char *id,
-                       struct login_app *out, struct err *e);
-    enum st (*app_list)(struct store *s, struct arena *a, const char *cid, struct login_app **out,
-                        int *n, struct err *e);
-    enum st (*provider_create)(struct store *s, const char *cid, const struct provider_rec *p,
-                               struct err *e);
-    enum st (*provider_get)(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                            const char *id, struct provider_rec *out, struct err *e);
-    enum st (*provider_list)(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                             struct provider_rec **out, int *n, struct err *e);
-    enum st (*provider_modify)(struct store *s, struct arena *a, const char *cid,
-                               const char *app_id, const char *id, provider_modify_fn fn, void *arg,
-                               struct err *e);
-    enum st (*provider_delete)(struct store *s, const char *cid, const char *app_id, const char *id,
-                               const char *expected_etag, struct err *e);
-    enum st (*key_check_find)(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
-                              struct err *e);
-    enum st (*key_check_create)(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
-                                struct err *e);
-    enum st (*secret_find_any)(struct store *s, struct sealed_secret *out, struct err *e);
+#define STORE_OP_MEMBER(name, kind, data, params, args)                                            \
+    enum st (*name)(struct store * s, STORE_UNPAREN params);
+    STORE_OPS(STORE_OP_MEMBER)
+#undef STORE_OP_MEMBER
 };
 
 /* Every backend's handle starts with this. */
@@ -136,105 +244,11 @@ enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
 
-/* Group commit. Between _begin and _end, every write this thread makes
- * joins one transaction, committed by _end: one disk flush for all of them.
- * A write that fails rolls back alone. Until _end returns ST_OK none of
- * them is durable (nor visible to other readers); if it fails, none of
- * them happened. Other threads' writes wait meanwhile. Not nestable. */
-enum st store_batch_begin(struct store *s, struct err *e);
-enum st store_batch_end(struct store *s, struct err *e);
-
-/* Creates a customer. ST_CONFLICT when cid exists. */
-enum st store_customer_create(struct store *s, const char *cid, struct err *e);
-
-/* Token policies. _get/_update/_delete: ST_NOT_FOUND for an unknown id;
- * _delete: ST_CONFLICT when a client still uses the policy. */
-enum st store_policy_create(struct store *s, const char *cid, const struct policy *p,
-                            struct err *e);
-enum st store_policy_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                         struct policy *out, struct err *e);
-enum st store_policy_list(struct store *s, struct arena *a, const char *cid, struct policy **out,
-                          int *n, struct err *e);
-enum st store_policy_update(struct store *s, const char *cid, const struct policy *p,
-                            struct err *e);
-enum st store_policy_delete(struct store *s, const char *cid, const char *id, struct err *e);
-
-/* Configuration clients. _create/_update: ST_CONFLICT (field /name) for a
- * name already used in the customer, ST_UNPROCESSABLE (field /tokenPolicy)
- * for an unknown policy. _get/_update/_delete: ST_NOT_FOUND. */
-enum st store_client_create(struct store *s, const char *cid, const struct client *c,
-                            const struct sealed_secret *sec, struct err *e);
-enum st store_client_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                         struct client *out, struct err *e);
-enum st store_client_list(struct store *s, struct arena *a, const char *cid, struct client **out,
-                          int *n, struct err *e);
-enum st store_client_update(struct store *s, const char *cid, const struct client *c,
-                            struct err *e);
-enum st store_client_delete(struct store *s, const char *cid, const char *id, struct err *e);
-
-/* A client's sealed secret: _get fills out (free out->blob); _set replaces
- * it. ST_NOT_FOUND for an unknown client. */
-enum st store_secret_get(struct store *s, const char *cid, const char *id,
-                         struct sealed_secret *out, struct err *e);
-enum st store_secret_set(struct store *s, const char *cid, const char *id,
-                         const struct sealed_secret *sec, struct err *e);
-
-/* Token-service look-ups: by (customer, client id) for client
- * authentication, by client sequence for bearer checks. ST_NOT_FOUND when
- * the customer or client does not exist (any more). */
-enum st store_auth_find(struct store *s, struct arena *a, const char *cid, const char *client_id,
-                        struct client_auth *out, struct err *e);
-enum st store_auth_by_seq(struct store *s, struct arena *a, uint64_t seq, struct client_auth *out,
-                          struct err *e);
-
-/* Revoked token identifiers, kept until the token would have expired.
- * _purge removes at most STORE_PURGE_BATCH expired ones per call (one short
- * transaction, so writers never wait long); call again while it purged
- * that many. */
-#define STORE_PURGE_BATCH 500
-enum st store_revocation_add(struct store *s, const unsigned char tag[16], int64_t exp,
-                             struct err *e);
-enum st store_revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
-                              struct err *e);
-enum st store_revocation_purge(struct store *s, int64_t now, int *purged, struct err *e);
-
-/* Social-login apps. ST_CONFLICT for an existing id. */
-enum st store_app_create(struct store *s, const char *cid, const struct login_app *app,
-                         struct err *e);
-
-/* Social-login apps of a customer, in creation order. _get: ST_NOT_FOUND. */
-enum st store_app_get(struct store *s, struct arena *a, const char *cid, const char *id,
-                      struct login_app *out, struct err *e);
-enum st store_app_list(struct store *s, struct arena *a, const char *cid, struct login_app **out,
-                       int *n, struct err *e);
-
-/* Custom providers of an app, in creation order. _create: ST_NOT_FOUND for
- * an unknown app. _modify reads the provider and writes fn's result in one
- * transaction, so modifications are applied one after the other and none
- * is lost; ST_NOT_FOUND when it does not exist, else fn's status (strings
- * read are allocated from a). _delete: ST_PRECONDITION when the stored
- * etag is not expected_etag (NULL: any), ST_NOT_FOUND when it is gone. */
-enum st store_provider_create(struct store *s, const char *cid, const struct provider_rec *p,
-                              struct err *e);
-enum st store_provider_get(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                           const char *id, struct provider_rec *out, struct err *e);
-enum st store_provider_list(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                            struct provider_rec **out, int *n, struct err *e);
-enum st store_provider_modify(struct store *s, struct arena *a, const char *cid, const char *app_id,
-                              const char *id, provider_modify_fn fn, void *arg, struct err *e);
-enum st store_provider_delete(struct store *s, const char *cid, const char *app_id, const char *id,
-                              const char *expected_etag, struct err *e);
-
-/* The check value of the key file the database belongs to (not a secret):
- * _find: ST_NOT_FOUND while none is recorded; _create records v unless a
- * value is recorded already (then it keeps that one: _find again to learn
- * which won). */
-enum st store_key_check_find(struct store *s, unsigned char out[STORE_KEY_CHECK_LEN],
-                             struct err *e);
-enum st store_key_check_create(struct store *s, const unsigned char v[STORE_KEY_CHECK_LEN],
-                               struct err *e);
-/* Some configuration client's sealed secret, any one, to try a key on
- * (free out->blob). ST_NOT_FOUND when the database has no client. */
-enum st store_secret_find_any(struct store *s, struct sealed_secret *out, struct err *e);
+/* store_<name>(s, ...) for every operation of STORE_OPS, with the contract
+ * written there: forwards to s->ops. */
+#define STORE_OP_DECL(name, kind, data, params, args)                                              \
+    enum st store_##name(struct store *s, STORE_UNPAREN params);
+STORE_OPS(STORE_OP_DECL)
+#undef STORE_OP_DECL
 
 #endif

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store contract: every operation of STORE_OPS as store.h promises it,
+ * run through the public store_* functions only, once per backend of the
+ * table below (each test is a Criterion parameterized test). A backend is
+ * added by adding one line to `backends`; it must pass unchanged.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+/* Opens an empty store of the backend whose files, if any, go in dir. */
+typedef enum st (*backend_open_fn)(const char *dir, struct store **out, struct err *e);
+
+struct backend {
+    const char *name;
+    backend_open_fn open;
+};
+
+static enum st open_sqlite(const char *dir, struct store **out, struct err *e)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/contract.db", dir);
+    return store_sqlite_open(path, false, out, e);
+}
+
+static enum st open_cached_sqlite(const char *dir, struct store **out, struct err *e)
+{
+    enum st st = open_sqlite(dir, out, e);
+    if (st == ST_OK)
+        *out = store_cache_wrap(*out);
+    return st;
+}
+
+static const struct backend backends[] = {
+    {"sqlite", open_sqlite},
+    {"sqlite+cache", open_cached_sqlite},
+};
+
+#define CID_A "3cc14467-fd4f-437d-a0c0-0b3888dd2ee4"
+#define CID_B "e0a70b4f-1eef-4856-bcdb-f050fee66aae"
+#define POL_1 "00000000-0000-4000-8000-000000000001"
+#define POL_2 "00000000-0000-4000-8000-000000000002"
+#define CL_1 "client1aaaaaaaaaaaaaaaaaaaaaaaaa"
+#define CL_2 "client2aaaaaaaaaaaaaaaaaaaaaaaaa"
+#define APP "myapp"
+#define PROV_1 "00000000-0000-4000-8000-0000000000a1"
+#define PROV_2 "00000000-0000-4000-8000-0000000000a2"
+
+static char T_dir[64];
+static struct arena T_a;
+static const char *T_backend; /* named by every failed assertion */
+
+static struct store *contract_open(const struct backend *b)
+{
+    cr_assert_eq(util_init(), ST_OK);
+    snprintf(T_dir, sizeof T_dir, "/tmp/sg-store-XXXXXX");
+    cr_assert_not_null(mkdtemp(T_dir));
+    arena_init(&T_a);
+    T_backend = b->name;
+    struct store *s = NULL;
+    struct err e = {0};
+    cr_assert_eq(b->open(T_dir, &s, &e), ST_OK, "%s: %s", b->name, e.msg);
+    return s;
+}
+
+static void contract_close(struct store *s)
+{
+    store_close(s);
+    arena_cleanup(&T_a);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", T_dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+/* Criterion copies a test's parameter into the process that runs it, where
+ * the parent's pointers mean nothing: the parameter is an index. */
+static size_t *backend_indices(void)
+{
+    static size_t idx[NBACKENDS];
+    for (size_t i = 0; i < NBACKENDS; i++)
+        idx[i] = i;
+    return idx;
+}
+
+/* CONTRACT(name) { body using s } : one test per backend. */
+#define CONTRACT(name)                                                                             \
+    static void name(struct store *s);                                                             \
+    ParameterizedTestParameters(store, name)                                                       \
+    {                                                                                              \
+        return cr_make_param_array(size_t, backend_indices(), NBACKENDS);                          \
+    }                                                                                              \
+    ParameterizedTest(size_t *i, store, name)                                                      \
+    {                                                                                              \
+        struct store *s = contract_open(&backends[*i]);                                            \
+        name(s);                                                                                   \
+        contract_close(s);                                                                         \
+    }                                                                                              \
+    static void name(struct store *s)
+
+#define OK(call) cr_assert_eq((call), ST_OK, "%s: %s", T_backend, #call)
+#define IS(want, call) cr_assert_eq((call), (want), "%s: %s", T_backend, #call)
+
+static const char *scopes[] = {"read", "write"};
+
+static struct policy policy(const char *id, const char *title)
+{
+    struct policy p = {.title = title, .access_lifetime = 3600, .refresh_lifetime = 0};
+    p.scopes = scopes;
+    p.nscopes = 2;
+    snprintf(p.id, sizeof p.id, "%s", id);
+    return p;
+}
+
+static struct client client(const char *id, const char *name, const char *pid)
+{
+    struct client c = {.name = name, .type = "confidential"};
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.policy_id, sizeof c.policy_id, "%s", pid);
+    return c;
+}
+
+static struct sealed_secret secret(unsigned char fill)
+{
+    static unsigned char blob[40];
+    struct sealed_secret sec = {.blob = blob, .len = sizeof blob};
+    memset(blob, fill, sizeof blob);
+    memset(sec.verifier, fill, sizeof sec.verifier);
+    return sec;
+}
+
+/* A customer with a policy and a client using it. */
+static void seed_client(struct store *s, const char *cid)
+{
+    struct policy p = policy(POL_1, "default");
+    struct client c = client(CL_1, "first", POL_1);
+    struct sealed_secret sec = secret(7);
+    OK(store_customer_create(s, cid, NULL));
+    OK(store_policy_create(s, cid, &p, NULL));
+    OK(store_client_create(s, cid, &c, &sec, NULL));
+}
+
+static struct provider_rec provider(const char *id, const char *created)
+{
+    static const unsigned char sealed[] = {1, 2, 3, 4};
+    struct provider_rec p = {.protocol = "oidc", .doc = "{\"name\":\"x\"}", .summary = "{}"};
+    snprintf(p.id, sizeof p.id, "%s", id);
+    snprintf(p.app_id, sizeof p.app_id, "%s", APP);
+    p.secret = sealed;
+    p.secret_len = sizeof sealed;
+    snprintf(p.etag, sizeof p.etag, "etag-%s", id);
+    snprintf(p.created_at, sizeof p.created_at, "%s", created);
+    snprintf(p.updated_at, sizeof p.updated_at, "%s", created);
+    return p;
+}
+
+/* A customer with an app and two providers. */
+static void seed_providers(struct store *s, const char *cid)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"};
+    struct provider_rec p1 = provider(PROV_1, "2026-01-01T00:00:00.000000001Z");
+    struct provider_rec p2 = provider(PROV_2, "2026-01-01T00:00:00.000000002Z");
+    OK(store_customer_create(s, cid, NULL));
+    OK(store_app_create(s, cid, &app, NULL));
+    OK(store_provider_create(s, cid, &p1, NULL));
+    OK(store_provider_create(s, cid, &p2, NULL));
+}
+
+/* ---- customers and policies ---------------------------------------------- */
+
+CONTRACT(customer_create_twice_is_conflict)
+{
+    OK(store_customer_create(s, CID_A, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_A, NULL));
+}
+
+CONTRACT(policy_create_get_list_update_delete)
+{
+    struct policy p1 = policy(POL_1, "one"), p2 = policy(POL_2, "two"), got;
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_policy_create(s, CID_A, &p1, NULL));
+    OK(store_policy_create(s, CID_A, &p2, NULL));
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+    cr_expect_str_eq(got.id, POL_1);
+    cr_expect_str_eq(got.title, "one");
+    cr_expect_eq(got.access_lifetime, 3600);
+    cr_assert_eq(got.nscopes, 2);
+    cr_expect_str_eq(got.scopes[0], "read");
+    cr_expect_str_eq(got.scopes[1], "write");
+    struct policy_list l;
+    OK(store_policy_list(s, &T_a, CID_A, &l, NULL));
+    cr_assert_eq(l.n, 2);
+    cr_expect_str_eq(l.v[0].id, POL_1);
+    cr_expect_str_eq(l.v[1].id, POL_2);
+    p1.title = "renamed";
+    p1.nscopes = 1;
+    OK(store_policy_update(s, CID_A, &p1, NULL));
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+    cr_expect_str_eq(got.title, "renamed");
+    cr_expect_eq(got.nscopes, 1);
+    OK(store_policy_delete(s, (struct row_key){CID_A, POL_1}, NULL));
+    IS(ST_NOT_FOUND, store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+    OK(store_policy_list(s, &T_a, CID_A, &l, NULL));
+    cr_expect_eq(l.n, 1);
+}
+
+CONTRACT(policy_unknown_id_is_not_found)
+{
+    struct policy p = policy(POL_1, "one"), got;
+    struct err e = {0};
+    OK(store_customer_create(s, CID_A, NULL));
+    IS(ST_NOT_FOUND, store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, &e));
+    IS(ST_NOT_FOUND, store_policy_update(s, CID_A, &p, NULL));
+    IS(ST_NOT_FOUND, store_policy_delete(s, (struct row_key){CID_A, POL_1}, NULL));
+    struct policy_list l;
+    OK(store_policy_list(s, &T_a, CID_A, &l, NULL));
+    cr_expect_eq(l.n, 0);
+}
+
+CONTRACT(policy_delete_in_use_is_conflict)
+{
+    seed_client(s, CID_A);
+    IS(ST_CONFLICT, store_policy_delete(s, (struct row_key){CID_A, POL_1}, NULL));
+    struct policy got;
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+}
+
+/* ---- clients and secrets --------------------------------------------------- */
+
+CONTRACT(client_create_get_list_update_delete)
+{
+    seed_client(s, CID_A);
+    struct client c2 = client(CL_2, "second", POL_1), got;
+    struct sealed_secret sec = secret(9);
+    OK(store_client_create(s, CID_A, &c2, &sec, NULL));
+    OK(store_client_get(s, &T_a, (struct row_key){CID_A, CL_1}, &got, NULL));
+    cr_expect_str_eq(got.name, "first");
+    cr_expect_str_eq(got.type, "confidential");
+    cr_expect_str_eq(got.policy_id, POL_1);
+    struct client_list l;
+    OK(store_client_list(s, &T_a, CID_A, &l, NULL));
+    cr_assert_eq(l.n, 2);
+    cr_expect_str_eq(l.v[0].id, CL_1);
+    cr_expect_str_eq(l.v[1].id, CL_2);
+    c2.name = "renamed";
+    OK(store_client_update(s, CID_A, &c2, NULL));
+    OK(store_client_get(s, &T_a, (struct row_key){CID_A, CL_2}, &got, NULL));
+    cr_expect_str_eq(got.name, "renamed");
+    OK(store_client_delete(s, (struct row_key){CID_A, CL_2}, NULL));
+    IS(ST_NOT_FOUND, store_client_get(s, &T_a, (struct row_key){CID_A, CL_2}, &got, NULL));
+    IS(ST_NOT_FOUND, store_client_delete(s, (struct row_key){CID_A, CL_2}, NULL));
+    IS(ST_NOT_FOUND, store_client_update(s, CID_A, &c2, NULL));
+}
+
+/* Renaming a client to a name another one has is a conflict too. */
+static void c_update_conflict(struct store *s)
+{
+    struct client c2 = client(CL_2, "second", POL_1);
+    struct sealed_secret sec = secret(9);
+    OK(store_client_create(s, CID_A, &c2, &sec, NULL));
+    c2.name = "first";
+    IS(ST_CONFLICT, store_client_update(s, CID_A, &c2, NULL));
+}
+
+CONTRACT(client_name_taken_is_conflict_and_unknown_policy_unprocessable)
+{
+    seed_client(s, CID_A);
+    struct client dup = client(CL_2, "first", POL_1), nopol = client(CL_2, "other", POL_2);
+    struct sealed_secret sec = secret(9);
+    struct err e = {0};
+    IS(ST_CONFLICT, store_client_create(s, CID_A, &dup, &sec, &e));
+    cr_expect_str_eq(e.details[0].field, "/name");
+    err_clear(&e);
+    IS(ST_UNPROCESSABLE, store_client_create(s, CID_A, &nopol, &sec, &e));
+    cr_expect_str_eq(e.details[0].field, "/tokenPolicy");
+    struct client_list l;
+    OK(store_client_list(s, &T_a, CID_A, &l, NULL));
+    cr_expect_eq(l.n, 1);
+    c_update_conflict(s);
+}
+
+CONTRACT(secret_get_set_and_find_any)
+{
+    struct sealed_secret got = {0};
+    IS(ST_NOT_FOUND, store_secret_find_any(s, &got, NULL));
+    seed_client(s, CID_A);
+    OK(store_secret_get(s, (struct row_key){CID_A, CL_1}, &got, NULL));
+    cr_expect_eq(got.len, 40);
+    cr_expect_eq(got.blob[0], 7);
+    cr_expect_eq(got.verifier[31], 7);
+    free(got.blob);
+    struct sealed_secret sec = secret(8);
+    OK(store_secret_set(s, (struct row_key){CID_A, CL_1}, &sec, NULL));
+    OK(store_secret_get(s, (struct row_key){CID_A, CL_1}, &got, NULL));
+    cr_expect_eq(got.blob[0], 8);
+    cr_expect_eq(got.verifier[0], 8);
+    free(got.blob);
+    OK(store_secret_find_any(s, &got, NULL));
+    cr_expect_eq(got.verifier[0], 8);
+    free(got.blob);
+    IS(ST_NOT_FOUND, store_secret_get(s, (struct row_key){CID_A, CL_2}, &got, NULL));
+    IS(ST_NOT_FOUND, store_secret_set(s, (struct row_key){CID_A, CL_2}, &sec, NULL));
+}
+
+/* ---- the token service's look-ups ------------------------------------------ */
+
+CONTRACT(auth_find_and_by_seq_follow_the_client)
+{
+    seed_client(s, CID_A);
+    struct client_auth au, by;
+    OK(store_auth_find(s, &T_a, (struct row_key){CID_A, CL_1}, &au, NULL));
+    cr_expect_str_eq(au.customer_id, CID_A);
+    cr_expect_str_eq(au.client_id, CL_1);
+    cr_expect_eq(au.verifier[0], 7);
+    cr_expect_eq(au.lifetime, 3600);
+    cr_assert_eq(au.nscopes, 2);
+    cr_expect_str_eq(au.scopes[1], "write");
+    OK(store_auth_by_seq(s, &T_a, au.seq, &by, NULL));
+    cr_expect_str_eq(by.client_id, CL_1);
+    cr_expect_eq(by.seq, au.seq);
+    IS(ST_NOT_FOUND, store_auth_by_seq(s, &T_a, au.seq + 1000, &by, NULL));
+    IS(ST_NOT_FOUND, store_auth_find(s, &T_a, (struct row_key){CID_A, CL_2}, &by, NULL));
+    /* a changed secret and a deleted client are seen at once */
+    struct sealed_secret sec = secret(5);
+    OK(store_secret_set(s, (struct row_key){CID_A, CL_1}, &sec, NULL));
+    OK(store_auth_find(s, &T_a, (struct row_key){CID_A, CL_1}, &by, NULL));
+    cr_expect_eq(by.verifier[0], 5);
+    OK(store_client_delete(s, (struct row_key){CID_A, CL_1}, NULL));
+    IS(ST_NOT_FOUND, store_auth_find(s, &T_a, (struct row_key){CID_A, CL_1}, &by, NULL));
+    IS(ST_NOT_FOUND, store_auth_by_seq(s, &T_a, au.seq, &by, NULL));
+}
+
+/* ---- revocations -------------------------------------------------------------- */
+
+CONTRACT(revocation_add_find_and_purge_in_batches)
+{
+    unsigned char tag[16] = {1};
+    bool revoked = true;
+    OK(store_revocation_find(s, tag, &revoked, NULL));
+    cr_expect_not(revoked);
+    OK(store_revocation_add(s, tag, 5000, NULL));
+    OK(store_revocation_add(s, tag, 5000, NULL)); /* twice: still one */
+    OK(store_revocation_find(s, tag, &revoked, NULL));
+    cr_expect(revoked);
+    OK(store_batch_begin(s, NULL));
+    for (int i = 0; i < STORE_PURGE_BATCH + 20; i++) {
+        unsigned char t[16] = {2, (unsigned char)(i >> 8), (unsigned char)i};
+        OK(store_revocation_add(s, t, 1000, NULL));
+    }
+    OK(store_batch_end(s, NULL));
+    int purged = -1;
+    OK(store_revocation_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, STORE_PURGE_BATCH);
+    OK(store_revocation_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 20);
+    OK(store_revocation_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 0);
+    OK(store_revocation_find(s, tag, &revoked, NULL)); /* not expired: kept */
+    cr_expect(revoked);
+    OK(store_revocation_purge(s, 5000, &purged, NULL));
+    cr_expect_eq(purged, 1);
+    OK(store_revocation_find(s, tag, &revoked, NULL));
+    cr_expect_not(revoked);
+}
+
+/* ---- apps and providers ------------------------------------------------------ */
+
+CONTRACT(app_create_get_list)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"}, got;
+    OK(store_customer_create(s, CID_A, NULL));
+    IS(ST_NOT_FOUND, store_app_get(s, &T_a, (struct row_key){CID_A, APP}, &got, NULL));
+    OK(store_app_create(s, CID_A, &app, NULL));
+    IS(ST_CONFLICT, store_app_create(s, CID_A, &app, NULL));
+    OK(store_app_get(s, &T_a, (struct row_key){CID_A, APP}, &got, NULL));
+    cr_expect_str_eq(got.name, "My app");
+    cr_expect_str_eq(got.realm, "r");
+    struct app_list l;
+    OK(store_app_list(s, &T_a, CID_A, &l, NULL));
+    cr_assert_eq(l.n, 1);
+    cr_expect_str_eq(l.v[0].id, APP);
+}
+
+CONTRACT(provider_create_get_list_in_creation_order)
+{
+    seed_providers(s, CID_A);
+    struct provider_rec got;
+    OK(store_provider_get(s, &T_a, (struct provider_key){CID_A, APP, PROV_1}, &got, NULL));
+    cr_expect_str_eq(got.app_id, APP);
+    cr_expect_str_eq(got.doc, "{\"name\":\"x\"}");
+    cr_expect_str_eq(got.summary, "{}");
+    cr_expect_str_eq(got.etag, "etag-" PROV_1);
+    cr_expect_str_eq(got.created_at, "2026-01-01T00:00:00.000000001Z");
+    cr_assert_eq(got.secret_len, 4);
+    cr_expect_eq(got.secret[3], 4);
+    struct provider_list l;
+    OK(store_provider_list(s, &T_a, (struct row_key){CID_A, APP}, &l, NULL));
+    cr_assert_eq(l.n, 2);
+    cr_expect_str_eq(l.v[0].id, PROV_1);
+    cr_expect_str_eq(l.v[1].id, PROV_2);
+    IS(ST_NOT_FOUND,
+       store_provider_get(s, &T_a, (struct provider_key){CID_A, APP, POL_1}, &got, NULL));
+    struct provider_rec orphan = provider(PROV_1, "2026-01-01T00:00:00.000000003Z");
+    snprintf(orphan.app_id, sizeof orphan.app_id, "noapp");
+    IS(ST_NOT_FOUND, store_provider_create(s, CID_A, &orphan, NULL));
+}
+
+struct change {
+    const char *doc;
+    enum st status;
+    int calls;
+    char seen_etag[65];
+};
+
+static enum st on_change(void *arg, const struct provider_rec *cur, struct provider_rec *next,
+                         struct err *e)
+{
+    struct change *ch = arg;
+    ch->calls++;
+    snprintf(ch->seen_etag, sizeof ch->seen_etag, "%s", cur->etag);
+    if (ch->status != ST_OK)
+        return ERR(e, ch->status, NULL, "refused");
+    next->doc = ch->doc;
+    next->secret = NULL;
+    next->secret_len = 0;
+    snprintf(next->etag, sizeof next->etag, "etag-next");
+    snprintf(next->updated_at, sizeof next->updated_at, "2026-02-02T00:00:00.000000000Z");
+    return ST_OK;
+}
+
+CONTRACT(provider_modify_writes_fn_result_and_fn_status_abandons)
+{
+    seed_providers(s, CID_A);
+    struct provider_key k = {CID_A, APP, PROV_1};
+    struct provider_rec got;
+    struct change no = {.doc = "{\"name\":\"no\"}", .status = ST_UNPROCESSABLE};
+    IS(ST_UNPROCESSABLE,
+       store_provider_modify(s, &T_a, k, &(struct provider_change){on_change, &no}, NULL));
+    cr_expect_eq(no.calls, 1);
+    OK(store_provider_get(s, &T_a, k, &got, NULL));
+    cr_expect_str_eq(got.doc, "{\"name\":\"x\"}");
+    cr_expect_str_eq(got.etag, "etag-" PROV_1);
+    struct change yes = {.doc = "{\"name\":\"y\"}"};
+    OK(store_provider_modify(s, &T_a, k, &(struct provider_change){on_change, &yes}, NULL));
+    cr_expect_str_eq(yes.seen_etag, "etag-" PROV_1);
+    OK(store_provider_get(s, &T_a, k, &got, NULL));
+    cr_expect_str_eq(got.doc, "{\"name\":\"y\"}");
+    cr_expect_str_eq(got.etag, "etag-next");
+    cr_expect_str_eq(got.updated_at, "2026-02-02T00:00:00.000000000Z");
+    cr_expect_str_eq(got.created_at, "2026-01-01T00:00:00.000000001Z");
+    cr_expect_null(got.secret);
+    struct change gone = {.doc = "{}"};
+    IS(ST_NOT_FOUND, store_provider_modify(s, &T_a, (struct provider_key){CID_A, APP, POL_1},
+                                           &(struct provider_change){on_change, &gone}, NULL));
+    cr_expect_eq(gone.calls, 0);
+}
+
+CONTRACT(provider_delete_checks_the_expected_etag)
+{
+    seed_providers(s, CID_A);
+    struct provider_key k1 = {CID_A, APP, PROV_1}, k2 = {CID_A, APP, PROV_2};
+    struct provider_rec got;
+    IS(ST_PRECONDITION, store_provider_delete(s, k1, "etag-stale", NULL));
+    OK(store_provider_get(s, &T_a, k1, &got, NULL));
+    OK(store_provider_delete(s, k1, "etag-" PROV_1, NULL));
+    IS(ST_NOT_FOUND, store_provider_get(s, &T_a, k1, &got, NULL));
+    IS(ST_NOT_FOUND, store_provider_delete(s, k1, "etag-" PROV_1, NULL));
+    IS(ST_NOT_FOUND, store_provider_delete(s, k1, NULL, NULL));
+    OK(store_provider_delete(s, k2, NULL, NULL)); /* NULL: any etag */
+    struct provider_list l;
+    OK(store_provider_list(s, &T_a, (struct row_key){CID_A, APP}, &l, NULL));
+    cr_expect_eq(l.n, 0);
+}
+
+/* ---- group commit ------------------------------------------------------------- */
+
+CONTRACT(batch_writes_are_visible_after_end_and_a_failed_write_rolls_back_alone)
+{
+    struct policy p = policy(POL_1, "one"), got;
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_batch_begin(s, NULL));
+    OK(store_policy_create(s, CID_A, &p, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_A, NULL)); /* fails alone */
+    OK(store_customer_create(s, CID_B, NULL));
+    OK(store_batch_end(s, NULL));
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_B, NULL));
+}
+
+/* ---- the key check value ---------------------------------------------------- */
+
+CONTRACT(key_check_first_value_wins)
+{
+    unsigned char v1[STORE_KEY_CHECK_LEN], v2[STORE_KEY_CHECK_LEN], got[STORE_KEY_CHECK_LEN];
+    memset(v1, 1, sizeof v1);
+    memset(v2, 2, sizeof v2);
+    IS(ST_NOT_FOUND, store_key_check_find(s, got, NULL));
+    OK(store_key_check_create(s, v1, NULL));
+    OK(store_key_check_find(s, got, NULL));
+    cr_expect_arr_eq(got, v1, sizeof v1);
+    OK(store_key_check_create(s, v2, NULL));
+    OK(store_key_check_find(s, got, NULL));
+    cr_expect_arr_eq(got, v1, sizeof v1);
+}
+
+/* ---- customer isolation ------------------------------------------------------- */
+
+CONTRACT(another_customer_sees_nothing)
+{
+    seed_client(s, CID_A);
+    OK(store_customer_create(s, CID_B, NULL));
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"};
+    struct provider_rec p1 = provider(PROV_1, "2026-01-01T00:00:00.000000001Z");
+    OK(store_app_create(s, CID_A, &app, NULL));
+    OK(store_provider_create(s, CID_A, &p1, NULL));
+
+    struct row_key pol = {CID_B, POL_1}, cl = {CID_B, CL_1};
+    struct provider_key pk = {CID_B, APP, PROV_1};
+    struct policy pg;
+    struct client cg;
+    struct client_auth au;
+    struct sealed_secret sec = secret(1);
+    struct login_app ag;
+    struct provider_rec prg;
+    IS(ST_NOT_FOUND, store_policy_get(s, &T_a, pol, &pg, NULL));
+    IS(ST_NOT_FOUND, store_policy_delete(s, pol, NULL));
+    IS(ST_NOT_FOUND, store_client_get(s, &T_a, cl, &cg, NULL));
+    IS(ST_NOT_FOUND, store_client_delete(s, cl, NULL));
+    IS(ST_NOT_FOUND, store_secret_get(s, cl, &sec, NULL));
+    IS(ST_NOT_FOUND, store_secret_set(s, cl, &sec, NULL));
+    IS(ST_NOT_FOUND, store_auth_find(s, &T_a, cl, &au, NULL));
+    IS(ST_NOT_FOUND, store_app_get(s, &T_a, (struct row_key){CID_B, APP}, &ag, NULL));
+    IS(ST_NOT_FOUND, store_provider_get(s, &T_a, pk, &prg, NULL));
+    IS(ST_NOT_FOUND, store_provider_delete(s, pk, NULL, NULL));
+    struct change ch = {.doc = "{}"};
+    IS(ST_NOT_FOUND,
+       store_provider_modify(s, &T_a, pk, &(struct provider_change){on_change, &ch}, NULL));
+    struct policy_list pl;
+    struct client_list cll;
+    struct app_list al;
+    struct provider_list prl;
+    OK(store_policy_list(s, &T_a, CID_B, &pl, NULL));
+    OK(store_client_list(s, &T_a, CID_B, &cll, NULL));
+    OK(store_app_list(s, &T_a, CID_B, &al, NULL));
+    OK(store_provider_list(s, &T_a, (struct row_key){CID_B, APP}, &prl, NULL));
+    cr_expect_eq(pl.n + cll.n + al.n + prl.n, 0);
+    /* and A still has everything */
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &pg, NULL));
+    OK(store_provider_get(s, &T_a, (struct provider_key){CID_A, APP, PROV_1}, &prg, NULL));
+}
