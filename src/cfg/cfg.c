@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_INT, K_BOOL, K_LIST };
+/* K_ADDR: HOST:PORT or [IPV6]:PORT, port 1 to 65535, kept as text. */
+enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_ADDR };
+
+#define BOOL_VALUES "true|false|yes|no|1|0"
 
 #define FOR_INIT (1u << CMD_INIT)
 #define FOR_SERVE (1u << CMD_SERVE)
@@ -24,7 +27,8 @@ struct setting {
     size_t offset;
     const char *dflt;
     const char *env;
-    long min, max;
+    long min, max;      /* K_INT */
+    const char *values; /* K_STR: the only values allowed, '|'-separated; NULL: any */
     unsigned cmds;
     const char *help;
 };
@@ -45,12 +49,12 @@ static const struct setting settings[] = {
      .cmds = FOR_ALL,
      .help = "key file sealing secrets at rest (default: DB path + .key)"},
     {.name = "listen",
-     .kind = K_STR,
+     .kind = K_ADDR,
      .offset = OFF(listen),
      .dflt = "127.0.0.1:8080",
      .env = "SOCIALGATE_LISTEN",
      .cmds = FOR_SERVE | FOR_INIT,
-     .help = "HOST:PORT to serve on"},
+     .help = "HOST:PORT to serve on ([IPV6]:PORT for IPv6; port 1 to 65535)"},
     {.name = "public-url",
      .kind = K_STR,
      .offset = OFF(public_url),
@@ -138,8 +142,9 @@ static const struct setting settings[] = {
      .offset = OFF(log_level),
      .dflt = "info",
      .env = "SOCIALGATE_LOG_LEVEL",
+     .values = "debug|info|warn|error",
      .cmds = FOR_SERVE,
-     .help = "debug, info, warn or error"},
+     .help = "the least severe log lines written"},
     {.name = "log-file",
      .kind = K_STR,
      .offset = OFF(log_file),
@@ -221,33 +226,77 @@ static enum st set_list(struct cfg_list *l, const struct setting *s, const char 
     return st;
 }
 
+/* True when val is one of the '|'-separated values. */
+static bool one_of(const char *values, const char *val)
+{
+    size_t n = strlen(val);
+    for (const char *v = values; v; v = strchr(v, '|') ? strchr(v, '|') + 1 : NULL) {
+        size_t len = strchr(v, '|') ? (size_t)(strchr(v, '|') - v) : strlen(v);
+        if (len == n && strncmp(v, val, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A decimal integer: an optional '-' and digits only, nothing around them. */
+static bool integer_parse(const char *val, long *out)
+{
+    const char *d = *val == '-' ? val + 1 : val;
+    if (!*d || strspn(d, "0123456789") != strlen(d))
+        return false;
+    errno = 0;
+    *out = strtol(val, NULL, 10);
+    return errno == 0;
+}
+
+/* HOST:PORT with a host (an IPv6 address in brackets) and a port of digits
+ * from 1 to 65535; names are resolved when serving, not here. */
+static bool addr_valid(const char *val)
+{
+    const char *colon = strrchr(val, ':');
+    long port = 0;
+    if (!colon || !integer_parse(colon + 1, &port) || colon[1] == '-' || port < 1 || port > 65535)
+        return false;
+    size_t n = (size_t)(colon - val);
+    if (n > 0 && val[0] == '[')
+        return n > 2 && val[n - 1] == ']' && !memchr(val + 1, '[', n - 2) &&
+               !memchr(val + 1, ']', n - 2);
+    return n > 0 && !memchr(val, ':', n) && !memchr(val, '[', n) && !memchr(val, ']', n);
+}
+
 static enum st set(struct cfg *c, const struct setting *s, const char *val, const char *from,
                    struct err *e)
 {
     void *field = (char *)c + s->offset;
-    if (s->kind == K_STR) {
-        char **p = field;
-        free(*p);
-        *p = xstrdup(val);
-        return ST_OK;
-    }
     if (s->kind == K_LIST)
         return set_list(field, s, val, from, e);
     if (s->kind == K_BOOL) {
-        bool yes = !strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes");
-        bool no = !strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no");
-        if (!yes && !no)
-            return ERR(e, ST_INVALID, s->name, "%s: %s must be true or false", from, s->name);
-        *(bool *)field = yes;
+        if (!one_of(BOOL_VALUES, val))
+            return ERR(e, ST_INVALID, s->name, "%s: %s must be one of " BOOL_VALUES ", not '%.64s'",
+                       from, s->name, val);
+        *(bool *)field = !strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes");
         return ST_OK;
     }
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(val, &end, 10);
-    if (errno || end == val || *end || v < s->min || v > s->max)
-        return ERR(e, ST_INVALID, s->name, "%s: %s must be an integer from %ld to %ld", from,
-                   s->name, s->min, s->max);
-    *(long *)field = v;
+    if (s->kind == K_INT) {
+        long v = 0;
+        if (!integer_parse(val, &v) || v < s->min || v > s->max)
+            return ERR(e, ST_INVALID, s->name,
+                       "%s: %s must be an integer from %ld to %ld, not '%.64s'", from, s->name,
+                       s->min, s->max, val);
+        *(long *)field = v;
+        return ST_OK;
+    }
+    if (s->values && !one_of(s->values, val))
+        return ERR(e, ST_INVALID, s->name, "%s: %s must be one of %s, not '%.64s'", from, s->name,
+                   s->values, val);
+    if (s->kind == K_ADDR && !addr_valid(val))
+        return ERR(e, ST_INVALID, s->name,
+                   "%s: %s must be HOST:PORT ([IPV6]:PORT) with a port from 1 to 65535, not "
+                   "'%.64s'",
+                   from, s->name, val);
+    char **p = field;
+    free(*p);
+    *p = xstrdup(val);
     return ST_OK;
 }
 
@@ -276,8 +325,15 @@ static enum st read_file(struct cfg *c, const char *path, struct err *e)
         char *eq = strchr(l, '=');
         char *key = eq ? (*eq = '\0', trim(l)) : l;
         const struct setting *s = eq ? find(key, strlen(key)) : NULL;
-        if (!s || s->kind == K_BOOL || !strcmp(s->name, "config"))
-            st = ERR(e, ST_INVALID, "config", "%s:%d: unknown setting", path, no);
+        if (!eq)
+            st = ERR(e, ST_INVALID, "config", "%s:%d: expected `name = value`, not '%.64s'", path,
+                     no, l);
+        else if (!s || !strcmp(s->name, "config"))
+            st = ERR(e, ST_INVALID, "config", "%s:%d: unknown setting '%.64s'", path, no, key);
+        else if (s->kind == K_BOOL)
+            st = ERR(e, ST_INVALID, "config",
+                     "%s:%d: %s is a flag or environment variable, not a file setting", path, no,
+                     key);
         else
             st = set(c, s, trim(eq + 1), path, e);
     }
@@ -302,10 +358,12 @@ static enum cfg_cmd command(const char *a, const char *b)
     return CMD_NONE;
 }
 
-/* Applies --name=value / --name value options from argv[first..]. */
-static enum st parse_args(struct cfg *c, int first, int argc, char **argv, struct err *e)
+/* Applies the --name=value / --name value options of argv[0..argc); with
+ * only, that setting alone (the others are checked for their names). */
+static enum st parse_args(struct cfg *c, int argc, char **argv, const struct setting *only,
+                          struct err *e)
 {
-    for (int i = first; i < argc; i++) {
+    for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             c->cmd = CMD_HELP;
@@ -326,36 +384,27 @@ static enum st parse_args(struct cfg *c, int first, int argc, char **argv, struc
             val = argv[++i];
         if (!val)
             return ERR(e, ST_INVALID, s->name, "option --%s needs a value", s->name);
-        enum st st = set(c, s, val, "command line", e);
+        enum st st = only && s != only ? ST_OK : set(c, s, val, "command line", e);
         if (st != ST_OK)
             return st;
     }
     return ST_OK;
 }
 
-static enum st layer_env_file(struct cfg *c, int argc, char **argv, struct err *e)
+/* Reads the config file (path: argv's --config, already in c->config, or
+ * SOCIALGATE_CONFIG), then the environment. */
+static enum st layer_env_file(struct cfg *c, struct err *e)
 {
-    /* the config file's own path may come from the environment or argv */
-    const char *path = getenv("SOCIALGATE_CONFIG");
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--config"))
-            path = argv[i + 1];
-        else if (!strncmp(argv[i], "--config=", 9))
-            path = argv[i] + 9;
-    if (path && *path) {
-        enum st st = read_file(c, path, e);
-        if (st != ST_OK)
-            return st;
-    }
-    for (size_t i = 0; i < NSETTINGS; i++) {
+    if (c->config && !*c->config)
+        return ERR(e, ST_INVALID, "config", "option --config needs a file");
+    const char *path = c->config ? c->config : getenv("SOCIALGATE_CONFIG");
+    enum st st = path && *path ? read_file(c, path, e) : ST_OK; /* a file cannot set config */
+    for (size_t i = 0; st == ST_OK && i < NSETTINGS; i++) {
         const char *v = settings[i].env ? getenv(settings[i].env) : NULL;
-        if (v && *v) {
-            enum st st = set(c, &settings[i], v, settings[i].env, e);
-            if (st != ST_OK)
-                return st;
-        }
+        if (v && *v) /* empty: unset */
+            st = set(c, &settings[i], v, settings[i].env, e);
     }
-    return ST_OK;
+    return st;
 }
 
 static enum st finish(struct cfg *c, struct err *e)
@@ -370,9 +419,6 @@ static enum st finish(struct cfg *c, struct err *e)
         c->key_file = xmalloc(n);
         snprintf(c->key_file, n, "%s.key", path);
     }
-    const char *colon = strrchr(c->listen, ':');
-    if (!colon || colon == c->listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
-        return ERR(e, ST_INVALID, "listen", "--listen must be HOST:PORT, not '%s'", c->listen);
     if (!c->tls_cert != !c->tls_key)
         return ERR(e, ST_INVALID, c->tls_cert ? "tls-key" : "tls-cert",
                    "--tls-cert and --tls-key go together: give both or neither");
@@ -402,9 +448,14 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
             set(c, &settings[i], settings[i].dflt, "default", NULL);
     if (c->cmd == CMD_HELP || c->cmd == CMD_VERSION)
         return ST_OK;
-    enum st st = layer_env_file(c, argc, argv, e);
+    /* argv first for --config alone: the file's path, wherever it stands */
+    int first = c->cmd == CMD_APP_ADD ? 3 : 2;
+    enum st st = parse_args(c, argc - first, argv + first, find("config", 6), e);
+    if (st != ST_OK || c->cmd == CMD_HELP)
+        return st;
+    st = layer_env_file(c, e);
     if (st == ST_OK)
-        st = parse_args(c, c->cmd == CMD_APP_ADD ? 3 : 2, argc, argv, e);
+        st = parse_args(c, argc - first, argv + first, NULL, e);
     if (st == ST_OK)
         st = finish(c, e);
     return st;
@@ -427,6 +478,10 @@ void cfg_help(FILE *f)
             fprintf(f, " env %s;", s->env);
         if (s->dflt)
             fprintf(f, " default %s;", s->dflt);
+        if (s->values || s->kind == K_BOOL)
+            fprintf(f, " values %s;", s->values ? s->values : BOOL_VALUES);
+        if (s->kind == K_INT)
+            fprintf(f, " from %ld to %ld;", s->min, s->max);
         fputs(" for", f);
         for (int cmd = CMD_INIT; cmd <= CMD_APP_ADD; cmd++)
             if (s->cmds & (1u << cmd))
@@ -440,7 +495,7 @@ void cfg_cleanup(struct cfg *c)
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].kind == K_LIST)
             list_clear((struct cfg_list *)(void *)((char *)c + settings[i].offset));
-        else if (settings[i].kind == K_STR) {
+        else if (settings[i].kind == K_STR || settings[i].kind == K_ADDR) {
             char **p = (char **)((char *)c + settings[i].offset);
             free(*p);
             *p = NULL;
