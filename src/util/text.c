@@ -6,13 +6,16 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 enum st util_init(void)
 {
+    json_set_alloc_funcs(xmalloc, free); /* out of memory aborts in jansson too */
     return sodium_init() < 0 ? ST_INTERNAL : ST_OK;
 }
 

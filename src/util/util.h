@@ -229,7 +229,9 @@ void keys_verifier(const struct keys *k, const void *secret, size_t n, unsigned 
 
 /* ---- random identifiers, encodings -------------------------------------- */
 
-/* Initialises libsodium; call once before anything else. */
+/* Initialises libsodium and makes jansson allocate with xmalloc (out of
+ * memory aborts); call once, before anything else and before any other
+ * thread starts. */
 enum st util_init(void);
 
 /* Fills out with the Base64url (no padding) of nbytes random bytes;

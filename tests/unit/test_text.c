@@ -161,3 +161,15 @@ Test(text, buf_json_string_escapes_as_jansson_does)
         json_decref(s);
     }
 }
+
+/* jansson allocates through xmalloc: out of memory aborts there too, as
+ * everywhere else, rather than a NULL the callers never check. */
+Test(text, util_init_gives_jansson_the_aborting_allocator)
+{
+    cr_assert_eq(util_init(), ST_OK);
+    json_malloc_t m = NULL;
+    json_free_t f = NULL;
+    json_get_alloc_funcs(&m, &f);
+    cr_expect(m == xmalloc);
+    cr_expect(f == free);
+}
