@@ -293,4 +293,11 @@ long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space);
  * (0x00-0x1f, 0x7f). The result is NUL-terminated and holds no NUL. */
 long util_path_decode(char *out, const char *s, size_t n);
 
+/* False when the JSON text s[0..n) opens more than max nested objects or
+ * arrays ('{' and '[' outside strings, less the closings before them), so
+ * a recursive parser need not see it. Reads every byte once, allocates
+ * nothing; s need not be valid JSON nor NUL-terminated. On text jansson
+ * accepts it is exact: true iff its nesting is at most max. */
+bool util_json_depth_within(const char *s, size_t n, int max);
+
 #endif
