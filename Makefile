@@ -71,7 +71,8 @@ soak: deps
 # fails when any target crashed. FUZZ_TARGETS picks a subset.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= form multipart basic token scope route provider merge_patch json_patch
+FUZZ_TARGETS ?= form multipart basic token scope route provider merge_patch json_patch \
+                json_depth etag_list
 fuzz:
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || \
 	    CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Db_sanitize=none \

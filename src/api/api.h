@@ -106,6 +106,14 @@ int api_route_count(void);
 /* Fills method, pattern and summary of route i (0 ≤ i < api_route_count). */
 void api_route_info(int i, const char **method, const char **pattern, const char **summary);
 
+/* True when the entity-tag list h (an If-Match or If-None-Match value, RFC
+ * 9110 §13.1) holds etag, the unquoted tag: "*" holds any; a quoted tag
+ * holds it when its text is etag exactly. weak: W/ prefixes are ignored
+ * (weak comparison); otherwise a W/ tag never matches. A malformed element
+ * ends the list: nothing after it matches. h may be NULL. Pure; no
+ * allocation; thread-safe. */
+bool api_etag_list_has(const char *h, const char *etag, bool weak);
+
 /* Purges expired revocations; called periodically by the server. */
 void api_housekeep(struct app *app);
 

@@ -13,9 +13,7 @@ void api_etag(struct ctx *c, const char *etag)
     resp_header(c, "ETag", arena_printf(c->a, "\"%s\"", etag));
 }
 
-/* True when the header's list of entity-tags holds etag ("*" holds any).
- * weak: a W/ prefix is ignored; otherwise a W/ tag never matches. */
-static bool list_has(const char *h, const char *etag, bool weak)
+bool api_etag_list_has(const char *h, const char *etag, bool weak)
 {
     size_t n = strlen(etag);
     while (h && *h) {
@@ -39,14 +37,14 @@ static bool list_has(const char *h, const char *etag, bool weak)
 
 bool api_not_modified(struct ctx *c, const char *etag)
 {
-    return c->req->if_none_match && list_has(c->req->if_none_match, etag, true);
+    return c->req->if_none_match && api_etag_list_has(c->req->if_none_match, etag, true);
 }
 
 enum st api_preconditions(struct ctx *c, const char *etag)
 {
-    if (c->req->if_match && !list_has(c->req->if_match, etag, false))
+    if (c->req->if_match && !api_etag_list_has(c->req->if_match, etag, false))
         return ERR(&c->err, ST_PRECONDITION, NULL, "If-Match does not match the current ETag");
-    if (c->req->if_none_match && list_has(c->req->if_none_match, etag, true))
+    if (c->req->if_none_match && api_etag_list_has(c->req->if_none_match, etag, true))
         return ERR(&c->err, ST_PRECONDITION, NULL, "If-None-Match matches the current ETag");
     return ST_OK;
 }

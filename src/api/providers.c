@@ -49,15 +49,21 @@ static enum st find(struct ctx *c, const struct login_app *app, struct provider_
                               (struct provider_key){c->customer_id, app->id, c->id}, rec, &c->err);
 }
 
+/* The links of provider id of app (arena). */
+static struct provider_links links_of(struct ctx *c, const struct login_app *app, const char *id)
+{
+    return (struct provider_links){
+        .self = api_href(c, ITEM_PATH, c->customer_id, app->id, id),
+        .collection = api_href(c, LIST_PATH, c->customer_id, app->id),
+        .callback = arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, id),
+    };
+}
+
 static json_t *represent(struct ctx *c, const struct login_app *app, const struct provider_rec *rec,
                          const json_t *doc)
 {
     struct provider_meta m = {rec->id, rec->created_at, rec->updated_at};
-    struct provider_links l = {
-        .self = api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id),
-        .collection = api_href(c, LIST_PATH, c->customer_id, app->id),
-        .callback = arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, rec->id),
-    };
+    struct provider_links l = links_of(c, app, rec->id);
     return provider_to_json(doc, &m, &l);
 }
 
@@ -79,46 +85,6 @@ static const char *dump(struct ctx *c, const json_t *v)
     const char *kept = arena_strdup(c->a, text);
     free(text);
     return kept;
-}
-
-/* Appends the members of a compact JSON object text ("{...}"), preceded
- * by a comma when it has any. */
-static void add_members(struct buf *b, const char *object)
-{
-    size_t n = strlen(object);
-    if (n > 2) {
-        buf_add(b, ",", 1);
-        buf_add(b, object + 1, n - 2);
-    }
-}
-
-static void add_link(struct buf *b, const char *name, const char *href)
-{
-    buf_puts(b, "\"");
-    buf_puts(b, name);
-    buf_puts(b, "\":{\"href\":");
-    buf_json_string(b, href, strlen(href));
-    buf_puts(b, "}");
-}
-
-/* The list form of one provider, as text: no document is parsed unless
- * the row predates stored summaries. */
-static void add_item(struct ctx *c, struct buf *b, const struct login_app *app,
-                     const struct provider_rec *rec)
-{
-    buf_puts(b, "{\"_links\":{");
-    add_link(b, F_SELF, api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
-    buf_puts(b, "},\"id\":");
-    buf_json_string(b, rec->id, strlen(rec->id));
-    const char *summary = rec->summary;
-    if (!summary || !*summary) {
-        json_t *doc = json_loads(rec->doc, 0, NULL), *sum = provider_summary(doc);
-        summary = dump(c, sum);
-        json_decref(sum);
-        json_decref(doc);
-    }
-    add_members(b, summary);
-    buf_puts(b, "}");
 }
 
 /* Fills rec's stored form from doc: the text without the secret, the
@@ -151,37 +117,45 @@ static void store_form(struct ctx *c, const json_t *doc, struct provider_rec *re
     util_rfc3339_ns(rec->updated_at);
 }
 
-/* Answers a single provider as text (no JSON library on this path): the
- * server members, the stored document's members, then client_secret
- * (secret, when not NULL), as provider_to_json would order them. */
-static void answer(struct ctx *c, int status, const struct login_app *app,
-                   const struct provider_rec *rec, const char *secret, size_t secret_len)
+/* Answers a single provider as text (no JSON library on this path), with
+ * client_secret (secret, when not NULL). */
+static enum st answer(struct ctx *c, int status, const struct login_app *app,
+                      const struct provider_rec *rec, const char *secret, size_t secret_len)
 {
+    struct provider_meta m = {rec->id, rec->created_at, rec->updated_at};
+    struct provider_links l = links_of(c, app, rec->id);
+    struct provider_text t = {rec->doc, secret, secret_len};
     struct buf b;
     buf_init(&b, c->a);
-    buf_puts(&b, "{\"_links\":{");
-    add_link(&b, F_SELF, api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
-    buf_puts(&b, ",");
-    add_link(&b, F_COLLECTION, api_href(c, LIST_PATH, c->customer_id, app->id));
-    buf_puts(&b, ",");
-    add_link(&b, F_CALLBACK,
-             arena_printf(c->a, "%s/%s.%s/callback", app->realm, c->customer_id, rec->id));
-    buf_puts(&b, "},\"id\":");
-    buf_json_string(&b, rec->id, strlen(rec->id));
-    buf_puts(&b, ",\"" F_CREATED_AT "\":");
-    buf_json_string(&b, rec->created_at, strlen(rec->created_at));
-    buf_puts(&b, ",\"" F_UPDATED_AT "\":");
-    buf_json_string(&b, rec->updated_at, strlen(rec->updated_at));
-    add_members(&b, rec->doc);
-    if (secret) {
-        buf_puts(&b, ",\"" F_CLIENT_SECRET "\":");
-        buf_json_string(&b, secret, secret_len);
-    }
-    buf_puts(&b, "}");
+    if (provider_format(&b, &m, &l, &t) != ST_OK)
+        return ERR(&c->err, ST_INTERNAL, NULL, "a provider's answer exceeds %zu bytes", b.max);
     api_etag(c, rec->etag);
     if (status == 201)
-        resp_header(c, "Location", api_href(c, ITEM_PATH, c->customer_id, app->id, rec->id));
+        resp_header(c, "Location", l.self);
     resp_text(c, status, MEDIA_JSON, b.p, b.len);
+    return ST_OK;
+}
+
+/* Answers the list of app's n providers v as text. */
+static enum st answer_list(struct ctx *c, const struct login_app *app, const struct provider_rec *v,
+                           int n)
+{
+    struct provider_item *items = arena_alloc(c->a, sizeof *items * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; i < n; i++)
+        items[i] = (struct provider_item){
+            .self = api_href(c, ITEM_PATH, c->customer_id, app->id, v[i].id),
+            .id = v[i].id,
+            .summary = v[i].summary,
+            .doc = v[i].doc,
+        };
+    struct buf b;
+    buf_init(&b, c->a);
+    b.max = PROVIDER_LIST_MAX_BYTES;
+    const char *self = api_href(c, LIST_PATH, c->customer_id, app->id);
+    if (provider_list_format(&b, self, items, n) != ST_OK)
+        return ERR(&c->err, ST_INTERNAL, NULL, "the list of providers exceeds %zu bytes", b.max);
+    resp_text(c, 200, MEDIA_JSON, b.p, b.len);
+    return ST_OK;
 }
 
 /* No escalation (SPEC §3): a provider's client_secret is for callers whose
@@ -231,25 +205,7 @@ enum st h_provider_list(struct ctx *c)
                                  &c->err);
     if (st != ST_OK)
         return st;
-    struct provider_rec *v = l.v;
-    int n = l.n;
-    const char *self = api_href(c, LIST_PATH, c->customer_id, app.id);
-    struct buf b;
-    buf_init(&b, c->a);
-    buf_puts(&b, "{\"_links\":{");
-    add_link(&b, F_SELF, self);
-    buf_puts(&b, ",\"" F_ITEM "\":{\"href\":");
-    const char *tmpl = arena_printf(c->a, "%s{/id}", self);
-    buf_json_string(&b, tmpl, strlen(tmpl));
-    buf_puts(&b, ",\"" F_TEMPLATED "\":true}},\"" F_EMBEDDED "\":{\"" F_ITEM "\":[");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            buf_puts(&b, ",");
-        add_item(c, &b, &app, &v[i]);
-    }
-    buf_puts(&b, "]}}");
-    resp_text(c, 200, MEDIA_JSON, b.p, b.len);
-    return ST_OK;
+    return answer_list(c, &app, l.v, l.n);
 }
 
 enum st h_provider_create(struct ctx *c)
@@ -271,15 +227,14 @@ enum st h_provider_create(struct ctx *c)
         memcpy(rec.created_at, rec.updated_at, sizeof rec.created_at);
         st = fits(c, &app, &rec, doc, &c->err);
     }
-    if (st == ST_OK) {
+    if (st == ST_OK)
         st = store_provider_create(c->app->store, c->customer_id, &rec, &c->err);
-    }
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(doc, &len);
         if (!may_see_secret(c, &app, rec.id))
             secret = NULL;
-        answer(c, 201, &app, &rec, secret, len);
+        st = answer(c, 201, &app, &rec, secret, len);
     }
     json_decref(doc);
     return st;
@@ -308,9 +263,9 @@ enum st h_provider_get(struct ctx *c)
         rec.secret = NULL;
     if (rec.secret && keys_unseal(&c->app->keys, rec.secret, rec.secret_len, &plain) != ST_OK)
         return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
-    answer(c, 200, &app, &rec, rec.secret ? (const char *)plain.b : NULL, plain.len);
+    st = answer(c, 200, &app, &rec, rec.secret ? (const char *)plain.b : NULL, plain.len);
     secret_cleanup(&plain);
-    return ST_OK;
+    return st;
 }
 
 /* Applies the request body to the representation before; *after is the
@@ -401,7 +356,7 @@ enum st h_provider_modify(struct ctx *c)
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(m.doc, &len);
-        answer(c, 200, &app, &m.rec, see ? secret : NULL, len);
+        st = answer(c, 200, &app, &m.rec, see ? secret : NULL, len);
     }
     json_decref(m.doc);
     json_decref(body);

@@ -251,34 +251,10 @@ char *api_href(struct ctx *c, const char *fmt, ...)
     return arena_printf(c->a, "%s%s", c->app->cfg.public_url, path);
 }
 
-/* Rejects nesting deeper than JSON_MAX_DEPTH before the parser sees it. */
-static bool depth_ok(const char *s, size_t n)
-{
-    int depth = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '{' || ch == '[') {
-            if (++depth > JSON_MAX_DEPTH)
-                return false;
-        } else if (ch == '}' || ch == ']') {
-            depth--;
-        }
-    }
-    return true;
-}
-
 enum st api_body_json(struct ctx *c, json_t **out)
 {
     *out = NULL;
-    if (!depth_ok(c->req->body, c->req->body_len))
+    if (!util_json_depth_within(c->req->body, c->req->body_len, JSON_MAX_DEPTH))
         return ERR(&c->err, ST_INVALID, "", "JSON nested deeper than %d", JSON_MAX_DEPTH);
     json_error_t jerr;
     *out = json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &jerr);

@@ -142,7 +142,8 @@ static const char *joined(struct MHD_Connection *conn, const char *name, struct 
     struct joined j = {.name = name};
     buf_init(&j.b, a);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, on_header, &j);
-    if (!j.any)
+    if (!j.any || j.b.overflow) /* past the cap reads as absent: unreachable, the
+                                 * headers of a request fit libmicrohttpd's 32 KiB */
         return NULL;
     buf_add(&j.b, "", 1);
     return j.b.p;

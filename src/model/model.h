@@ -146,6 +146,51 @@ json_t *provider_to_json(const json_t *doc, const struct provider_meta *m,
  * title and ui (when set). */
 json_t *provider_summary(const json_t *doc);
 
+/* ---- provider wire text (no JSON library on the read path) ------------- */
+
+/* The cap of a list answer. The number of providers of an app has no
+ * bound, but a list item is at most a document's size (its summary is a
+ * part of the document, MODEL_JSON_MAX_BYTES) plus ~200 bytes: 8 MiB holds
+ * 127 items of that worst case and some 25,000 of a usual size (~330
+ * bytes). Past it GET answers 500 rather than growing without end. */
+#define PROVIDER_LIST_MAX_BYTES (8 * 1024 * 1024)
+
+/* A stored provider as it is answered: the compact text of its document
+ * without client_secret (as json_dumps(..., JSON_COMPACT) wrote it), and
+ * the secret in clear, or NULL when the caller may not see it. */
+struct provider_text {
+    const char *doc;
+    const char *secret;
+    size_t secret_len;
+};
+
+/* Appends the full representation to b: the same bytes as
+ * json_dumps(provider_to_json(d, m, l), JSON_COMPACT), d being t->doc
+ * parsed with client_secret (when t->secret) added last. ST_OK, or
+ * ST_INTERNAL when b reached its cap (b->overflow; b then holds a prefix). */
+enum st provider_format(struct buf *b, const struct provider_meta *m,
+                        const struct provider_links *l, const struct provider_text *t);
+
+/* One provider of a list. */
+struct provider_item {
+    const char *self; /* its _links.self href */
+    const char *id;
+    const char *summary; /* compact text of provider_summary; NULL or "" for a
+                          * row stored before summaries were */
+    const char *doc;     /* its stored document, parsed only then */
+};
+
+/* Appends {"_links":{"self":{"href":self}},"id":id, the summary members}
+ * to b. Errors as provider_format. */
+enum st provider_item_format(struct buf *b, const struct provider_item *it);
+
+/* Appends the HAL list of SPEC §5 #3: _links (self, the templated item
+ * link), then _embedded.item, each of the n items as provider_item_format
+ * writes it. Errors as provider_format (a list has no bound of its own:
+ * give b a cap that fits the largest answer, PROVIDER_LIST_MAX_BYTES). */
+enum st provider_list_format(struct buf *b, const char *self, const struct provider_item *items,
+                             int n);
+
 /* Writes "/parent/key" with RFC 6901 escaping of key ('~' → "~0", '/' →
  * "~1") into out, truncating at cap. parent may be "" for the root. */
 void model_pointer(char *out, size_t cap, const char *parent, const char *key);

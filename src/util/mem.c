@@ -124,15 +124,23 @@ void buf_init(struct buf *b, struct arena *a)
     b->a = a;
     b->len = 0;
     b->cap = 1024;
+    b->max = BUF_MAX_DEFAULT;
+    b->overflow = false;
     b->p = arena_alloc(a, b->cap);
 }
 
 void buf_add(struct buf *b, const char *s, size_t n)
 {
+    if (b->overflow || n > b->max || b->len > b->max - n) {
+        b->overflow = true;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap * 2;
         while (b->len + n + 1 > cap)
             cap *= 2;
+        if (cap > b->max + 1)
+            cap = b->max + 1;
         char *p = arena_alloc(b->a, cap);
         memcpy(p, b->p, b->len);
         b->p = p;
@@ -148,9 +156,24 @@ void buf_puts(struct buf *b, const char *s)
     buf_add(b, s, strlen(s));
 }
 
+/* The escape of byte ch, as jansson writes it. */
+static size_t escape(unsigned char ch, char esc[6])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    static const char named[] = "btnvfr"; /* \b \t \n (\v) \f \r: 0x08 to 0x0d */
+    esc[0] = '\\';
+    if (ch == '"' || ch == '\\' || (ch >= '\b' && ch <= '\r' && ch != '\v')) {
+        esc[1] = ch == '"' || ch == '\\' ? (char)ch : named[ch - '\b'];
+        return 2;
+    }
+    memcpy(esc + 1, "u00", 3);
+    esc[4] = hex[ch >> 4];
+    esc[5] = hex[ch & 15];
+    return 6;
+}
+
 void buf_json_string(struct buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     buf_add(b, "\"", 1);
     size_t run = 0; /* bytes that need no escape, copied in one go */
     for (size_t i = 0; i < n; i++) {
@@ -158,13 +181,8 @@ void buf_json_string(struct buf *b, const char *s, size_t n)
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
         buf_add(b, s + run, i - run);
-        char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-        if (ch == '"' || ch == '\\') {
-            esc[1] = (char)ch;
-            buf_add(b, esc, 2);
-        } else {
-            buf_add(b, esc, 6);
-        }
+        char esc[6];
+        buf_add(b, esc, escape(ch, esc));
         run = i + 1;
     }
     buf_add(b, s + run, n - run);

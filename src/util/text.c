@@ -6,13 +6,16 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 enum st util_init(void)
 {
+    json_set_alloc_funcs(xmalloc, free); /* out of memory aborts in jansson too */
     return sodium_init() < 0 ? ST_INTERNAL : ST_OK;
 }
 
@@ -230,4 +233,27 @@ long util_path_decode(char *out, const char *s, size_t n)
     }
     out[o] = '\0';
     return (long)o;
+}
+
+bool util_json_depth_within(const char *s, size_t n, int max)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > max)
+                return false;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
+    return true;
 }

@@ -90,19 +90,31 @@ char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(
 void arena_cleanup(struct arena *a);
 
 /* A growing text buffer in an arena, for answers built without a JSON
- * library. Never fails (the arena aborts on exhaustion). */
+ * library, with a cap: an append that would take len past max appends
+ * nothing and sets overflow, and every later append is ignored (p then
+ * holds what fitted, NUL-terminated). The caller checks overflow once at
+ * the end. Not thread-safe; the arena aborts on exhaustion. */
 struct buf {
     struct arena *a;
     char *p;
     size_t len, cap;
+    size_t max;    /* bytes of text at most; buf_init sets BUF_MAX_DEFAULT */
+    bool overflow; /* an append did not fit: p is incomplete */
 };
+
+/* The cap buf_init gives: 16 times the largest single answer (a provider,
+ * MODEL_JSON_MAX_BYTES). A caller that needs more sets b->max after
+ * buf_init (a provider list does). */
+#define BUF_MAX_DEFAULT ((size_t)1024 * 1024)
 
 void buf_init(struct buf *b, struct arena *a);
 void buf_add(struct buf *b, const char *s, size_t n);
 /* Appends a NUL-terminated string. */
 void buf_puts(struct buf *b, const char *s);
-/* Appends s as a JSON string: quoted, with '"', '\\' and control bytes
- * escaped. s must be UTF-8 (it is passed through). */
+/* Appends s as a JSON string, escaped as jansson's json_dumps escapes it:
+ * '"' and '\\' with a backslash, \b \f \n \r \t by name, other bytes
+ * below 0x20 as \u00XX (upper-case hex); nothing else ('/', DEL and
+ * non-ASCII pass through). s must be UTF-8. */
 void buf_json_string(struct buf *b, const char *s, size_t n);
 
 /* ---- failure limits ----------------------------------------------------- */
@@ -217,7 +229,9 @@ void keys_verifier(const struct keys *k, const void *secret, size_t n, unsigned 
 
 /* ---- random identifiers, encodings -------------------------------------- */
 
-/* Initialises libsodium; call once before anything else. */
+/* Initialises libsodium and makes jansson allocate with xmalloc (out of
+ * memory aborts); call once, before anything else and before any other
+ * thread starts. */
 enum st util_init(void);
 
 /* Fills out with the Base64url (no padding) of nbytes random bytes;
@@ -278,5 +292,12 @@ long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space);
  * control byte or space, or an escape that decodes to a control byte
  * (0x00-0x1f, 0x7f). The result is NUL-terminated and holds no NUL. */
 long util_path_decode(char *out, const char *s, size_t n);
+
+/* False when the JSON text s[0..n) opens more than max nested objects or
+ * arrays ('{' and '[' outside strings, less the closings before them), so
+ * a recursive parser need not see it. Reads every byte once, allocates
+ * nothing; s need not be valid JSON nor NUL-terminated. On text jansson
+ * accepts it is exact: true iff its nesting is at most max. */
+bool util_json_depth_within(const char *s, size_t n, int max);
 
 #endif
