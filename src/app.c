@@ -89,6 +89,15 @@ enum st app_open(struct app *app, bool create, struct err *e)
             st == ST_FORBIDDEN ? ", or start with --allow-open-key-file" : "");
     if (st == ST_OK && (st = key_belongs(app, e)) == ST_CONFLICT && !existed)
         unlink(app->cfg.key_file); /* made just now, for a database it cannot open */
+    app->api = (struct api_env){
+        .store = app->store,
+        .keys = &app->keys,
+        .now = app->now,
+        .public_url = app->cfg.public_url,
+        .auth_failures = app->auth_failures,
+        .addr_failures = app->addr_failures,
+        .draining = &app->draining,
+    };
     return st;
 }
 
@@ -273,21 +282,21 @@ int app_cmd_serve(struct app *app)
     if (st == ST_OK)
         st = app_open(app, false, &e);
     if (st == ST_OK)
-        st = http_server_start(app, &srv, &e);
+        st = http_server_start(&app->cfg, &app->api, &srv, &e);
     if (st != ST_OK) {
         log_msg(LOG_ERROR, "cannot serve: %s", e.msg);
         return 1;
     }
     log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
             app->cfg.listen, app->cfg.public_url, app->cfg.threads);
-    api_housekeep(app);
+    api_housekeep(&app->api);
     for (long tick = 1;; tick++) {
         struct timespec ts = {.tv_nsec = TICK_MS * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig > 0 && on_signal(app, sig))
             break;
         if (tick % HOUSEKEEP_TICKS == 0)
-            api_housekeep(app);
+            api_housekeep(&app->api);
         log_flush();
     }
     atomic_store(&app->draining, true); /* /healthz: 503 from now on */

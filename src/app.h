@@ -6,12 +6,11 @@
 #ifndef SG_APP_H
 #define SG_APP_H
 
+#include "api/api.h"
 #include "cfg/cfg.h"
 #include "store/store.h"
 
 #include <stdatomic.h>
-
-typedef int64_t (*clock_fn)(void);
 
 struct app {
     struct cfg cfg;
@@ -21,13 +20,14 @@ struct app {
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64), any client id */
     atomic_bool draining;          /* stopping: /healthz answers 503 */
+    struct api_env api;            /* what api/ and http/ borrow of the above */
 };
 
 /* Opens the store and the key file named by app->cfg (create: make the key
  * file when absent, as init does) and checks that the key file belongs to
  * the database (ST_CONFLICT when not). For `serve` (app->cfg.cmd), the
  * store is opened with store_open_server: one server per SQLite database.
- * On failure, e says why, naming the file at fault. */
+ * Fills app->api. On failure, e says why, naming the file at fault. */
 enum st app_open(struct app *app, bool create, struct err *e);
 /* Releases everything app_open acquired; safe on a partly opened app. */
 void app_close(struct app *app);

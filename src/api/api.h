@@ -9,7 +9,23 @@
 
 #include <jansson.h>
 
-#include "../app.h"
+#include "../store/store.h"
+
+#include <stdatomic.h>
+
+/* What api/ uses of the application, and nothing else: the store, the
+ * keys, the clock, the public base URL of links, the failure limiters and
+ * whether the server is stopping. Filled by app/; borrowed for the
+ * server's life. */
+struct api_env {
+    struct store *store;
+    const struct keys *keys;
+    clock_fn now;
+    const char *public_url;
+    struct limiter *auth_failures; /* per (client id, source address) */
+    struct limiter *addr_failures; /* per source address (IPv6: /64) */
+    const atomic_bool *draining;   /* stopping: /healthz answers 503 */
+};
 
 #define API_BODY_LIMIT (64 * 1024) /* the largest body any route accepts */
 #define API_MAX_HEADERS 8
@@ -66,7 +82,8 @@ struct api_resp {
 
 /* Answers one request. a is the request's arena: everything in resp lives
  * in it. Thread-safe. */
-void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp);
+void api_handle(const struct api_env *env, struct arena *a, const struct api_req *req,
+                struct api_resp *resp);
 
 /* Group commit (commit.c): one write thread answers the writes queued
  * meanwhile as one batch, with one durable commit, then hands each back.
@@ -84,7 +101,7 @@ struct api_write {
 struct api_commit;
 
 /* Starts the write thread. Call before any request can arrive. */
-struct api_commit *api_commit_start(struct app *app);
+struct api_commit *api_commit_start(const struct api_env *env);
 /* Queues w; its done runs on the write thread. Thread-safe. */
 void api_commit_enqueue(struct api_commit *q, struct api_write *w);
 /* Answers what is queued, ends the write thread and frees q (NULL is
@@ -94,7 +111,7 @@ void api_commit_stop(struct api_commit *q);
  * answers each of w[0..n) in turn, commits; when the batch cannot begin or
  * commit, every answer that was not already a failure becomes 503 and
  * nothing of the batch stays. Does not call done. For tests. */
-void api_commit_batch(struct app *app, struct api_write **w, int n);
+void api_commit_batch(const struct api_env *env, struct api_write **w, int n);
 
 /* Matches req against the route table once, into req->match (strings in
  * a). True when its route makes a durable write: http/ then runs it
@@ -115,6 +132,6 @@ void api_route_info(int i, const char **method, const char **pattern, const char
 bool api_etag_list_has(const char *h, const char *etag, bool weak);
 
 /* Purges expired revocations; called periodically by the server. */
-void api_housekeep(struct app *app);
+void api_housekeep(const struct api_env *env);
 
 #endif

@@ -35,7 +35,7 @@ struct route {
 };
 
 struct ctx {
-    struct app *app;
+    const struct api_env *env;
     struct arena *a;
     const struct api_req *req;
     struct api_resp *resp;

@@ -14,7 +14,7 @@
 enum st h_app_list(struct ctx *c)
 {
     struct app_list l = {0};
-    enum st st = store_app_list(c->app->store, c->a, c->customer_id, &l, &c->err);
+    enum st st = store_app_list(c->env->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
     struct login_app *v = l.v;
@@ -34,7 +34,7 @@ enum st h_app_list(struct ctx *c)
 enum st h_app_get(struct ctx *c)
 {
     struct login_app app;
-    enum st st = store_app_get(c->app->store, c->a, (struct row_key){c->customer_id, c->app_id},
+    enum st st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, c->app_id},
                                &app, &c->err);
     if (st != ST_OK)
         return st;

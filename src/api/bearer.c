@@ -36,9 +36,9 @@ static enum st token_check(struct ctx *c, const char *tok, const char *cid,
                            struct token_claims *claims, const char **scope)
 {
     unsigned char tag[OAUTH_TOKEN_TAG_LEN];
-    struct store *s = c->app->store;
+    struct store *s = c->env->store;
     if (oauth_token_parse(tok, strlen(tok), claims, tag) != ST_OK ||
-        !oauth_token_live(claims, c->app->now()))
+        !oauth_token_live(claims, c->env->now()))
         return ST_FORBIDDEN;
     enum st st = store_auth_by_seq(s, c->a, claims->client_seq, &c->client, &c->err);
     if (st == ST_NOT_FOUND) {
@@ -52,7 +52,7 @@ static enum st token_check(struct ctx *c, const char *tok, const char *cid,
         return ST_FORBIDDEN;
     *scope = scopes_join(c->a, c->client.scopes, c->client.nscopes, claims->scope_mask);
     struct token_ctx tc = {.customer_id = cid, .client_id = c->client.client_id, .scope = *scope};
-    if (!oauth_token_verify(&c->app->keys, tok, &tc))
+    if (!oauth_token_verify(c->env->keys, tok, &tc))
         return ST_FORBIDDEN;
     bool revoked = false;
     st = store_revocation_find(s, tag, &revoked, &c->err);

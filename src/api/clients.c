@@ -15,7 +15,7 @@
 enum st h_client_list(struct ctx *c)
 {
     struct client_list l = {0};
-    enum st st = store_client_list(c->app->store, c->a, c->customer_id, &l, &c->err);
+    enum st st = store_client_list(c->env->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
     struct client *v = l.v;
@@ -33,8 +33,8 @@ enum st h_client_list(struct ctx *c)
 static void new_secret(struct ctx *c, char out[CLIENT_SECRET_LEN + 1], struct sealed_secret *sec)
 {
     client_secret_generate(out);
-    keys_seal(&c->app->keys, out, CLIENT_SECRET_LEN, &sec->blob, &sec->len);
-    keys_verifier(&c->app->keys, out, CLIENT_SECRET_LEN, sec->verifier);
+    keys_seal(c->env->keys, out, CLIENT_SECRET_LEN, &sec->blob, &sec->len);
+    keys_verifier(c->env->keys, out, CLIENT_SECRET_LEN, sec->verifier);
 }
 
 /* No escalation: ST_OK when the caller holds every scope of policy pid (an
@@ -44,7 +44,7 @@ static enum st may_assign(struct ctx *c, const char *pid)
     struct policy p;
     struct err e = {0};
     enum st st =
-        store_policy_get(c->app->store, c->a, (struct row_key){c->customer_id, pid}, &p, &e);
+        store_policy_get(c->env->store, c->a, (struct row_key){c->customer_id, pid}, &p, &e);
     if (st == ST_NOT_FOUND)
         return ST_OK;
     if (st != ST_OK) {
@@ -61,7 +61,7 @@ static enum st may_know_secret(struct ctx *c)
     if (!api_caller_covers(c, "POST", c->rest))
         return api_insufficient_scope(c);
     struct client_auth who;
-    enum st st = store_auth_find(c->app->store, c->a, (struct row_key){c->customer_id, c->id}, &who,
+    enum st st = store_auth_find(c->env->store, c->a, (struct row_key){c->customer_id, c->id}, &who,
                                  &c->err);
     if (st == ST_NOT_FOUND) /* unknown client: the store's 404 follows */
         err_clear(&c->err);
@@ -91,7 +91,7 @@ enum st h_client_create(struct ctx *c)
     if (st == ST_OK) {
         client_id_generate(cl.id);
         new_secret(c, secret, &sec);
-        st = store_client_create(c->app->store, c->customer_id, &cl, &sec, &c->err);
+        st = store_client_create(c->env->store, c->customer_id, &cl, &sec, &c->err);
         free(sec.blob);
     }
     if (st == ST_OK) {
@@ -107,7 +107,7 @@ enum st h_client_create(struct ctx *c)
 enum st h_client_get(struct ctx *c)
 {
     struct client cl;
-    enum st st = store_client_get(c->app->store, c->a, (struct row_key){c->customer_id, c->id}, &cl,
+    enum st st = store_client_get(c->env->store, c->a, (struct row_key){c->customer_id, c->id}, &cl,
                                   &c->err);
     if (st == ST_OK)
         resp_json(c, 200,
@@ -127,7 +127,7 @@ enum st h_client_put(struct ctx *c)
     if (st == ST_OK) {
         snprintf(cl.id, sizeof cl.id, "%s", c->id);
         st = strlen(c->id) == CLIENT_ID_LEN
-                 ? store_client_update(c->app->store, c->customer_id, &cl, &c->err)
+                 ? store_client_update(c->env->store, c->customer_id, &cl, &c->err)
                  : ERR(&c->err, ST_NOT_FOUND, NULL, "no such client");
     }
     if (st == ST_OK) /* what was written (a read could predate the batch) */
@@ -140,7 +140,7 @@ enum st h_client_put(struct ctx *c)
 enum st h_client_delete(struct ctx *c)
 {
     enum st st =
-        store_client_delete(c->app->store, (struct row_key){c->customer_id, c->id}, &c->err);
+        store_client_delete(c->env->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);
     return st;
@@ -153,8 +153,8 @@ enum st h_secret_get(struct ctx *c)
     enum st st = may_know_secret(c);
     if (st == ST_OK)
         st =
-            store_secret_get(c->app->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
-    if (st == ST_OK && keys_unseal(&c->app->keys, sec.blob, sec.len, &plain) != ST_OK)
+            store_secret_get(c->env->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
+    if (st == ST_OK && keys_unseal(c->env->keys, sec.blob, sec.len, &plain) != ST_OK)
         st = ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key file");
     free(sec.blob);
     if (st == ST_OK) {
@@ -174,7 +174,7 @@ enum st h_secret_rotate(struct ctx *c)
     if (st == ST_OK) {
         new_secret(c, secret, &sec);
         st =
-            store_secret_set(c->app->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
+            store_secret_set(c->env->store, (struct row_key){c->customer_id, c->id}, &sec, &c->err);
         free(sec.blob);
     }
     if (st == ST_OK)

@@ -15,7 +15,7 @@
 #define BATCH_MAX 256
 
 struct api_commit {
-    struct app *app;
+    const struct api_env *env;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -25,7 +25,7 @@ struct api_commit {
 
 /* Turns the answers of a batch that did not become durable into 503s,
  * except those that had failed on their own (their answer stands). */
-static void fail_all(struct app *app, struct api_write **w, int n)
+static void fail_all(const struct api_env *env, struct api_write **w, int n)
 {
     for (int i = 0; i < n; i++) {
         struct api_resp *resp = w[i]->resp;
@@ -34,27 +34,27 @@ static void fail_all(struct app *app, struct api_write **w, int n)
         const char *route = resp->route ? resp->route : "-";
         memset(resp, 0, sizeof *resp);
         resp->route = route;
-        struct ctx c = {.app = app, .a = w[i]->a, .req = w[i]->req, .resp = resp};
+        struct ctx c = {.env = env, .a = w[i]->a, .req = w[i]->req, .resp = resp};
         c.route = w[i]->req->match.route;
         api_render_error(&c, ST_STORAGE);
     }
 }
 
-void api_commit_batch(struct app *app, struct api_write **w, int n)
+void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
 {
     struct err e = {0};
     for (int i = 0; i < n; i++)
         memset(w[i]->resp, 0, sizeof *w[i]->resp);
-    enum st st = store_batch_begin(app->store, &e);
+    enum st st = store_batch_begin(env->store, &e);
     if (st == ST_OK) {
         for (int i = 0; i < n; i++)
-            api_handle(app, w[i]->a, w[i]->req, w[i]->resp);
-        st = store_batch_end(app->store, &e);
+            api_handle(env, w[i]->a, w[i]->req, w[i]->resp);
+        st = store_batch_end(env->store, &e);
     }
     if (st == ST_OK)
         return;
     log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);
-    fail_all(app, w, n);
+    fail_all(env, w, n);
 }
 
 /* Takes up to BATCH_MAX queued writes (call with mu held); 0 when stopping
@@ -80,7 +80,7 @@ static void *on_thread(void *arg)
     pthread_mutex_lock(&q->mu);
     for (int n; (n = take(q, batch)) > 0;) {
         pthread_mutex_unlock(&q->mu);
-        api_commit_batch(q->app, batch, n);
+        api_commit_batch(q->env, batch, n);
         for (int i = 0; i < n; i++)
             batch[i]->done(batch[i]);
         pthread_mutex_lock(&q->mu);
@@ -89,10 +89,10 @@ static void *on_thread(void *arg)
     return NULL;
 }
 
-struct api_commit *api_commit_start(struct app *app)
+struct api_commit *api_commit_start(const struct api_env *env)
 {
     struct api_commit *q = xcalloc(1, sizeof *q);
-    q->app = app;
+    q->env = env;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     if (pthread_create(&q->thread, NULL, on_thread, q) != 0)

@@ -5,19 +5,19 @@
 
 enum st h_health(struct ctx *c)
 {
-    if (atomic_load(&c->app->draining))
+    if (atomic_load(c->env->draining))
         resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
     else
         resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
     return ST_OK;
 }
 
-void api_housekeep(struct app *app)
+void api_housekeep(const struct api_env *env)
 {
     int purged = 0, total = 0;
     struct err e = {0};
     do { /* in small batches: each one holds up the writes only briefly */
-        if (store_revocation_purge(app->store, app->now(), &purged, &e) != ST_OK) {
+        if (store_revocation_purge(env->store, env->now(), &purged, &e) != ST_OK) {
             log_msg(LOG_WARN, "purging expired revocations failed: %s", e.msg);
             return;
         }

@@ -13,7 +13,7 @@
 enum st h_policy_list(struct ctx *c)
 {
     struct policy_list l = {0};
-    enum st st = store_policy_list(c->app->store, c->a, c->customer_id, &l, &c->err);
+    enum st st = store_policy_list(c->env->store, c->a, c->customer_id, &l, &c->err);
     if (st != ST_OK)
         return st;
     struct policy *v = l.v;
@@ -30,7 +30,7 @@ static enum st show(struct ctx *c, const char *id, int status)
 {
     struct policy p;
     enum st st =
-        store_policy_get(c->app->store, c->a, (struct row_key){c->customer_id, id}, &p, &c->err);
+        store_policy_get(c->env->store, c->a, (struct row_key){c->customer_id, id}, &p, &c->err);
     if (st == ST_OK)
         resp_json(c, status,
                   policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id), true));
@@ -55,7 +55,7 @@ enum st h_policy_create(struct ctx *c)
     enum st st = read_body(c, &body, &p);
     if (st == ST_OK) {
         util_uuid_v4(p.id);
-        st = store_policy_create(c->app->store, c->customer_id, &p, &c->err);
+        st = store_policy_create(c->env->store, c->customer_id, &p, &c->err);
     }
     json_decref(body);
     if (st != ST_OK)
@@ -80,7 +80,7 @@ enum st h_policy_put(struct ctx *c)
     st = read_body(c, &body, &p);
     if (st == ST_OK) {
         snprintf(p.id, sizeof p.id, "%s", c->id);
-        st = store_policy_update(c->app->store, c->customer_id, &p, &c->err);
+        st = store_policy_update(c->env->store, c->customer_id, &p, &c->err);
     }
     if (st == ST_OK) /* the answer is what was written: inside a batch, a read
                         would still see the version before it */
@@ -92,7 +92,7 @@ enum st h_policy_put(struct ctx *c)
 enum st h_policy_delete(struct ctx *c)
 {
     enum st st =
-        store_policy_delete(c->app->store, (struct row_key){c->customer_id, c->id}, &c->err);
+        store_policy_delete(c->env->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
         resp_empty(c, 204);
     return st;

@@ -19,7 +19,7 @@ _Static_assert(MODEL_JSON_MAX_BYTES == API_BODY_LIMIT, "document bound is the bo
 
 static enum st load_app(struct ctx *c, struct login_app *app)
 {
-    return store_app_get(c->app->store, c->a, (struct row_key){c->customer_id, c->app_id}, app,
+    return store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, c->app_id}, app,
                          &c->err);
 }
 
@@ -32,7 +32,7 @@ static enum st open_doc(struct ctx *c, const struct provider_rec *rec, json_t **
         return ERR(&c->err, ST_INTERNAL, NULL, "stored provider %s is not a JSON object", rec->id);
     if (rec->secret) {
         struct secret plain = {0};
-        if (keys_unseal(&c->app->keys, rec->secret, rec->secret_len, &plain) != ST_OK)
+        if (keys_unseal(c->env->keys, rec->secret, rec->secret_len, &plain) != ST_OK)
             return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
         json_object_set_new(*doc, F_CLIENT_SECRET, json_stringn((const char *)plain.b, plain.len));
         secret_cleanup(&plain);
@@ -45,7 +45,7 @@ static enum st find(struct ctx *c, const struct login_app *app, struct provider_
 {
     if (!util_uuid_valid(c->id))
         return ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
-    return store_provider_get(c->app->store, c->a,
+    return store_provider_get(c->env->store, c->a,
                               (struct provider_key){c->customer_id, app->id, c->id}, rec, &c->err);
 }
 
@@ -98,8 +98,7 @@ static void store_form(struct ctx *c, const json_t *doc, struct provider_rec *re
     if (json_is_string(secret)) {
         unsigned char *blob = NULL;
         size_t len = 0;
-        keys_seal(&c->app->keys, json_string_value(secret), json_string_length(secret), &blob,
-                  &len);
+        keys_seal(c->env->keys, json_string_value(secret), json_string_length(secret), &blob, &len);
         unsigned char *kept = arena_alloc(c->a, len);
         memcpy(kept, blob, len);
         free(blob);
@@ -201,7 +200,7 @@ enum st h_provider_list(struct ctx *c)
     struct provider_list l = {0};
     enum st st = load_app(c, &app);
     if (st == ST_OK)
-        st = store_provider_list(c->app->store, c->a, (struct row_key){c->customer_id, app.id}, &l,
+        st = store_provider_list(c->env->store, c->a, (struct row_key){c->customer_id, app.id}, &l,
                                  &c->err);
     if (st != ST_OK)
         return st;
@@ -228,7 +227,7 @@ enum st h_provider_create(struct ctx *c)
         st = fits(c, &app, &rec, doc, &c->err);
     }
     if (st == ST_OK)
-        st = store_provider_create(c->app->store, c->customer_id, &rec, &c->err);
+        st = store_provider_create(c->env->store, c->customer_id, &rec, &c->err);
     if (st == ST_OK) {
         size_t len;
         const char *secret = secret_of(doc, &len);
@@ -249,7 +248,7 @@ enum st h_provider_get(struct ctx *c)
         st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
         st =
-            store_provider_get(c->app->store, c->a,
+            store_provider_get(c->env->store, c->a,
                                (struct provider_key){c->customer_id, app.id, c->id}, &rec, &c->err);
     if (st != ST_OK)
         return st;
@@ -261,7 +260,7 @@ enum st h_provider_get(struct ctx *c)
     struct secret plain = {0};
     if (!may_see_secret(c, &app, rec.id))
         rec.secret = NULL;
-    if (rec.secret && keys_unseal(&c->app->keys, rec.secret, rec.secret_len, &plain) != ST_OK)
+    if (rec.secret && keys_unseal(c->env->keys, rec.secret, rec.secret_len, &plain) != ST_OK)
         return ERR(&c->err, ST_INTERNAL, NULL, "a stored secret does not open with this key");
     st = answer(c, 200, &app, &rec, rec.secret ? (const char *)plain.b : NULL, plain.len);
     secret_cleanup(&plain);
@@ -350,7 +349,7 @@ enum st h_provider_modify(struct ctx *c)
         st = api_insufficient_scope(c);
     struct modify m = {.c = c, .app = &app, .body = body};
     if (st == ST_OK)
-        st = store_provider_modify(c->app->store, c->a,
+        st = store_provider_modify(c->env->store, c->a,
                                    (struct provider_key){c->customer_id, app.id, c->id},
                                    &(struct provider_change){on_modify, &m}, &c->err);
     if (st == ST_OK) {
@@ -373,7 +372,7 @@ enum st h_provider_delete(struct ctx *c)
     if (st == ST_OK)
         st = api_preconditions(c, rec.etag);
     if (st == ST_OK)
-        st = store_provider_delete(c->app->store,
+        st = store_provider_delete(c->env->store,
                                    (struct provider_key){c->customer_id, app.id, rec.id},
                                    c->req->if_match ? rec.etag : NULL, &c->err);
     if (st == ST_OK)

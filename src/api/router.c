@@ -186,11 +186,12 @@ void api_render_error(struct ctx *c, enum st st)
     resp_json(c, status, body);
 }
 
-void api_handle(struct app *app, struct arena *a, const struct api_req *req, struct api_resp *resp)
+void api_handle(const struct api_env *env, struct arena *a, const struct api_req *req,
+                struct api_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
     resp->route = "-";
-    struct ctx c = {.app = app, .a = a, .req = req, .resp = resp};
+    struct ctx c = {.env = env, .a = a, .req = req, .resp = resp};
     enum st st = run(&c);
     if (st == ST_OK)
         return;
@@ -248,7 +249,7 @@ char *api_href(struct ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
-    return arena_printf(c->a, "%s%s", c->app->cfg.public_url, path);
+    return arena_printf(c->a, "%s%s", c->env->public_url, path);
 }
 
 enum st api_body_json(struct ctx *c, json_t **out)

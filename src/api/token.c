@@ -58,9 +58,9 @@ enum st api_client_auth(struct ctx *c)
     const char *addr = c->req->remote_addr ? c->req->remote_addr : "";
     const char *net = c->req->remote_net ? c->req->remote_net : addr;
     const char *key = arena_printf(c->a, "%s\n%s\n%s", c->customer_id, id, addr);
-    int64_t now = c->app->now();
-    int wait = limiter_retry_after(c->app->auth_failures, key, now);
-    int wait_net = limiter_retry_after(c->app->addr_failures, net, now);
+    int64_t now = c->env->now();
+    int wait = limiter_retry_after(c->env->auth_failures, key, now);
+    int wait_net = limiter_retry_after(c->env->addr_failures, net, now);
     if (wait_net > wait)
         wait = wait_net;
     if (wait > 0) {
@@ -68,12 +68,12 @@ enum st api_client_auth(struct ctx *c)
         return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
     }
     unsigned char v[32];
-    keys_verifier(&c->app->keys, secret, strlen(secret), v);
-    st = store_auth_find(c->app->store, c->a, (struct row_key){c->customer_id, id}, &c->client,
+    keys_verifier(c->env->keys, secret, strlen(secret), v);
+    st = store_auth_find(c->env->store, c->a, (struct row_key){c->customer_id, id}, &c->client,
                          &c->err);
     if (st == ST_NOT_FOUND || (st == ST_OK && !secret_equal(v, c->client.verifier, sizeof v))) {
-        limiter_fail(c->app->auth_failures, key, now);
-        limiter_fail(c->app->addr_failures, net, now);
+        limiter_fail(c->env->auth_failures, key, now);
+        limiter_fail(c->env->addr_failures, net, now);
         err_clear(&c->err);
         return ERR(&c->err, ST_UNAUTHORIZED, NULL, INVALID_CLIENT);
     }
@@ -119,14 +119,14 @@ enum st h_token(struct ctx *c)
     }
     struct token_claims claims = {
         .client_seq = c->client.seq,
-        .iat = c->app->now(),
+        .iat = c->env->now(),
         .lifetime = (uint32_t)c->client.lifetime,
         .scope_mask = grant(c, param(c, OAUTH_SCOPE)),
     };
     const char *scope = scopes_join(c->a, c->client.scopes, c->client.nscopes, claims.scope_mask);
     struct token_ctx tc = {c->customer_id, c->client.client_id, scope};
     char tok[OAUTH_TOKEN_LEN + 1];
-    oauth_token_format(&c->app->keys, &claims, &tc, tok);
+    oauth_token_format(c->env->keys, &claims, &tc, tok);
     json_t *body = json_pack("{s:s,s:I,s:s}", "access_token", tok, "expires_in",
                              (json_int_t)claims.lifetime, "token_type", OAUTH_BEARER);
     if (*scope)
@@ -181,7 +181,7 @@ enum st h_revoke(struct ctx *c)
         return ERR(&c->err, ST_INVALID, NULL, "the token was issued to another client");
     }
     oauth_token_parse(tok, strlen(tok), &claims, tag);
-    st = store_revocation_add(c->app->store, tag, claims.iat + claims.lifetime, &c->err);
+    st = store_revocation_add(c->env->store, tag, claims.iat + claims.lifetime, &c->err);
     if (st == ST_OK)
         resp_empty(c, 200);
     return st;

@@ -45,7 +45,8 @@ struct request;
 
 struct http_server {
     struct MHD_Daemon *d;
-    struct app *app;
+    const struct cfg *cfg;
+    const struct api_env *env;
     int listen_fd;    /* closed first when stopping */
     atomic_int conns; /* handed to libmicrohttpd and not yet closed */
     int wake[2];      /* a byte in wake[1] ends the accept thread */
@@ -107,7 +108,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
     MHD_add_response_header(m, "X-Request-Id", rid);
     /* libmicrohttpd closes the connection after this answer: the framing
      * was in doubt, or the server is stopping (go elsewhere) */
-    if (r->close || atomic_load(&s->app->draining))
+    if (r->close || atomic_load(s->env->draining))
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, m);
     MHD_destroy_response(m);
@@ -196,7 +197,7 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
                               const char *method)
 {
     fill_req(s, conn, r, method);
-    api_handle(s->app, &r->arena, &r->req, &r->resp);
+    api_handle(s->env, &r->arena, &r->req, &r->resp);
     return respond(s, conn, r, &r->resp);
 }
 
@@ -340,7 +341,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fill_req(s, conn, r, method);
     if (api_match(&r->arena, &r->req)) /* matched once: api_handle uses it */
         return offload(s, conn, r);
-    api_handle(s->app, &r->arena, &r->req, &r->resp);
+    api_handle(s->env, &r->arena, &r->req, &r->resp);
     return respond(s, conn, r, &r->resp);
 }
 
@@ -492,7 +493,7 @@ static bool accept_queued(struct http_server *s)
          * counts a connection out when it closes (one that libmicrohttpd
          * cannot even start, out of memory, keeps its slot). */
         const struct sockaddr *peer = (const struct sockaddr *)&sa;
-        if (atomic_fetch_add(&s->conns, 1) >= s->app->cfg.max_connections) {
+        if (atomic_fetch_add(&s->conns, 1) >= s->cfg->max_connections) {
             atomic_fetch_sub(&s->conns, 1);
             close(c);
         } else if (!http_guard_admit(s->guard, peer)) { /* its address has enough open */
@@ -567,7 +568,7 @@ static void free_pem(struct http_server *s)
  * and reads the certificate and key when TLS is on. */
 static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage *sa, struct err *e)
 {
-    const struct cfg *c = &s->app->cfg;
+    const struct cfg *c = s->cfg;
     if (!c->tls_cert) {
         if (loopback(sa) || c->insecure_http)
             return ST_OK;
@@ -591,7 +592,7 @@ static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage 
 static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
                                        struct MHD_OptionItem *https)
 {
-    const struct cfg *c = &s->app->cfg;
+    const struct cfg *c = s->cfg;
     unsigned limit = (unsigned)(c->max_connections * c->threads);
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
@@ -601,18 +602,20 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, unsigned flags,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
 }
 
-enum st http_server_start(struct app *app, struct http_server **out, struct err *e)
+enum st http_server_start(const struct cfg *cfg, const struct api_env *env,
+                          struct http_server **out, struct err *e)
 {
     struct sockaddr_storage sa = {0};
-    enum st st = resolve(app->cfg.listen, &sa, e);
+    enum st st = resolve(cfg->listen, &sa, e);
     if (st != ST_OK)
         return st;
     struct http_server *s = xcalloc(1, sizeof *s);
-    s->app = app;
+    s->cfg = cfg;
+    s->env = env;
     s->listen_fd = -1;
     st = prepare_tls(s, &sa, e);
     if (st == ST_OK)
-        st = listen_open(&sa, app->cfg.listen, &s->listen_fd, e);
+        st = listen_open(&sa, cfg->listen, &s->listen_fd, e);
     if (st != ST_OK) {
         free_pem(s);
         free(s);
@@ -632,8 +635,8 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
     /* Everything a request uses exists before the first connection is
      * taken: the guard, the write thread, the daemon; the accept thread,
      * which hands connections over, starts last. */
-    s->guard = http_guard_new(&app->cfg);
-    s->commit = api_commit_start(app);
+    s->guard = http_guard_new(cfg);
+    s->commit = api_commit_start(env);
     if (pipe2(s->wake, O_CLOEXEC) != 0)
         abort(); /* no descriptors at start: better to stop */
     s->d = daemon_start(s, flags, https);
@@ -649,8 +652,8 @@ enum st http_server_start(struct app *app, struct http_server **out, struct err 
         if (tls)
             return ERR(e, ST_INTERNAL, "listen",
                        "cannot serve HTTPS on %s (the certificate and key unusable: see above)",
-                       app->cfg.listen);
-        return ERR(e, ST_INTERNAL, "listen", "cannot serve on %s: see above", app->cfg.listen);
+                       cfg->listen);
+        return ERR(e, ST_INTERNAL, "listen", "cannot serve on %s: see above", cfg->listen);
     }
     if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
         abort(); /* nothing can be served: better to stop at start */

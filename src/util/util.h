@@ -272,6 +272,8 @@ void util_rfc3339_ns(char out[RFC3339_NS_LEN + 1]);
 
 /* Seconds since the epoch (wall clock). */
 int64_t util_now(void);
+/* A clock like util_now; tests may give another. */
+typedef int64_t (*clock_fn)(void);
 /* Monotonic microseconds, for measuring durations. */
 int64_t util_mono_us(void);
 

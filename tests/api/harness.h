@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "app.h"
 #include "oauth/oauth.h"
 
 #define CID_A "3cc14467-fd4f-437d-a0c0-0b3888dd2ee4"
@@ -65,7 +66,7 @@ static inline void t_call(struct t_resp *out, const char *method, const char *pa
     struct arena a;
     struct api_resp resp;
     arena_init(&a);
-    api_handle(&T_app, &a, &req, &resp);
+    api_handle(&T_app.api, &a, &req, &resp);
     if (out->json)
         json_decref(out->json);
     memset(out, 0, sizeof *out);

@@ -45,7 +45,7 @@ static void provision(void)
                         json_object_get(json_object_get(r.json, "_embedded"), "tokenPolicies"), 0),
                     "id"));
     F = fault_wrap(T_app.store);
-    T_app.store = &F->base;
+    T_app.store = T_app.api.store = &F->base;
 }
 
 static void unprovision(void)

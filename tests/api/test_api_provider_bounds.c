@@ -59,7 +59,7 @@ static void call(struct big *out, const char *method, const char *path, const ch
     struct arena a;
     struct api_resp resp;
     arena_init(&a);
-    api_handle(&T_app, &a, &req, &resp);
+    api_handle(&T_app.api, &a, &req, &resp);
     big_free(out);
     out->status = resp.status;
     out->len = resp.body_len;

@@ -53,7 +53,7 @@ Test(api_token, housekeeping_purges_expired_revocations_in_batches_and_keeps_liv
     }
     tag[15] = 1; /* one still needed */
     cr_assert_eq(store_revocation_add(T_app.store, tag, T_clock + 60, &e), ST_OK);
-    api_housekeep(&T_app);
+    api_housekeep(&T_app.api);
     int purged = -1;
     cr_assert_eq(store_revocation_purge(T_app.store, T_clock, &purged, &e), ST_OK);
     cr_assert_eq(purged, 0, "an expired revocation was left behind");

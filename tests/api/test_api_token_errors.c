@@ -161,7 +161,7 @@ Test(api_token_errors, nul_in_a_value_is_invalid_request)
     struct api_resp resp;
     struct arena a;
     arena_init(&a);
-    api_handle(&T_app, &a, &req, &resp);
+    api_handle(&T_app.api, &a, &req, &resp);
     cr_expect_eq(resp.status, 400, "%d %.*s", resp.status, (int)resp.body_len, resp.body);
     cr_expect_not_null(memmem(resp.body, resp.body_len, "invalid_request", 15));
     arena_cleanup(&a);

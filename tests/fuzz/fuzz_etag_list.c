@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "app.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "app.h"
 #include "fuzz.h"
 #include "oauth/oauth.h"
 
@@ -94,7 +95,7 @@ static void provision(void)
     struct api_resp resp;
     struct arena a;
     arena_init(&a);
-    api_handle(&App, &a, &req, &resp);
+    api_handle(&App.api, &a, &req, &resp);
     json_t *j = json_loadb(resp.body, resp.body_len, 0, NULL);
     const char *tok = json_string_value(json_object_get(j, "access_token"));
     if (resp.status != 200 || !tok) {
@@ -156,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct api_resp resp;
     struct arena a;
     arena_init(&a);
-    api_handle(&App, &a, &req, &resp);
+    api_handle(&App.api, &a, &req, &resp);
     if (resp.status < 200 || resp.status > 599 || (resp.body_len && !resp.body))
         __builtin_trap();
     arena_cleanup(&a);
