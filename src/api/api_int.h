@@ -56,29 +56,29 @@ extern const struct route api_routes[];
 extern const int api_nroutes;
 
 /* Handlers (one file per resource). */
-enum st h_health(struct ctx *c);
-enum st h_token(struct ctx *c);
-enum st h_introspect(struct ctx *c);
-enum st h_revoke(struct ctx *c);
-enum st h_policy_list(struct ctx *c);
-enum st h_policy_create(struct ctx *c);
-enum st h_policy_get(struct ctx *c);
-enum st h_policy_put(struct ctx *c);
-enum st h_policy_delete(struct ctx *c);
-enum st h_client_list(struct ctx *c);
-enum st h_client_create(struct ctx *c);
-enum st h_client_get(struct ctx *c);
-enum st h_client_put(struct ctx *c);
-enum st h_client_delete(struct ctx *c);
-enum st h_secret_get(struct ctx *c);
-enum st h_secret_rotate(struct ctx *c);
-enum st h_app_list(struct ctx *c);
-enum st h_app_get(struct ctx *c);
-enum st h_provider_list(struct ctx *c);
-enum st h_provider_create(struct ctx *c);
-enum st h_provider_get(struct ctx *c);
-enum st h_provider_modify(struct ctx *c);
-enum st h_provider_delete(struct ctx *c);
+enum st api_health_get(struct ctx *c);
+enum st api_token_grant(struct ctx *c);
+enum st api_token_introspect(struct ctx *c);
+enum st api_token_revoke(struct ctx *c);
+enum st api_policy_list(struct ctx *c);
+enum st api_policy_create(struct ctx *c);
+enum st api_policy_get(struct ctx *c);
+enum st api_policy_replace(struct ctx *c);
+enum st api_policy_delete(struct ctx *c);
+enum st api_client_list(struct ctx *c);
+enum st api_client_create(struct ctx *c);
+enum st api_client_get(struct ctx *c);
+enum st api_client_replace(struct ctx *c);
+enum st api_client_delete(struct ctx *c);
+enum st api_client_secret_get(struct ctx *c);
+enum st api_client_secret_rotate(struct ctx *c);
+enum st api_app_list(struct ctx *c);
+enum st api_app_get(struct ctx *c);
+enum st api_provider_list(struct ctx *c);
+enum st api_provider_create(struct ctx *c);
+enum st api_provider_get(struct ctx *c);
+enum st api_provider_modify(struct ctx *c);
+enum st api_provider_delete(struct ctx *c);
 
 /* Authentication steps run by the router before a handler. */
 enum st api_client_auth(struct ctx *c);
@@ -109,11 +109,11 @@ const char *api_reason(int status);
 const char *api_oauth_error_of(enum st st);
 
 /* Response helpers: the body is serialised into the request arena. */
-void resp_json(struct ctx *c, int status, json_t *body); /* steals body */
-void resp_empty(struct ctx *c, int status);
+void api_resp_json(struct ctx *c, int status, json_t *body); /* steals body */
+void api_resp_empty(struct ctx *c, int status);
 /* Answers with body (n bytes, arena-owned or static) of media type type. */
-void resp_text(struct ctx *c, int status, const char *type, const char *body, size_t n);
-void resp_header(struct ctx *c, const char *name, const char *value);
+void api_resp_text(struct ctx *c, int status, const char *type, const char *body, size_t n);
+void api_resp_header(struct ctx *c, const char *name, const char *value);
 /* Absolute URL: public URL + the path printed from fmt. */
 char *api_href(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True when the Content-Type ct has the media type want (case-insensitive,

@@ -11,7 +11,7 @@
 #define APPS_PATH API_PREFIX "/apps"
 #define APP_PATH API_PREFIX "/apps/%s"
 
-enum st h_app_list(struct ctx *c)
+enum st api_app_list(struct ctx *c)
 {
     struct app_list l = {0};
     enum st st = store_app_list(c->env->store, c->a, c->customer_id, &l, &c->err);
@@ -27,11 +27,11 @@ enum st h_app_list(struct ctx *c)
     const char *self = api_href(c, APPS_PATH, c->customer_id);
     json_t *links = json_pack("{s:{s:s},s:{s:s,s:b}}", F_SELF, F_HREF, self, F_ITEM, F_HREF,
                               arena_printf(c->a, "%s{/id}", self), F_TEMPLATED, 1);
-    resp_json(c, 200, json_pack("{s:o,s:{s:o}}", F_LINKS, links, F_EMBEDDED, F_ITEM, items));
+    api_resp_json(c, 200, json_pack("{s:o,s:{s:o}}", F_LINKS, links, F_EMBEDDED, F_ITEM, items));
     return ST_OK;
 }
 
-enum st h_app_get(struct ctx *c)
+enum st api_app_get(struct ctx *c)
 {
     struct login_app app;
     enum st st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, c->app_id},
@@ -43,12 +43,12 @@ enum st h_app_get(struct ctx *c)
     util_sha256_hex(shown, strlen(shown), etag);
     api_etag(c, etag);
     if (api_not_modified(c, etag)) {
-        resp_empty(c, 304);
+        api_resp_empty(c, 304);
         return ST_OK;
     }
-    resp_json(c, 200,
-              json_pack("{s:{s:{s:s}},s:s,s:s,s:s}", F_LINKS, F_SELF, F_HREF,
-                        api_href(c, APP_PATH, c->customer_id, app.id), F_ID, app.id, F_NAME,
-                        app.name, F_REALM, app.realm));
+    api_resp_json(c, 200,
+                  json_pack("{s:{s:{s:s}},s:s,s:s,s:s}", F_LINKS, F_SELF, F_HREF,
+                            api_href(c, APP_PATH, c->customer_id, app.id), F_ID, app.id, F_NAME,
+                            app.name, F_REALM, app.realm));
     return ST_OK;
 }

@@ -12,7 +12,7 @@
 
 #define CLIENT_PATH "/%s/config/clients/%s"
 
-enum st h_client_list(struct ctx *c)
+enum st api_client_list(struct ctx *c)
 {
     struct client_list l = {0};
     enum st st = store_client_list(c->env->store, c->a, c->customer_id, &l, &c->err);
@@ -25,7 +25,7 @@ enum st h_client_list(struct ctx *c)
         json_array_append_new(
             items,
             client_to_json(&v[i], api_href(c, CLIENT_PATH, c->customer_id, v[i].id), false, NULL));
-    resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "clients", items));
+    api_resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "clients", items));
     return ST_OK;
 }
 
@@ -73,11 +73,11 @@ static enum st may_know_secret(struct ctx *c)
 /* Answers with a secret, which is never to be cached. */
 static void resp_secret(struct ctx *c, int status, json_t *body)
 {
-    resp_header(c, "Pragma", "no-cache");
-    resp_json(c, status, body);
+    api_resp_header(c, "Pragma", "no-cache");
+    api_resp_json(c, status, body);
 }
 
-enum st h_client_create(struct ctx *c)
+enum st api_client_create(struct ctx *c)
 {
     json_t *body = NULL;
     struct client cl = {0};
@@ -96,7 +96,7 @@ enum st h_client_create(struct ctx *c)
     }
     if (st == ST_OK) {
         const char *self = api_href(c, CLIENT_PATH, c->customer_id, cl.id);
-        resp_header(c, "Location", self);
+        api_resp_header(c, "Location", self);
         resp_secret(c, 201, client_to_json(&cl, self, true, secret));
     }
     secret_wipe(secret, sizeof secret);
@@ -104,18 +104,19 @@ enum st h_client_create(struct ctx *c)
     return st;
 }
 
-enum st h_client_get(struct ctx *c)
+enum st api_client_get(struct ctx *c)
 {
     struct client cl;
     enum st st = store_client_get(c->env->store, c->a, (struct row_key){c->customer_id, c->id}, &cl,
                                   &c->err);
     if (st == ST_OK)
-        resp_json(c, 200,
-                  client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id), true, NULL));
+        api_resp_json(
+            c, 200,
+            client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, c->id), true, NULL));
     return st;
 }
 
-enum st h_client_put(struct ctx *c)
+enum st api_client_replace(struct ctx *c)
 {
     json_t *body = NULL;
     struct client cl = {0};
@@ -131,22 +132,23 @@ enum st h_client_put(struct ctx *c)
                  : ERR(&c->err, ST_NOT_FOUND, NULL, "no such client");
     }
     if (st == ST_OK) /* what was written (a read could predate the batch) */
-        resp_json(c, 200,
-                  client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, cl.id), true, NULL));
+        api_resp_json(
+            c, 200,
+            client_to_json(&cl, api_href(c, CLIENT_PATH, c->customer_id, cl.id), true, NULL));
     json_decref(body);
     return st;
 }
 
-enum st h_client_delete(struct ctx *c)
+enum st api_client_delete(struct ctx *c)
 {
     enum st st =
         store_client_delete(c->env->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
-        resp_empty(c, 204);
+        api_resp_empty(c, 204);
     return st;
 }
 
-enum st h_secret_get(struct ctx *c)
+enum st api_client_secret_get(struct ctx *c)
 {
     struct sealed_secret sec = {0};
     struct secret plain = {0};
@@ -166,7 +168,7 @@ enum st h_secret_get(struct ctx *c)
     return st;
 }
 
-enum st h_secret_rotate(struct ctx *c)
+enum st api_client_secret_rotate(struct ctx *c)
 {
     char secret[CLIENT_SECRET_LEN + 1] = "";
     struct sealed_secret sec = {0};

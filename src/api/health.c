@@ -3,12 +3,12 @@
  * (a load balancer then sends elsewhere). Touches nothing else. */
 #include "api_int.h"
 
-enum st h_health(struct ctx *c)
+enum st api_health_get(struct ctx *c)
 {
     if (atomic_load(c->env->draining))
-        resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
+        api_resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
     else
-        resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
+        api_resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
     return ST_OK;
 }
 

@@ -10,7 +10,7 @@
 #define POLICIES_PATH "/%s/config/tokenPolicies"
 #define POLICY_PATH "/%s/config/tokenPolicies/%s"
 
-enum st h_policy_list(struct ctx *c)
+enum st api_policy_list(struct ctx *c)
 {
     struct policy_list l = {0};
     enum st st = store_policy_list(c->env->store, c->a, c->customer_id, &l, &c->err);
@@ -22,7 +22,8 @@ enum st h_policy_list(struct ctx *c)
     for (int i = 0; i < n; i++)
         json_array_append_new(
             items, policy_to_json(&v[i], api_href(c, POLICY_PATH, c->customer_id, v[i].id), false));
-    resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "tokenPolicies", items));
+    api_resp_json(c, 200,
+                  json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "tokenPolicies", items));
     return ST_OK;
 }
 
@@ -32,8 +33,8 @@ static enum st show(struct ctx *c, const char *id, int status)
     enum st st =
         store_policy_get(c->env->store, c->a, (struct row_key){c->customer_id, id}, &p, &c->err);
     if (st == ST_OK)
-        resp_json(c, status,
-                  policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id), true));
+        api_resp_json(c, status,
+                      policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, id), true));
     return st;
 }
 
@@ -48,7 +49,7 @@ static enum st read_body(struct ctx *c, json_t **body, struct policy *p)
     return st;
 }
 
-enum st h_policy_create(struct ctx *c)
+enum st api_policy_create(struct ctx *c)
 {
     json_t *body = NULL;
     struct policy p = {0};
@@ -60,17 +61,17 @@ enum st h_policy_create(struct ctx *c)
     json_decref(body);
     if (st != ST_OK)
         return st;
-    resp_header(c, "Location", api_href(c, POLICY_PATH, c->customer_id, p.id));
-    resp_json(c, 201, json_string(p.id));
+    api_resp_header(c, "Location", api_href(c, POLICY_PATH, c->customer_id, p.id));
+    api_resp_json(c, 201, json_string(p.id));
     return ST_OK;
 }
 
-enum st h_policy_get(struct ctx *c)
+enum st api_policy_get(struct ctx *c)
 {
     return show(c, c->id, 200);
 }
 
-enum st h_policy_put(struct ctx *c)
+enum st api_policy_replace(struct ctx *c)
 {
     json_t *body = NULL;
     struct policy p = {0};
@@ -84,16 +85,17 @@ enum st h_policy_put(struct ctx *c)
     }
     if (st == ST_OK) /* the answer is what was written: inside a batch, a read
                         would still see the version before it */
-        resp_json(c, 200, policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, p.id), true));
+        api_resp_json(c, 200,
+                      policy_to_json(&p, api_href(c, POLICY_PATH, c->customer_id, p.id), true));
     json_decref(body);
     return st;
 }
 
-enum st h_policy_delete(struct ctx *c)
+enum st api_policy_delete(struct ctx *c)
 {
     enum st st =
         store_policy_delete(c->env->store, (struct row_key){c->customer_id, c->id}, &c->err);
     if (st == ST_OK)
-        resp_empty(c, 204);
+        api_resp_empty(c, 204);
     return st;
 }

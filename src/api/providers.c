@@ -130,8 +130,8 @@ static enum st answer(struct ctx *c, int status, const struct login_app *app,
         return ERR(&c->err, ST_INTERNAL, NULL, "a provider's answer exceeds %zu bytes", b.max);
     api_etag(c, rec->etag);
     if (status == 201)
-        resp_header(c, "Location", l.self);
-    resp_text(c, status, MEDIA_JSON, b.p, b.len);
+        api_resp_header(c, "Location", l.self);
+    api_resp_text(c, status, MEDIA_JSON, b.p, b.len);
     return ST_OK;
 }
 
@@ -153,7 +153,7 @@ static enum st answer_list(struct ctx *c, const struct login_app *app, const str
     const char *self = api_href(c, LIST_PATH, c->customer_id, app->id);
     if (provider_list_format(&b, self, items, n) != ST_OK)
         return ERR(&c->err, ST_INTERNAL, NULL, "the list of providers exceeds %zu bytes", b.max);
-    resp_text(c, 200, MEDIA_JSON, b.p, b.len);
+    api_resp_text(c, 200, MEDIA_JSON, b.p, b.len);
     return ST_OK;
 }
 
@@ -194,7 +194,7 @@ static const char *secret_of(const json_t *doc, size_t *len)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-enum st h_provider_list(struct ctx *c)
+enum st api_provider_list(struct ctx *c)
 {
     struct login_app app;
     struct provider_list l = {0};
@@ -207,7 +207,7 @@ enum st h_provider_list(struct ctx *c)
     return answer_list(c, &app, l.v, l.n);
 }
 
-enum st h_provider_create(struct ctx *c)
+enum st api_provider_create(struct ctx *c)
 {
     struct login_app app;
     json_t *doc = NULL;
@@ -239,7 +239,7 @@ enum st h_provider_create(struct ctx *c)
     return st;
 }
 
-enum st h_provider_get(struct ctx *c)
+enum st api_provider_get(struct ctx *c)
 {
     struct login_app app;
     struct provider_rec rec;
@@ -254,7 +254,7 @@ enum st h_provider_get(struct ctx *c)
         return st;
     if (api_not_modified(c, rec.etag)) {
         api_etag(c, rec.etag);
-        resp_empty(c, 304);
+        api_resp_empty(c, 304);
         return ST_OK;
     }
     struct secret plain = {0};
@@ -334,7 +334,7 @@ static enum st on_modify(void *arg, const struct provider_rec *cur, struct provi
     return st;
 }
 
-enum st h_provider_modify(struct ctx *c)
+enum st api_provider_modify(struct ctx *c)
 {
     struct login_app app;
     json_t *body = NULL;
@@ -362,7 +362,7 @@ enum st h_provider_modify(struct ctx *c)
     return st;
 }
 
-enum st h_provider_delete(struct ctx *c)
+enum st api_provider_delete(struct ctx *c)
 {
     struct login_app app;
     struct provider_rec rec;
@@ -376,6 +376,6 @@ enum st h_provider_delete(struct ctx *c)
                                    (struct provider_key){c->customer_id, app.id, rec.id},
                                    c->req->if_match ? rec.etag : NULL, &c->err);
     if (st == ST_OK)
-        resp_empty(c, 204);
+        api_resp_empty(c, 204);
     return st;
 }

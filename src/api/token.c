@@ -64,7 +64,7 @@ enum st api_client_auth(struct ctx *c)
     if (wait_net > wait)
         wait = wait_net;
     if (wait > 0) {
-        resp_header(c, "Retry-After", arena_printf(c->a, "%d", wait));
+        api_resp_header(c, "Retry-After", arena_printf(c->a, "%d", wait));
         return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
     }
     unsigned char v[32];
@@ -105,10 +105,10 @@ static uint32_t grant(struct ctx *c, const char *requested)
 
 static void no_store(struct ctx *c)
 {
-    resp_header(c, "Pragma", "no-cache");
+    api_resp_header(c, "Pragma", "no-cache");
 }
 
-enum st h_token(struct ctx *c)
+enum st api_token_grant(struct ctx *c)
 {
     const char *gt = param(c, OAUTH_GRANT_TYPE);
     if (!gt)
@@ -132,11 +132,11 @@ enum st h_token(struct ctx *c)
     if (*scope)
         json_object_set_new(body, OAUTH_SCOPE, json_string(scope));
     no_store(c);
-    resp_json(c, 200, body);
+    api_resp_json(c, 200, body);
     return ST_OK;
 }
 
-enum st h_introspect(struct ctx *c)
+enum st api_token_introspect(struct ctx *c)
 {
     const char *tok = param(c, OAUTH_TOKEN);
     if (!tok)
@@ -156,11 +156,11 @@ enum st h_introspect(struct ctx *c)
         json_object_set_new(body, "iat", json_integer(claims.iat));
     }
     no_store(c);
-    resp_json(c, 200, body);
+    api_resp_json(c, 200, body);
     return ST_OK;
 }
 
-enum st h_revoke(struct ctx *c)
+enum st api_token_revoke(struct ctx *c)
 {
     const char *tok = param(c, OAUTH_TOKEN);
     if (!tok)
@@ -171,7 +171,7 @@ enum st h_revoke(struct ctx *c)
     const char *scope = NULL;
     enum st st = api_token_check(c, tok, &claims, &scope);
     if (st == ST_FORBIDDEN) { /* unknown, expired or already revoked: nothing to do */
-        resp_empty(c, 200);
+        api_resp_empty(c, 200);
         return ST_OK;
     }
     if (st != ST_OK)
@@ -183,6 +183,6 @@ enum st h_revoke(struct ctx *c)
     oauth_token_parse(tok, strlen(tok), &claims, tag);
     st = store_revocation_add(c->env->store, tag, claims.iat + claims.lifetime, &c->err);
     if (st == ST_OK)
-        resp_empty(c, 200);
+        api_resp_empty(c, 200);
     return st;
 }
