@@ -108,9 +108,10 @@ void api_commit_enqueue(struct api_commit *q, struct api_write *w);
  * accepted). No api_commit_enqueue may follow or race it. */
 void api_commit_stop(struct api_commit *q);
 /* One batch, as the write thread runs it: begins the store's batch,
- * answers each of w[0..n) in turn, commits; when the batch cannot begin or
- * commit, every answer that was not already a failure becomes 503 and
- * nothing of the batch stays. Does not call done. For tests. */
+ * answers each of w[0..n) in turn, commits. When the batch cannot begin or
+ * commit, or one of its writes fails in the store (a 5xx answer), nothing
+ * of the batch stays (rolled back) and every answer but a 4xx (refused
+ * before writing) becomes 503. Does not call done. For tests. */
 void api_commit_batch(const struct api_env *env, struct api_write **w, int n);
 
 /* Matches req against the route table once, into req->match (strings in

@@ -24,12 +24,12 @@ struct api_commit {
 };
 
 /* Turns the answers of a batch that did not become durable into 503s,
- * except those that had failed on their own (their answer stands). */
+ * except those refused on their own before writing (a 4xx stands). */
 static void fail_all(const struct api_env *env, struct api_write **w, int n)
 {
     for (int i = 0; i < n; i++) {
         struct api_resp *resp = w[i]->resp;
-        if (resp->status >= 400)
+        if (resp->status >= 400 && resp->status < 500)
             continue;
         const char *route = resp->route ? resp->route : "-";
         memset(resp, 0, sizeof *resp);
@@ -46,11 +46,26 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
     for (int i = 0; i < n; i++)
         memset(w[i]->resp, 0, sizeof *w[i]->resp);
     enum st st = store_batch_begin(env->store, &e);
-    if (st == ST_OK) {
-        for (int i = 0; i < n; i++)
-            api_handle(env, w[i]->a, w[i]->req, w[i]->resp);
-        st = store_batch_end(env->store, &e);
+    if (st != ST_OK) {
+        log_msg(LOG_ERROR, "a batch of %d writes cannot begin: %s", n, e.msg);
+        fail_all(env, w, n);
+        return;
     }
+    int failed = -1; /* a storage failure inside the batch: none of it stays */
+    for (int i = 0; i < n; i++) {
+        api_handle(env, w[i]->a, w[i]->req, w[i]->resp);
+        if (w[i]->resp->status >= 500 && failed < 0)
+            failed = i;
+    }
+    if (failed >= 0) {
+        struct err ae = {0};
+        if (store_batch_abort(env->store, &ae) != ST_OK)
+            log_msg(LOG_ERROR, "rolling a batch back failed: %s", ae.msg);
+        log_msg(LOG_ERROR, "a batch of %d writes is rolled back: write %d failed", n, failed);
+        fail_all(env, w, n);
+        return;
+    }
+    st = store_batch_end(env->store, &e);
     if (st == ST_OK)
         return;
     log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);

@@ -333,13 +333,26 @@ static enum st batch_begin(struct store *s, struct err *e)
     return store_batch_begin(INNER(s), e);
 }
 
-static enum st batch_end(struct store *s, struct err *e)
+/* The batch's writes already announced themselves; a failed commit or a
+ * rollback undoes them, so announce once more: nothing cached may outlive
+ * them. */
+static void batch_over(struct store *s)
 {
-    /* the batch's writes already announced themselves; a failed commit
-     * undoes them, so announce once more: nothing cached may outlive it */
-    enum st st = store_batch_end(INNER(s), e);
     for (int d = 0; d < D__COUNT; d++)
         written(s, (enum domain)d);
+}
+
+static enum st batch_end(struct store *s, struct err *e)
+{
+    enum st st = store_batch_end(INNER(s), e);
+    batch_over(s);
+    return st;
+}
+
+static enum st batch_abort(struct store *s, struct err *e)
+{
+    enum st st = store_batch_abort(INNER(s), e);
+    batch_over(s);
     return st;
 }
 

@@ -386,6 +386,17 @@ enum st sq_batch_end(struct store *s, struct err *e)
     return st;
 }
 
+enum st sq_batch_abort(struct store *s, struct err *e)
+{
+    struct sqlite_store *ss = (struct sqlite_store *)s;
+    enum st st = ST_OK;
+    if (!sqlite3_get_autocommit(ss->wconn->db) && !control(ss->wconn, Q_ROLLBACK))
+        st = sq_fail(ss->wconn, e);
+    batch_of_thread = NULL;
+    pthread_mutex_unlock(&ss->wlock);
+    return st;
+}
+
 void sq_close(struct store *s)
 {
     struct sqlite_store *ss = (struct sqlite_store *)s;

@@ -97,9 +97,10 @@ typedef enum st (*sq_write_fn)(struct conn *c, const void *args, struct err *e);
  * when the batch is committed; otherwise it is its own transaction,
  * committed (and so durable: synchronous=FULL) before this returns. */
 enum st sq_write(struct store *s, sq_write_fn fn, const void *args, struct err *e);
-/* Open and commit this thread's batch (see store_batch_begin). */
+/* Open, commit and roll back this thread's batch (see store_batch_begin). */
 enum st sq_batch_begin(struct store *s, struct err *e);
 enum st sq_batch_end(struct store *s, struct err *e);
+enum st sq_batch_abort(struct store *s, struct err *e);
 
 /* Binds a borrowed string (it must outlive the step). */
 void sq_bind_text(sqlite3_stmt *q, int i, const char *s);

@@ -121,6 +121,9 @@ struct provider_list {
      * them happened. Other threads' writes wait meanwhile. Not nestable. */                       \
     X(batch_begin, B, batch, (struct err *e), (e))                                                 \
     X(batch_end, B, batch, (struct err *e), (e))                                                   \
+    /* Rolls this thread's batch back instead: none of its writes happened.                        \
+     * Always ends the batch, even when it reports a failure. */                                   \
+    X(batch_abort, B, batch, (struct err *e), (e))                                                 \
     /* Creates a customer. ST_CONFLICT when cid exists. */                                         \
     X(customer_create, W, customer, (const char *cid, struct err *e), (cid, e))                    \
     /* Token policies. _get/_update/_delete: ST_NOT_FOUND for an unknown id;                       \

@@ -9,6 +9,7 @@
 #define SG_TEST_FAULT_STORE_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/store.h"
 
@@ -31,12 +32,22 @@ static inline bool fault_now(struct store *s, struct err *e)
     return true;
 }
 
+/* A failed commit (batch_end) or rollback still ends the batch, as the
+ * store's contract says: the inner batch is rolled back. */
+static inline enum st fault_fail(struct store *s, const char *op)
+{
+    struct err ignored = {0};
+    if (!strcmp(op, "batch_end") || !strcmp(op, "batch_abort"))
+        store_batch_abort(FS(s)->inner, &ignored);
+    return ST_STORAGE;
+}
+
 /* One forwarding operation for each line of STORE_OPS. */
 #define FAULT_OP(name, kind, data, params, args)                                                   \
     static enum st fault_##name(struct store *s, STORE_UNPAREN params)                             \
     {                                                                                              \
         if (fault_now(s, e))                                                                       \
-            return ST_STORAGE;                                                                     \
+            return fault_fail(s, #name);                                                           \
         return store_##name(FS(s)->inner, STORE_UNPAREN args);                                     \
     }
 STORE_OPS(FAULT_OP)

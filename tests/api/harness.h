@@ -8,6 +8,8 @@
 #define SG_TEST_HARNESS_H
 
 #include <criterion/criterion.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +169,33 @@ static inline void t_token(const char *cid, const char *id, const char *secret, 
     snprintf(out, OAUTH_TOKEN_LEN + 1, "%s",
              json_string_value(json_object_get(r.json, "access_token")));
     t_resp_free(&r);
+}
+
+/* A hash of every row of every table: equal hashes, same database. */
+static inline void t_digest(unsigned char out[32])
+{
+    static const char *const tables[] = {"customers", "token_policies", "clients",
+                                         "apps",      "providers",      "revocations"};
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(T_app.cfg.db, &db), SQLITE_OK);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2", tables[t]);
+        sqlite3_stmt *q = NULL;
+        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK, "%s", sql);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                const void *v = sqlite3_column_blob(q, c);
+                int n = sqlite3_column_bytes(q, c);
+                crypto_generichash_update(&h, v ? v : (const void *)"", (size_t)n);
+                crypto_generichash_update(&h, (const unsigned char *)"\x1f", 1);
+            }
+        sqlite3_finalize(q);
+    }
+    crypto_generichash_final(&h, out, 32);
+    sqlite3_close(db);
 }
 
 static inline void t_setup(void)

@@ -7,9 +7,6 @@
  * written). Under the sanitizer build this also proves no failure path
  * leaks. Then every route with another customer's valid token.
  */
-#include <sodium.h>
-#include <sqlite3.h>
-
 #include "fault_store.h"
 #include "harness.h"
 
@@ -115,33 +112,6 @@ static void send(const struct request *q)
     t_call(&r, q->method, q->path, q->ct, q->auth[0] ? q->auth : NULL, q->body[0] ? q->body : NULL);
 }
 
-/* A hash of every row of every table: equal hashes, same database. */
-static void digest(unsigned char out[32])
-{
-    static const char *const tables[] = {"customers", "token_policies", "clients",
-                                         "apps",      "providers",      "revocations"};
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open(T_app.cfg.db, &db), SQLITE_OK);
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, 32);
-    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2", tables[t]);
-        sqlite3_stmt *q = NULL;
-        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK, "%s", sql);
-        while (sqlite3_step(q) == SQLITE_ROW)
-            for (int c = 0; c < sqlite3_column_count(q); c++) {
-                const void *v = sqlite3_column_blob(q, c);
-                int n = sqlite3_column_bytes(q, c);
-                crypto_generichash_update(&h, v ? v : (const void *)"", (size_t)n);
-                crypto_generichash_update(&h, (const unsigned char *)"\x1f", 1);
-            }
-        sqlite3_finalize(q);
-    }
-    crypto_generichash_final(&h, out, 32);
-    sqlite3_close(db);
-}
-
 Test(api_faults, every_route_fails_cleanly_at_every_store_call_and_writes_nothing)
 {
     int checked = 0;
@@ -157,7 +127,7 @@ Test(api_faults, every_route_fails_cleanly_at_every_store_call_and_writes_nothin
             unsigned char before[32], after[32];
             provision();
             instantiate(i, CID_A, tok, &q);
-            digest(before);
+            t_digest(before);
             F->calls = 0;
             F->fail_at = k;
             send(&q);
@@ -165,7 +135,7 @@ Test(api_faults, every_route_fails_cleanly_at_every_store_call_and_writes_nothin
                       q.path, k, r.status, r.body);
             cr_assert_not_null(r.json, "%s %s: the error body is not JSON", q.method, q.path);
             cr_assert_not_null(json_object_get(r.json, "error"));
-            digest(after);
+            t_digest(after);
             cr_assert(!memcmp(before, after, 32), "%s %s, call %d failing: half written", q.method,
                       q.path, k);
             unprovision();

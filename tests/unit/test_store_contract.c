@@ -494,6 +494,19 @@ CONTRACT(batch_writes_are_visible_after_end_and_a_failed_write_rolls_back_alone)
     IS(ST_CONFLICT, store_customer_create(s, CID_B, NULL));
 }
 
+CONTRACT(batch_abort_keeps_nothing_of_the_batch_and_ends_it)
+{
+    struct policy p = policy(POL_1, "one"), got;
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_batch_begin(s, NULL));
+    OK(store_policy_create(s, CID_A, &p, NULL));
+    OK(store_customer_create(s, CID_B, NULL));
+    OK(store_batch_abort(s, NULL));
+    IS(ST_NOT_FOUND, store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got, NULL));
+    OK(store_customer_create(s, CID_B, NULL)); /* it never happened; writes go on */
+    OK(store_policy_create(s, CID_A, &p, NULL));
+}
+
 /* ---- the key check value ---------------------------------------------------- */
 
 CONTRACT(key_check_first_value_wins)
