@@ -305,11 +305,11 @@ struct modify {
 };
 
 /* The store's callback: preconditions, patch, checks, the stored form. */
-static enum st on_modify(void *arg, const struct provider_rec *cur, struct provider_rec *next,
-                         struct err *e)
+static enum st on_modify(void *arg, const struct provider_rec *cur, struct provider_rec *next)
 {
     struct modify *m = arg;
     struct ctx *c = m->c;
+    struct err *e = &c->err; /* the request's: the one place its failure is told */
     json_t *old = NULL, *before = NULL;
     enum st st = open_doc(c, cur, &old);
     if (st == ST_OK)

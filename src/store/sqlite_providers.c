@@ -145,7 +145,7 @@ static enum st do_provider_modify(struct conn *c, const void *args, struct err *
     if (st != ST_OK)
         return st;
     next = cur;
-    st = w->modify(w->modify_arg, &cur, &next, e);
+    st = w->modify(w->modify_arg, &cur, &next);
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = sq_stmt(c, Q_PROVIDER_UPDATE);

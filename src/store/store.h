@@ -49,11 +49,13 @@ struct provider_rec {
 
 /* Computes the next version of a provider from the current one, inside the
  * store's write transaction: fills next's doc, secret, etag and updated_at
- * (next starts as a copy of cur). Any status but ST_OK abandons the change.
- * Runs on the writer's connection inside the write transaction, on the
- * caller's thread; it must not call the store. */
+ * (next starts as a copy of cur). Any status but ST_OK abandons the change,
+ * and store_provider_modify returns that status; the function reports its
+ * own details where its arg says (the store adds none, so a failure has
+ * one struct err, the caller's). Runs on the caller's thread inside the
+ * write transaction; it must not call the store. */
 typedef enum st (*provider_modify_fn)(void *arg, const struct provider_rec *cur,
-                                      struct provider_rec *next, struct err *e);
+                                      struct provider_rec *next);
 
 #define STORE_KEY_CHECK_LEN 32
 

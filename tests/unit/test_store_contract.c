@@ -419,14 +419,13 @@ struct change {
     char seen_etag[65];
 };
 
-static enum st on_change(void *arg, const struct provider_rec *cur, struct provider_rec *next,
-                         struct err *e)
+static enum st on_change(void *arg, const struct provider_rec *cur, struct provider_rec *next)
 {
     struct change *ch = arg;
     ch->calls++;
     snprintf(ch->seen_etag, sizeof ch->seen_etag, "%s", cur->etag);
     if (ch->status != ST_OK)
-        return ERR(e, ch->status, NULL, "refused");
+        return ch->status;
     next->doc = ch->doc;
     next->secret = NULL;
     next->secret_len = 0;
