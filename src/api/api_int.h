@@ -12,6 +12,20 @@
 #define MEDIA_JSON "application/json"
 #define MEDIA_MERGE_PATCH "application/merge-patch+json"
 #define MEDIA_JSON_PATCH "application/json-patch+json"
+/* Header names api/ sets (RFC 9110, RFC 6750, RFC 7234) */
+#define HDR_ALLOW "Allow"
+#define HDR_ETAG "ETag"
+#define HDR_LOCATION "Location"
+#define HDR_PRAGMA "Pragma"
+#define HDR_RETRY_AFTER "Retry-After"
+#define HDR_WWW_AUTHENTICATE "WWW-Authenticate"
+/* Members of the API's error answers (SPEC §3, §5) and of its lists */
+#define E_ERROR "error"
+#define E_ERRORS "errors"
+#define E_DETAILS "details"
+#define E_FIELD "field"
+#define E_REASON "reason"
+#define L_TOTAL "total"
 #define API_PREFIX "/%s/v2/config/low/services/engage-v2" /* SPEC §5's P */
 
 enum auth {

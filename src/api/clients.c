@@ -25,7 +25,7 @@ enum st api_client_list(struct ctx *c)
         json_array_append_new(
             items,
             client_to_json(&v[i], api_href(c, CLIENT_PATH, c->customer_id, v[i].id), false, NULL));
-    api_resp_json(c, 200, json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "clients", items));
+    api_resp_json(c, 200, json_pack("{s:i,s:{s:o}}", L_TOTAL, n, F_EMBEDDED, "clients", items));
     return ST_OK;
 }
 
@@ -73,7 +73,7 @@ static enum st may_know_secret(struct ctx *c)
 /* Answers with a secret, which is never to be cached. */
 static void resp_secret(struct ctx *c, int status, json_t *body)
 {
-    api_resp_header(c, "Pragma", "no-cache");
+    api_resp_header(c, HDR_PRAGMA, "no-cache");
     api_resp_json(c, status, body);
 }
 
@@ -96,7 +96,7 @@ enum st api_client_create(struct ctx *c)
     }
     if (st == ST_OK) {
         const char *self = api_href(c, CLIENT_PATH, c->customer_id, cl.id);
-        api_resp_header(c, "Location", self);
+        api_resp_header(c, HDR_LOCATION, self);
         resp_secret(c, 201, client_to_json(&cl, self, true, secret));
     }
     secret_wipe(secret, sizeof secret);

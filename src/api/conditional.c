@@ -10,7 +10,7 @@
 
 void api_etag(struct ctx *c, const char *etag)
 {
-    api_resp_header(c, "ETag", arena_printf(c->a, "\"%s\"", etag));
+    api_resp_header(c, HDR_ETAG, arena_printf(c->a, "\"%s\"", etag));
 }
 
 bool api_etag_list_has(const char *h, const char *etag, bool weak)

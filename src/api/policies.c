@@ -23,7 +23,7 @@ enum st api_policy_list(struct ctx *c)
         json_array_append_new(
             items, policy_to_json(&v[i], api_href(c, POLICY_PATH, c->customer_id, v[i].id), false));
     api_resp_json(c, 200,
-                  json_pack("{s:i,s:{s:o}}", "total", n, "_embedded", "tokenPolicies", items));
+                  json_pack("{s:i,s:{s:o}}", L_TOTAL, n, F_EMBEDDED, "tokenPolicies", items));
     return ST_OK;
 }
 
@@ -61,7 +61,7 @@ enum st api_policy_create(struct ctx *c)
     json_decref(body);
     if (st != ST_OK)
         return st;
-    api_resp_header(c, "Location", api_href(c, POLICY_PATH, c->customer_id, p.id));
+    api_resp_header(c, HDR_LOCATION, api_href(c, POLICY_PATH, c->customer_id, p.id));
     api_resp_json(c, 201, json_string(p.id));
     return ST_OK;
 }

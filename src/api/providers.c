@@ -130,7 +130,7 @@ static enum st answer(struct ctx *c, int status, const struct login_app *app,
         return ERR(&c->err, ST_INTERNAL, NULL, "a provider's answer exceeds %zu bytes", b.max);
     api_etag(c, rec->etag);
     if (status == 201)
-        api_resp_header(c, "Location", l.self);
+        api_resp_header(c, HDR_LOCATION, l.self);
     api_resp_text(c, status, MEDIA_JSON, b.p, b.len);
     return ST_OK;
 }
@@ -163,27 +163,6 @@ static bool may_see_secret(struct ctx *c, const struct login_app *app, const cha
 {
     const char *path = arena_printf(c->a, ITEM_PATH, c->customer_id, app->id, id);
     return api_caller_covers(c, "POST", path + 1 + strlen(c->customer_id) + 1);
-}
-
-/* True when a JSON patch reads client_secret: a copy or move from it (or
- * from the whole document), or a test of it. */
-static bool patch_reads_secret(const json_t *patch)
-{
-    static const char secret[] = "/" F_CLIENT_SECRET;
-    size_t i, n = sizeof secret - 1;
-    json_t *op;
-    json_array_foreach(patch, i, op)
-    {
-        const char *name = json_string_value(json_object_get(op, "op"));
-        const char *from = NULL;
-        if (name && (!strcmp(name, "copy") || !strcmp(name, "move")))
-            from = json_string_value(json_object_get(op, "from"));
-        else if (name && !strcmp(name, "test"))
-            from = json_string_value(json_object_get(op, "path"));
-        if (from && (!*from || (!strncmp(from, secret, n) && (!from[n] || from[n] == '/'))))
-            return true;
-    }
-    return false;
 }
 
 /* The client_secret member of doc, or NULL. */
@@ -345,7 +324,7 @@ enum st api_provider_modify(struct ctx *c)
         st = api_body_json(c, &body);
     bool see = st == ST_OK && may_see_secret(c, &app, c->id);
     if (st == ST_OK && !see && api_media_is(c->req->content_type, MEDIA_JSON_PATCH) &&
-        json_is_array(body) && patch_reads_secret(body))
+        model_patch_reads(body, "/" F_CLIENT_SECRET))
         st = api_insufficient_scope(c);
     struct modify m = {.c = c, .app = &app, .body = body};
     if (st == ST_OK)

@@ -19,12 +19,12 @@ static void render_oauth_error(struct ctx *c, enum st st)
     int status = api_status_of(st);
     if (st == ST_UNSUPPORTED_MEDIA || st == ST_TOO_LARGE)
         status = 400; /* RFC 6749 §5.2: an unreadable request is invalid_request */
-    json_t *body = json_pack("{s:s}", "error", code);
+    json_t *body = json_pack("{s:s}", OAUTH_ERROR, code);
     if (c->err.msg[0])
-        json_object_set_new(body, "error_description", json_string(c->err.msg));
+        json_object_set_new(body, OAUTH_ERROR_DESCRIPTION, json_string(c->err.msg));
     if (status == 401)
-        api_resp_header(c, "WWW-Authenticate", OAUTH_BASIC " realm=\"" OAUTH_REALM "\"");
-    api_resp_header(c, "Pragma", "no-cache"); /* RFC 6749 §5.2, like the 200 answer */
+        api_resp_header(c, HDR_WWW_AUTHENTICATE, OAUTH_BASIC " realm=\"" OAUTH_REALM "\"");
+    api_resp_header(c, HDR_PRAGMA, "no-cache"); /* RFC 6749 §5.2, like the 200 answer */
     api_resp_json(c, status, body);
 }
 
@@ -36,16 +36,16 @@ void api_render_error(struct ctx *c, enum st st)
     }
     int status = api_status_of(st);
     const char *reason = api_reason(status);
-    json_t *body = json_pack("{s:s,s:s}", "error", reason, "errors", reason);
+    json_t *body = json_pack("{s:s,s:s}", E_ERROR, reason, E_ERRORS, reason);
     if ((status == 400 || status == 422 || status == 409) && c->err.ndetails > 0) {
         json_t *details = json_array();
         for (int i = 0; i < c->err.ndetails; i++)
-            json_array_append_new(details, json_pack("{s:s,s:s}", "field", c->err.details[i].field,
-                                                     "reason", c->err.details[i].reason));
-        json_object_set_new(body, "details", details);
+            json_array_append_new(details, json_pack("{s:s,s:s}", E_FIELD, c->err.details[i].field,
+                                                     E_REASON, c->err.details[i].reason));
+        json_object_set_new(body, E_DETAILS, details);
     }
     if (status == 403 && c->www_auth)
-        api_resp_header(c, "WWW-Authenticate", c->www_auth);
+        api_resp_header(c, HDR_WWW_AUTHENTICATE, c->www_auth);
     api_resp_json(c, status, body);
 }
 

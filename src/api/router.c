@@ -110,7 +110,7 @@ static enum st route_find(struct ctx *c)
         return ST_OK;
     if (!m->allow)
         return ERR(&c->err, ST_NOT_FOUND, NULL, "no such resource");
-    api_resp_header(c, "Allow", m->allow);
+    api_resp_header(c, HDR_ALLOW, m->allow);
     return ERR(&c->err, ST_METHOD, NULL, "method not allowed");
 }
 
@@ -161,8 +161,8 @@ void api_handle(const struct api_env *env, struct arena *a, const struct api_req
                 c.err.file ? c.err.file : "?", c.err.line);
     int keep = 0; /* keep Allow and Retry-After; drop anything a handler added */
     for (int i = 0; i < resp->nheaders; i++)
-        if (!strcmp(resp->headers[i].name, "Allow") ||
-            !strcmp(resp->headers[i].name, "Retry-After"))
+        if (!strcmp(resp->headers[i].name, HDR_ALLOW) ||
+            !strcmp(resp->headers[i].name, HDR_RETRY_AFTER))
             resp->headers[keep++] = resp->headers[i];
     resp->nheaders = keep;
     api_render_error(&c, st);

@@ -64,7 +64,7 @@ enum st api_client_auth(struct ctx *c)
     if (wait_net > wait)
         wait = wait_net;
     if (wait > 0) {
-        api_resp_header(c, "Retry-After", arena_printf(c->a, "%d", wait));
+        api_resp_header(c, HDR_RETRY_AFTER, arena_printf(c->a, "%d", wait));
         return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
     }
     unsigned char v[32];
@@ -105,7 +105,7 @@ static uint32_t grant(struct ctx *c, const char *requested)
 
 static void no_store(struct ctx *c)
 {
-    api_resp_header(c, "Pragma", "no-cache");
+    api_resp_header(c, HDR_PRAGMA, "no-cache");
 }
 
 enum st api_token_grant(struct ctx *c)
@@ -127,8 +127,8 @@ enum st api_token_grant(struct ctx *c)
     struct token_ctx tc = {c->customer_id, c->client.client_id, scope};
     char tok[OAUTH_TOKEN_LEN + 1];
     oauth_token_format(c->env->keys, &claims, &tc, tok);
-    json_t *body = json_pack("{s:s,s:I,s:s}", "access_token", tok, "expires_in",
-                             (json_int_t)claims.lifetime, "token_type", OAUTH_BEARER);
+    json_t *body = json_pack("{s:s,s:I,s:s}", OAUTH_ACCESS_TOKEN, tok, OAUTH_EXPIRES_IN,
+                             (json_int_t)claims.lifetime, OAUTH_TOKEN_TYPE, OAUTH_BEARER);
     if (*scope)
         json_object_set_new(body, OAUTH_SCOPE, json_string(scope));
     no_store(c);
@@ -146,14 +146,14 @@ enum st api_token_introspect(struct ctx *c)
     enum st st = api_token_check(c, tok, &claims, &scope);
     if (st != ST_OK && st != ST_FORBIDDEN)
         return st;
-    json_t *body = json_pack("{s:b}", "active", st == ST_OK);
+    json_t *body = json_pack("{s:b}", OAUTH_ACTIVE, st == ST_OK);
     if (st == ST_OK) {
         if (*scope)
             json_object_set_new(body, OAUTH_SCOPE, json_string(scope));
         json_object_set_new(body, OAUTH_CLIENT_ID, json_string(c->client.client_id));
-        json_object_set_new(body, "token_type", json_string(OAUTH_BEARER));
-        json_object_set_new(body, "exp", json_integer(claims.iat + claims.lifetime));
-        json_object_set_new(body, "iat", json_integer(claims.iat));
+        json_object_set_new(body, OAUTH_TOKEN_TYPE, json_string(OAUTH_BEARER));
+        json_object_set_new(body, OAUTH_EXP, json_integer(claims.iat + claims.lifetime));
+        json_object_set_new(body, OAUTH_IAT, json_integer(claims.iat));
     }
     no_store(c);
     api_resp_json(c, 200, body);

@@ -105,6 +105,14 @@ enum st login_app_validate(const struct login_app *app, struct err *e);
 #define F_EMBEDDED "_embedded"
 #define F_TEMPLATED "templated"
 #define F_UI "ui"
+#define F_AUTH_URL "auth_url"
+#define F_TOKEN_URL "token_url"
+#define F_PROFILE_URL "profile_url"
+#define F_CLIENT_ID "client_id"
+#define F_SCOPES "scopes"
+#define F_IDP_CERTIFICATE "idp_certificate"
+#define F_AUTHN_CONTEXT "authn_context"
+#define F_ATTRIBUTE_MAP "attribute_map"
 
 /* The server-set members of a provider. */
 struct provider_meta {
@@ -262,6 +270,12 @@ json_t *model_patch_merge(const json_t *target, const json_t *patch);
  * bound's work (1 MiB by default), so that no patch of a small document
  * costs more than a few milliseconds. */
 enum st model_patch_apply(const json_t *doc, const json_t *patch, json_t **out, struct err *e);
+
+/* True when the JSON Patch patch (an array) reads the value at pointer (an
+ * RFC 6901 pointer to a member of the root, e.g. "/client_secret"): a copy
+ * or move from it, from inside it or from the whole document, or a test of
+ * any of those. Never mutates; any other input is false. */
+bool model_patch_reads(const json_t *patch, const char *pointer);
 
 /* model_patch_apply within the bounds b instead of MODEL_JSON_BOUNDS. */
 enum st model_patch_apply_within(const json_t *doc, const json_t *patch,

@@ -21,6 +21,9 @@
 #define P_PATH "path"
 #define P_FROM "from"
 #define P_VALUE "value"
+#define P_MOVE "move" /* the operations that read a value */
+#define P_COPY "copy"
+#define P_TEST "test"
 #define P_APPEND "-" /* the array index past the end (RFC 6901, section 4) */
 
 /* One decoded reference token; s is not NUL-terminated. */
@@ -432,9 +435,9 @@ static const struct op_def {
     {.name = "add", .need_value = true, .run = op_add},
     {.name = "remove", .run = op_remove},
     {.name = "replace", .need_value = true, .run = op_replace},
-    {.name = "move", .need_from = true, .run = op_move},
-    {.name = "copy", .need_from = true, .run = op_copy},
-    {.name = "test", .need_value = true, .run = op_test},
+    {.name = P_MOVE, .need_from = true, .run = op_move},
+    {.name = P_COPY, .need_from = true, .run = op_copy},
+    {.name = P_TEST, .need_value = true, .run = op_test},
 };
 
 /* ---- the patch document ------------------------------------------------ */
@@ -537,4 +540,29 @@ json_t *model_patch_merge(const json_t *target, const json_t *patch)
                                       model_patch_merge(json_object_getn(res, key, klen), v)));
     }
     return res;
+}
+
+/* True when from names pointer, something inside it, or the whole document. */
+static bool covers_pointer(const char *from, const char *pointer)
+{
+    size_t n = strlen(pointer);
+    return !*from || (!strncmp(from, pointer, n) && (!from[n] || from[n] == '/'));
+}
+
+bool model_patch_reads(const json_t *patch, const char *pointer)
+{
+    size_t i;
+    json_t *op;
+    json_array_foreach(patch, i, op)
+    {
+        const char *name = json_string_value(json_object_get(op, P_OP));
+        const char *from = NULL;
+        if (name && (!strcmp(name, P_COPY) || !strcmp(name, P_MOVE)))
+            from = json_string_value(json_object_get(op, P_FROM));
+        else if (name && !strcmp(name, P_TEST))
+            from = json_string_value(json_object_get(op, P_PATH));
+        if (from && covers_pointer(from, pointer))
+            return true;
+    }
+    return false;
 }

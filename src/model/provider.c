@@ -18,10 +18,10 @@
 #define CERT_MAX (16 * 1024)
 
 static const char *const common_fields[] = {F_TITLE,    F_PROTOCOL,      F_UI,
-                                            "auth_url", "attribute_map", NULL};
-static const char *const oauth_fields[] = {"token_url",     "profile_url", "client_id",
-                                           F_CLIENT_SECRET, "scopes",      NULL};
-static const char *const saml_fields[] = {"idp_certificate", "authn_context", NULL};
+                                            F_AUTH_URL, F_ATTRIBUTE_MAP, NULL};
+static const char *const oauth_fields[] = {F_TOKEN_URL,     F_PROFILE_URL, F_CLIENT_ID,
+                                           F_CLIENT_SECRET, F_SCOPES,      NULL};
+static const char *const saml_fields[] = {F_IDP_CERTIFICATE, F_AUTHN_CONTEXT, NULL};
 static const char *const map_keys[] = {"/email",          "/verifiedEmail",   "/displayName",
                                        "/name/givenName", "/name/familyName", NULL};
 static const char *const server_fields[] = {F_ID, F_CREATED_AT, F_UPDATED_AT, F_LINKS, NULL};
@@ -113,11 +113,11 @@ static void check_ui(const json_t *doc, struct err *e)
 
 static void check_map(const json_t *doc, struct err *e)
 {
-    json_t *map = json_object_get(doc, "attribute_map");
+    json_t *map = json_object_get(doc, F_ATTRIBUTE_MAP);
     if (!map)
         return;
     if (!json_is_object(map)) {
-        bad(e, "", "attribute_map", "must be an object");
+        bad(e, "", F_ATTRIBUTE_MAP, "must be an object");
         return;
     }
     const char *key;
@@ -136,11 +136,11 @@ static void check_map(const json_t *doc, struct err *e)
 
 static void check_scopes(const json_t *doc, struct err *e)
 {
-    json_t *scopes = json_object_get(doc, "scopes");
+    json_t *scopes = json_object_get(doc, F_SCOPES);
     if (!scopes)
         return;
     if (!json_is_array(scopes)) {
-        bad(e, "", "scopes", "must be an array of strings");
+        bad(e, "", F_SCOPES, "must be an array of strings");
         return;
     }
     size_t i;
@@ -185,19 +185,19 @@ static bool certificate_ok(const char *b64)
 static void check_family(const json_t *doc, bool saml, struct err *e)
 {
     if (saml) {
-        check_string(doc, "", "idp_certificate", true, false, e);
-        json_t *cert = json_object_get(doc, "idp_certificate");
+        check_string(doc, "", F_IDP_CERTIFICATE, true, false, e);
+        json_t *cert = json_object_get(doc, F_IDP_CERTIFICATE);
         if (json_is_string(cert) && json_string_length(cert) > 0 &&
             !certificate_ok(json_string_value(cert)))
-            bad(e, "", "idp_certificate", "must be the Base64 DER of an X.509 certificate");
-        json_t *ctx = json_object_get(doc, "authn_context");
+            bad(e, "", F_IDP_CERTIFICATE, "must be the Base64 DER of an X.509 certificate");
+        json_t *ctx = json_object_get(doc, F_AUTHN_CONTEXT);
         if (ctx && !json_is_object(ctx))
-            bad(e, "", "authn_context", "must be an object");
+            bad(e, "", F_AUTHN_CONTEXT, "must be an object");
         return;
     }
-    check_string(doc, "", "token_url", true, true, e);
-    check_string(doc, "", "profile_url", false, true, e);
-    check_string(doc, "", "client_id", true, false, e);
+    check_string(doc, "", F_TOKEN_URL, true, true, e);
+    check_string(doc, "", F_PROFILE_URL, false, true, e);
+    check_string(doc, "", F_CLIENT_ID, true, false, e);
     check_string(doc, "", F_CLIENT_SECRET, true, false, e);
     check_scopes(doc, e);
 }
@@ -226,7 +226,7 @@ enum st provider_validate(const json_t *doc, struct err *e)
     }
     model_json_bound(doc, &MODEL_JSON_BOUNDS, "", &local);
     check_string(doc, "", F_TITLE, true, false, &local);
-    check_string(doc, "", "auth_url", true, true, &local);
+    check_string(doc, "", F_AUTH_URL, true, true, &local);
     check_ui(doc, &local);
     check_map(doc, &local);
     if (known)

@@ -18,6 +18,16 @@
 #define OAUTH_CLIENT_SECRET "client_secret"
 #define OAUTH_TOKEN "token"
 #define OAUTH_TOKEN_TYPE_HINT "token_type_hint"
+/* members of the token (RFC 6749 §5.1), error (§5.2) and introspection
+ * (RFC 7662 §2.2) answers */
+#define OAUTH_ACCESS_TOKEN "access_token"
+#define OAUTH_EXPIRES_IN "expires_in"
+#define OAUTH_TOKEN_TYPE "token_type"
+#define OAUTH_ERROR "error"
+#define OAUTH_ERROR_DESCRIPTION "error_description"
+#define OAUTH_ACTIVE "active"
+#define OAUTH_EXP "exp"
+#define OAUTH_IAT "iat"
 #define OAUTH_ERR_INVALID_REQUEST "invalid_request"
 #define OAUTH_ERR_INVALID_CLIENT "invalid_client"
 #define OAUTH_ERR_UNSUPPORTED_GRANT "unsupported_grant_type"

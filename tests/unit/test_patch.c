@@ -917,3 +917,36 @@ Test(patch, copy_of_a_member_onto_the_root_replaces_the_document)
     json_decref(patch);
     json_decref(doc);
 }
+
+Test(patch, reads_tells_copy_move_and_test_of_a_member_or_what_holds_it)
+{
+    static const char *const reads[] = {
+        "[{\"op\":\"copy\",\"from\":\"/s\",\"path\":\"/t\"}]",
+        "[{\"op\":\"move\",\"from\":\"/s\",\"path\":\"/t\"}]",
+        "[{\"op\":\"copy\",\"from\":\"/s/0\",\"path\":\"/t\"}]",
+        "[{\"op\":\"copy\",\"from\":\"\",\"path\":\"/t\"}]",
+        "[{\"op\":\"test\",\"path\":\"/s\",\"value\":1}]",
+        "[{\"op\":\"test\",\"path\":\"\",\"value\":{}}]",
+        "[{\"op\":\"add\",\"path\":\"/t\",\"value\":1},{\"op\":\"copy\",\"from\":\"/"
+        "s\",\"path\":\"/u\"}]",
+    };
+    static const char *const others[] = {
+        "[{\"op\":\"copy\",\"from\":\"/st\",\"path\":\"/t\"}]",
+        "[{\"op\":\"replace\",\"path\":\"/s\",\"value\":1}]",
+        "[{\"op\":\"remove\",\"path\":\"/s\"}]",
+        "[{\"op\":\"test\",\"path\":\"/t\",\"value\":1}]",
+        "[{\"op\":\"copy\",\"from\":7,\"path\":\"/t\"}]",
+        "{\"op\":\"copy\",\"from\":\"/s\"}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof reads / sizeof *reads; i++) {
+        json_t *p = json_loads(reads[i], 0, NULL);
+        cr_expect(model_patch_reads(p, "/s"), "%s", reads[i]);
+        json_decref(p);
+    }
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        json_t *p = json_loads(others[i], 0, NULL);
+        cr_expect_not(model_patch_reads(p, "/s"), "%s", others[i]);
+        json_decref(p);
+    }
+}
