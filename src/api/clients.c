@@ -77,15 +77,23 @@ static void resp_secret(struct ctx *c, int status, json_t *body)
     api_resp_json(c, status, body);
 }
 
+/* Parses the body into cl (its id is the caller's) and checks that the
+ * caller may give it that policy (caller decrefs *body). */
+static enum st read_body(struct ctx *c, json_t **body, struct client *cl)
+{
+    enum st st = api_body_json(c, body);
+    if (st == ST_OK)
+        st = client_from_json(c->a, *body, cl, &c->err);
+    if (st == ST_OK)
+        st = may_assign(c, cl->policy_id);
+    return st;
+}
+
 enum st api_client_create(struct ctx *c)
 {
     json_t *body = NULL;
     struct client cl = {0};
-    enum st st = api_body_json(c, &body);
-    if (st == ST_OK)
-        st = client_from_json(c->a, body, &cl, &c->err);
-    if (st == ST_OK)
-        st = may_assign(c, cl.policy_id);
+    enum st st = read_body(c, &body, &cl);
     char secret[CLIENT_SECRET_LEN + 1] = "";
     struct sealed_secret sec = {0};
     if (st == ST_OK) {
@@ -120,11 +128,7 @@ enum st api_client_replace(struct ctx *c)
 {
     json_t *body = NULL;
     struct client cl = {0};
-    enum st st = api_body_json(c, &body);
-    if (st == ST_OK)
-        st = client_from_json(c->a, body, &cl, &c->err);
-    if (st == ST_OK)
-        st = may_assign(c, cl.policy_id);
+    enum st st = read_body(c, &body, &cl);
     if (st == ST_OK) {
         snprintf(cl.id, sizeof cl.id, "%s", c->id);
         st = strlen(c->id) == CLIENT_ID_LEN

@@ -223,12 +223,8 @@ enum st api_provider_get(struct ctx *c)
     struct login_app app;
     struct provider_rec rec;
     enum st st = load_app(c, &app);
-    if (st == ST_OK && !util_uuid_valid(c->id))
-        st = ERR(&c->err, ST_NOT_FOUND, NULL, "no such provider");
     if (st == ST_OK)
-        st =
-            store_provider_get(c->env->store, c->a,
-                               (struct provider_key){c->customer_id, app.id, c->id}, &rec, &c->err);
+        st = find(c, &app, &rec);
     if (st != ST_OK)
         return st;
     if (api_not_modified(c, rec.etag)) {
