@@ -258,7 +258,7 @@ static void read_token_urls(const json_t *v, struct err *e)
 
 static char *dump(struct arena *a, json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     char *r = arena_strdup(a, s);
     free(s);
     json_decref(v);
