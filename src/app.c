@@ -118,7 +118,21 @@ struct provisioned {
     char client_id[CLIENT_ID_LEN + 1];
     char secret[CLIENT_SECRET_LEN + 1];
     char app_id[APP_ID_LEN + 1];
+    char api_key[APP_KEY_LEN + 1];
 };
+
+/* Makes app k's apiKey into key and stores it sealed. */
+static enum st key_create(struct app *app, struct row_key k, char key[APP_KEY_LEN + 1],
+                          struct err *e)
+{
+    struct sealed_secret sec = {0};
+    app_key_generate(key);
+    keys_seal(&app->keys, key, APP_KEY_LEN, &sec.blob, &sec.len);
+    keys_verifier(&app->keys, key, APP_KEY_LEN, sec.verifier);
+    enum st st = store_app_key_create(app->store, k, &sec, e);
+    free(sec.blob);
+    return st;
+}
 
 static enum st provision(struct app *app, struct provisioned *p, struct err *e)
 {
@@ -143,6 +157,7 @@ static enum st provision(struct app *app, struct provisioned *p, struct err *e)
     struct login_app la = {.name = "Social login application",
                            .realm = app->cfg.realm ? app->cfg.realm : app->cfg.public_url};
     util_random_lower(la.id, APP_ID_LEN);
+    login_app_defaults(&la);
     enum st st = login_app_validate(&la, e);
     if (st == ST_OK && (st = store_customer_create(app->store, p->customer_id, e)) == ST_CONFLICT)
         ERR(e, st, NULL, "customer %s exists already", p->customer_id);
@@ -152,6 +167,8 @@ static enum st provision(struct app *app, struct provisioned *p, struct err *e)
         st = store_client_create(app->store, p->customer_id, &cl, &sec, e);
     if (st == ST_OK)
         st = store_app_create(app->store, p->customer_id, &la, e);
+    if (st == ST_OK)
+        st = key_create(app, (struct row_key){p->customer_id, la.id}, p->api_key, e);
     free(sec.blob);
     memcpy(p->policy_id, pol.id, sizeof p->policy_id);
     memcpy(p->client_id, cl.id, sizeof p->client_id);
@@ -167,12 +184,13 @@ static void print_text(const struct app *app, const struct provisioned *p)
            "  client id        %s\n"
            "  client secret    %s\n"
            "  token policy id  %s\n"
-           "  app id           %s\n\n"
+           "  app id           %s\n"
+           "  app api key      %s\n\n"
            "Get an administrative access token:\n\n"
            "  curl -u '%s:%s' -d grant_type=client_credentials -d 'scope=*:**' "
            "%s/%s/login/token\n\n",
            p->customer_id, url, p->customer_id, p->client_id, p->secret, p->policy_id, p->app_id,
-           p->client_id, p->secret, url, p->customer_id);
+           p->api_key, p->client_id, p->secret, url, p->customer_id);
 }
 
 int app_cmd_init(struct app *app)
@@ -190,9 +208,10 @@ int app_cmd_init(struct app *app)
     if (app->cfg.json) {
         char path[UUID_LEN + 16];
         snprintf(path, sizeof path, "/%s/login/token", p.customer_id);
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "customer_id", p.customer_id,
-                              "token_endpoint", path, "client_id", p.client_id, "client_secret",
-                              p.secret, "token_policy_id", p.policy_id, "app_id", p.app_id);
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "customer_id", p.customer_id,
+                      "token_endpoint", path, "client_id", p.client_id, "client_secret", p.secret,
+                      "token_policy_id", p.policy_id, "app_id", p.app_id, "api_key", p.api_key);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
@@ -208,21 +227,33 @@ int app_cmd_app_add(struct app *app)
     struct err e = {0};
     struct login_app la = {.name = app->cfg.name, .realm = app->cfg.realm};
     util_random_lower(la.id, APP_ID_LEN);
+    login_app_defaults(&la);
+    char key[APP_KEY_LEN + 1] = "";
     enum st st = ST_OK;
     if (!app->cfg.customer_id || !app->cfg.name || !app->cfg.realm)
         st = ERR(&e, ST_INVALID, NULL, "--customer-id, --name and --realm are required");
     if (st == ST_OK)
         st = login_app_validate(&la, &e);
     if (st == ST_OK)
-        st = store_open(app->cfg.db, &app->store, &e);
+        st = app_open(app, false, &e);
     if (st == ST_OK)
         st = store_app_create(app->store, app->cfg.customer_id, &la, &e);
+    if (st == ST_OK)
+        st = key_create(app, (struct row_key){app->cfg.customer_id, la.id}, key, &e);
     if (st != ST_OK) {
         fprintf(stderr, "socialgate app add: %s%s\n", e.msg, e.ndetails ? e.details[0].field : "");
         return 1;
     }
-    printf("%s\n", la.id);
-    return 0;
+    if (app->cfg.json) {
+        json_t *o = json_pack("{s:s,s:s}", "app_id", la.id, "api_key", key);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("%s\n", la.id);
+    }
+    secret_wipe(key, sizeof key);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Blocks, in every thread to come, the signals serve acts on in its main

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * P/apps (SPEC §5 #1, #2): the social-login applications of a customer, in
- * HAL. Apps are provisioned by `socialgate app add`, never through the API;
- * an app's ETag is a hash of what it shows, as it never changes.
+ * P/apps (SPEC §5 #1, #2, §7.1): the social-login applications of a
+ * customer, in HAL. Apps are provisioned by `socialgate app add`, never
+ * through the API, which views them, patches their name, realm, token_urls
+ * and settings, and shows or rotates their apiKey. An app's ETag is a hash
+ * of what it shows, so it changes with it.
  */
 #include "api_int.h"
 
@@ -31,24 +33,153 @@ enum st api_app_list(struct ctx *c)
     return ST_OK;
 }
 
+/* Answers 200 with app and its ETag. */
+static void answer(struct ctx *c, const struct login_app *app, const char *etag)
+{
+    api_etag(c, etag);
+    api_resp_json(c, 200, login_app_to_json(app, api_href(c, APP_PATH, c->customer_id, app->id)));
+}
+
+static struct row_key app_key(struct ctx *c)
+{
+    return (struct row_key){c->customer_id, c->app_id};
+}
+
 enum st api_app_get(struct ctx *c)
 {
     struct login_app app;
-    enum st st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, c->app_id},
-                               &app, &c->err);
+    enum st st = store_app_get(c->env->store, c->a, app_key(c), &app, &c->err);
     if (st != ST_OK)
         return st;
-    char *shown = arena_printf(c->a, "%s\n%s\n%s", app.id, app.name, app.realm);
     char etag[65];
-    util_sha256_hex(shown, strlen(shown), etag);
-    api_etag(c, etag);
+    login_app_etag(&app, etag);
     if (api_not_modified(c, etag)) {
+        api_etag(c, etag);
         api_resp_empty(c, 304);
         return ST_OK;
     }
-    api_resp_json(c, 200,
-                  json_pack("{s:{s:{s:s}},s:s,s:s,s:s}", F_LINKS, F_SELF, F_HREF,
-                            api_href(c, APP_PATH, c->customer_id, app.id), F_ID, app.id, F_NAME,
-                            app.name, F_REALM, app.realm));
+    answer(c, &app, etag);
     return ST_OK;
+}
+
+/* Reads the app, checks If-Match, applies the patch and writes the result
+ * if the app is still what was read. */
+static enum st patch_once(struct ctx *c, const json_t *body, struct login_app *out, char etag[65])
+{
+    struct login_app cur;
+    enum st st = store_app_get(c->env->store, c->a, app_key(c), &cur, &c->err);
+    if (st == ST_OK)
+        login_app_etag(&cur, etag);
+    if (st == ST_OK)
+        st = api_preconditions(c, etag);
+    if (st == ST_OK)
+        st = login_app_patch(c->a, &cur, body, out, &c->err);
+    if (st == ST_OK)
+        st = store_app_update(c->env->store, app_key(c), &cur, out, &c->err);
+    return st;
+}
+
+enum st api_app_patch(struct ctx *c)
+{
+    json_t *body = NULL;
+    enum st st = api_body_json(c, &body);
+    struct login_app app;
+    char etag[65];
+    /* A concurrent change between read and write: read again (If-Match, if
+     * sent, then answers 412). */
+    for (int i = 0; i < 3 && st == ST_OK; i++) {
+        st = patch_once(c, body, &app, etag);
+        if (st != ST_PRECONDITION || i == 2)
+            break;
+        err_clear(&c->err);
+        st = ST_OK;
+    }
+    json_decref(body);
+    if (st != ST_OK)
+        return st;
+    login_app_etag(&app, etag);
+    answer(c, &app, etag);
+    return ST_OK;
+}
+
+/* No escalation (SPEC §3): an app's key is for callers covering POST on it. */
+static enum st may_know_key(struct ctx *c)
+{
+    return api_caller_covers(c, "POST", c->rest) ? ST_OK : api_insufficient_scope(c);
+}
+
+/* Answers with a key, which is never to be cached. */
+static void resp_key(struct ctx *c, const char *key, size_t n)
+{
+    api_resp_header(c, HDR_PRAGMA, "no-cache");
+    json_t *body = json_object();
+    json_object_set_new(body, F_API_KEY, json_stringn(key, n));
+    api_resp_json(c, 200, body);
+}
+
+/* Generates a key into out and seals it into sec (free sec->blob). */
+static void new_key(struct ctx *c, char out[APP_KEY_LEN + 1], struct sealed_secret *sec)
+{
+    app_key_generate(out);
+    keys_seal(c->env->keys, out, APP_KEY_LEN, &sec->blob, &sec->len);
+    keys_verifier(c->env->keys, out, APP_KEY_LEN, sec->verifier);
+}
+
+static enum st key_show(struct ctx *c, bool fill);
+
+/* Answers with the key of an app made before apps had keys, made now; of
+ * two requests racing to make it, the first wins and both show that one. */
+static enum st key_fill(struct ctx *c)
+{
+    char key[APP_KEY_LEN + 1];
+    struct sealed_secret made = {0};
+    new_key(c, key, &made);
+    enum st st = store_app_key_create(c->env->store, app_key(c), &made, &c->err);
+    free(made.blob);
+    if (st == ST_OK)
+        resp_key(c, key, APP_KEY_LEN);
+    secret_wipe(key, sizeof key);
+    if (st != ST_CONFLICT) /* else another won, or the app is gone: read again */
+        return st;
+    err_clear(&c->err);
+    return key_show(c, false);
+}
+
+/* Answers with the app's key (made if it has none and fill). */
+static enum st key_show(struct ctx *c, bool fill)
+{
+    struct sealed_secret sec = {0};
+    struct secret plain = {0};
+    enum st st = store_app_key_get(c->env->store, app_key(c), &sec, &c->err);
+    if (st == ST_OK && !sec.blob)
+        return fill ? key_fill(c) : ERR(&c->err, ST_INTERNAL, NULL, "an app key went missing");
+    if (st == ST_OK && keys_unseal(c->env->keys, sec.blob, sec.len, &plain) != ST_OK)
+        st = ERR(&c->err, ST_INTERNAL, NULL, "a stored app key does not open with this key file");
+    free(sec.blob);
+    if (st == ST_OK)
+        resp_key(c, (const char *)plain.b, plain.len);
+    secret_cleanup(&plain);
+    return st;
+}
+
+enum st api_app_key_get(struct ctx *c)
+{
+    enum st st = may_know_key(c);
+    return st == ST_OK ? key_show(c, true) : st;
+}
+
+enum st api_app_key_rotate(struct ctx *c)
+{
+    char key[APP_KEY_LEN + 1] = "";
+    struct sealed_secret sec = {0};
+    enum st st = may_know_key(c);
+    if (st == ST_OK) {
+        new_key(c, key, &sec);
+        st = store_app_key_set(c->env->store, app_key(c), &sec, &c->err);
+        free(sec.blob);
+    }
+    if (st == ST_OK)
+        resp_key(c, key, APP_KEY_LEN);
+    secret_wipe(key, sizeof key);
+    return st;
 }

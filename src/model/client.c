@@ -67,26 +67,6 @@ json_t *client_to_json(const struct client *c, const char *self_href, bool full,
     return o;
 }
 
-enum st login_app_validate(const struct login_app *app, struct err *e)
-{
-    enum st st = ST_OK;
-    size_t n = strlen(app->id);
-    bool lower = n == APP_ID_LEN;
-    for (size_t i = 0; i < n && lower; i++)
-        lower = islower((unsigned char)app->id[i]);
-    if (!lower)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_ID, "app id must be %d lower-case letters", APP_ID_LEN);
-    if (!app->name || !*app->name || strlen(app->name) > NAME_MAX_LEN)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_NAME, "name must be 1 to %d characters", NAME_MAX_LEN);
-    const char *r = app->realm;
-    bool url = r && (strncmp(r, "https://", 8) == 0 || strncmp(r, "http://", 7) == 0) &&
-               strlen(r) > 8 && r[strlen(r) - 1] != '/' && !strpbrk(r, " \"<>\\");
-    if (!url)
-        st = ERR(e, ST_UNPROCESSABLE, "/" F_REALM,
-                 "realm must be an http(s) URL without a trailing slash");
-    return st;
-}
-
 void client_id_generate(char out[CLIENT_ID_LEN + 1])
 {
     util_random_b64url(out, 24);

@@ -25,6 +25,13 @@
 #define F_TOKEN_POLICY "tokenPolicy"
 #define F_SECRET "secret"
 #define F_REALM "realm"
+#define F_API_KEY "apiKey"
+#define F_TOKEN_URLS "token_urls"
+#define F_SETTINGS "settings"
+#define F_POST_TOKENS "post_tokens_to_token_url"
+#define F_TOKEN_TTL "token_ttl"
+#define F_STANDARD_CLAIMS "standard_claims"
+#define F_RETURN_ACCESS "return_access_credentials"
 #define CLIENT_TYPE_CONFIDENTIAL "confidential"
 
 #define POLICY_LIFETIME_MIN 60
@@ -38,6 +45,15 @@
 #define CLIENT_ID_LEN 32     /* Base64url of 24 random bytes */
 #define CLIENT_SECRET_LEN 43 /* Base64url of 32 random bytes: 256 bits */
 #define APP_ID_LEN 20        /* lower-case letters */
+#define APP_KEY_LEN 40       /* lower-case hex of 20 random bytes */
+
+#define APP_TOKEN_TTL_MIN 30
+#define APP_TOKEN_TTL_MAX 600
+#define APP_TOKEN_TTL_DEFAULT 120
+#define APP_TOKEN_URLS_MAX 64
+#define APP_SETTINGS_DEFAULT_JSON                                                                  \
+    "{\"" F_POST_TOKENS "\":true,\"" F_TOKEN_TTL "\":120,\"" F_STANDARD_CLAIMS                     \
+    "\":false,\"" F_RETURN_ACCESS "\":false}"
 
 struct policy {
     char id[UUID_LEN + 1];
@@ -55,10 +71,24 @@ struct client {
     char policy_id[UUID_LEN + 1];
 };
 
+/* A social-login app. token_urls (a JSON array of URLs) and settings (a
+ * JSON object) travel as the JSON text login_app_patch writes, so the
+ * store and its cache handle them as plain strings; NULL reads as the
+ * defaults ([] and APP_SETTINGS_DEFAULT_JSON). */
 struct login_app {
     char id[APP_ID_LEN + 1];
     const char *name;
     const char *realm;
+    const char *token_urls;
+    const char *settings;
+};
+
+/* An app's settings (SPEC §7.1). */
+struct app_settings {
+    bool post_tokens_to_token_url;
+    int64_t token_ttl; /* seconds, APP_TOKEN_TTL_MIN..MAX */
+    bool standard_claims;
+    bool return_access_credentials;
 };
 
 /* Converts a request body to a policy: validates every member, rejects
@@ -86,9 +116,56 @@ enum st client_validate(const struct client *c, struct err *e);
 json_t *client_to_json(const struct client *c, const char *self_href, bool full,
                        const char *secret);
 
-/* Checks an app's id (20 lower-case letters), name and realm (http(s) URL
- * without a trailing slash). */
+/* Checks an app's id (20 lower-case letters), name, realm (http(s) URL
+ * without a trailing slash), token_urls and settings. Never mutates. */
 enum st login_app_validate(const struct login_app *app, struct err *e);
+
+/* Sets token_urls and settings to their defaults (static strings). */
+void login_app_defaults(struct login_app *app);
+
+/* Applies the merge patch (RFC 7396) to the changeable members of cur
+ * (name, realm, token_urls, settings) into *out (strings from a; out->id
+ * is cur's). ST_INVALID when patch is not an object; ST_UNPROCESSABLE
+ * with one JSON Pointer per bad field: unknown members, an id other than
+ * cur's, an empty or long name, a realm or token URL failing
+ * app_url_validate (a realm ending in '/' too), settings out of range or
+ * unknown. Settings come out complete, defaults filled in. */
+enum st login_app_patch(struct arena *a, const struct login_app *cur, const json_t *patch,
+                        struct login_app *out, struct err *e);
+
+/* Returns the shown app: _links.self (when self_href), id, name, realm,
+ * token_urls, settings (complete). Never the apiKey. */
+json_t *login_app_to_json(const struct login_app *app, const char *self_href);
+
+/* The strong ETag of an app: SHA-256 hex of what it shows. */
+void login_app_etag(const struct login_app *app, char out[65]);
+
+/* app's settings with defaults for absent members; ST_INTERNAL (and the
+ * defaults) when the stored text does not read. */
+enum st app_settings_get(const struct login_app *app, struct app_settings *out);
+
+/* The URL rule of token_urls and realm: an absolute http(s) URL with a
+ * host (letters, digits, '-', '.', or a bracketed IPv6 address) and an
+ * optional port 1-65535; https, or http on localhost, 127.0.0.1 or [::1]
+ * only; no userinfo, fragment, backslash, space, quote, angle bracket or
+ * non-ASCII byte; at most 2048 characters. ST_UNPROCESSABLE with field. */
+enum st app_url_validate(const char *url, const char *field, struct err *e);
+
+/* Whether a sign-in may use url as its token_url: url passes
+ * app_url_validate, no segment of its path is "." or ".." (also
+ * percent-encoded) and it encodes no slash or backslash (%2F, %5C), and
+ * some entry of app->token_urls has the same scheme, host and port
+ * (case-insensitive scheme and host; an absent port is the scheme's
+ * default, so https://a and https://a:443 are equal) and a path that is
+ * url's path or a prefix of it ending on a segment boundary: the entry's
+ * path ends with '/' or url's path continues with '/' (so /cb allows /cb,
+ * /cb?x and /cb/more, never /cbevil). An empty path is "/". Queries are
+ * not compared. Pure; thread-safe. */
+bool app_token_url_allowed(const struct login_app *app, const char *url);
+
+/* A new app key: APP_KEY_LEN lower-case hex characters from the system's
+ * random source. */
+void app_key_generate(char out[APP_KEY_LEN + 1]);
 
 /* ---- custom providers (SPEC §5) ----------------------------------------- */
 

@@ -263,6 +263,8 @@ static void app_out(const void *val, void *out, struct arena *a)
     *app = *v;
     app->name = arena_strdup(a, v->name);
     app->realm = arena_strdup(a, v->realm);
+    app->token_urls = arena_strdup(a, v->token_urls);
+    app->settings = arena_strdup(a, v->settings);
 }
 
 static enum st app_get(struct store *s, struct arena *a, struct row_key key, struct login_app *out,
@@ -277,11 +279,14 @@ static enum st app_get(struct store *s, struct arena *a, struct row_key key, str
     enum st st = store_app_get(cs->inner, a, key, out, e);
     if (st == ST_OK) {
         size_t ln = strlen(out->name) + 1, lr = strlen(out->realm) + 1;
-        struct login_app *v = xmalloc(sizeof *v + ln + lr);
+        size_t lu = strlen(out->token_urls) + 1, ls = strlen(out->settings) + 1;
+        struct login_app *v = xmalloc(sizeof *v + ln + lr + lu + ls);
         *v = *out;
         char *p = (char *)(v + 1);
         v->name = memcpy(p, out->name, ln);
         v->realm = memcpy(p + ln, out->realm, lr);
+        v->token_urls = memcpy(p + ln + lr, out->token_urls, lu);
+        v->settings = memcpy(p + ln + lr + lu, out->settings, ls);
         insert(cs, &k, gen, v);
     }
     return st;

@@ -29,7 +29,7 @@ extern const int sqlite_migrations_count;
     "SELECT c.seq, c.customer_id, c.id, c.secret_verifier, p.access_lifetime,"                     \
     " p.allowed_scopes FROM clients c JOIN token_policies p"                                       \
     " ON p.customer_id = c.customer_id AND p.id = c.policy_id"
-#define APP_SELECT "SELECT id, name, realm FROM apps"
+#define APP_SELECT "SELECT id, name, realm, token_urls, settings FROM apps"
 #define PROVIDER_SELECT                                                                            \
     "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at, summary FROM providers"
 
@@ -77,8 +77,18 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_RELEASE] = "RELEASE w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
-    [Q_APP_INSERT] = "INSERT INTO apps(customer_id, id, name, realm, created_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_APP_INSERT] =
+        "INSERT INTO apps(customer_id, id, name, realm, created_at, token_urls,"
+        " settings) VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, '[]'), COALESCE(?7, '{}'))",
+    [Q_APP_UPDATE] = "UPDATE apps SET name = ?3, realm = ?4, token_urls = ?5, settings = ?6"
+                     " WHERE customer_id = ?1 AND id = ?2 AND name = ?7 AND realm = ?8"
+                     " AND token_urls = ?9 AND settings = ?10",
+    [Q_APP_KEY_GET] = "SELECT api_key_sealed, api_key_verifier FROM apps"
+                      " WHERE customer_id = ?1 AND id = ?2",
+    [Q_APP_KEY_SET] = "UPDATE apps SET api_key_sealed = ?3, api_key_verifier = ?4"
+                      " WHERE customer_id = ?1 AND id = ?2",
+    [Q_APP_KEY_CREATE] = "UPDATE apps SET api_key_sealed = ?3, api_key_verifier = ?4"
+                         " WHERE customer_id = ?1 AND id = ?2 AND api_key_sealed IS NULL",
     [Q_APP_GET] = APP_SELECT " WHERE customer_id = ?1 AND id = ?2",
     [Q_APP_LIST] = APP_SELECT " WHERE customer_id = ?1 ORDER BY created_at, id",
     [Q_PROVIDER_INSERT] = "INSERT INTO providers(customer_id, app_id, id, protocol, doc,"

@@ -407,6 +407,8 @@ static enum st do_app_create(struct conn *c, const void *args, struct err *e)
     sq_bind_text(q, 3, w->app->name);
     sq_bind_text(q, 4, w->app->realm);
     sqlite3_bind_int64(q, 5, util_now());
+    sq_bind_text(q, 6, w->app->token_urls);
+    sq_bind_text(q, 7, w->app->settings);
     return sq_step_write(c, q, ST_CONFLICT, e);
 }
 

@@ -16,6 +16,8 @@ static enum st read_app(struct arena *a, sqlite3_stmt *q, void *out, struct err 
     sq_col_copy(app->id, sizeof app->id, q, 0);
     app->name = sq_col_text(a, q, 1);
     app->realm = sq_col_text(a, q, 2);
+    app->token_urls = sq_col_text(a, q, 3);
+    app->settings = sq_col_text(a, q, 4);
     return ST_OK;
 }
 
@@ -36,6 +38,105 @@ enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct ap
     enum st st = sq_query_list(s, &r, &rows, e);
     *out = (struct app_list){rows.v, rows.n};
     return st;
+}
+
+struct app_update_args {
+    struct row_key k;
+    const struct login_app *old, *app;
+};
+
+static enum st do_app_update(struct conn *c, const void *args, struct err *e)
+{
+    const struct app_update_args *w = args;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_UPDATE);
+    const char *text[] = {w->k.cid,           w->k.id,          w->app->name, w->app->realm,
+                          w->app->token_urls, w->app->settings, w->old->name, w->old->realm,
+                          w->old->token_urls, w->old->settings};
+    for (int i = 0; i < 10; i++)
+        sq_bind_text(q, i + 1, text[i]);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
+    if (st != ST_OK || sqlite3_changes(c->db) == 1)
+        return st;
+    bool found = false;
+    q = sq_stmt(c, Q_APP_GET);
+    sq_bind_text(q, 1, w->k.cid);
+    sq_bind_text(q, 2, w->k.id);
+    st = sq_exists(c, q, &found, e);
+    if (st != ST_OK)
+        return st;
+    return found ? ERR(e, ST_PRECONDITION, NULL, "the app changed meanwhile")
+                 : ERR(e, ST_NOT_FOUND, NULL, "no such app");
+}
+
+enum st sq_app_update(struct store *s, struct row_key k, const struct login_app *old,
+                      const struct login_app *app, struct err *e)
+{
+    struct app_update_args w = {k, old, app};
+    return sq_write(s, do_app_update, &w, e);
+}
+
+/* Reads (sealed key, verifier), both NULL for an app without a key. */
+static enum st read_app_key(struct arena *a, sqlite3_stmt *q, void *v, struct err *e)
+{
+    (void)a;
+    struct sealed_secret *out = v;
+    *out = (struct sealed_secret){0};
+    if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+        return ST_OK;
+    if (sqlite3_column_bytes(q, 1) != (int)sizeof out->verifier)
+        return ERR(e, ST_STORAGE, NULL, "an app's key verifier is damaged");
+    out->len = (size_t)sqlite3_column_bytes(q, 0);
+    out->blob = xmalloc(out->len ? out->len : 1);
+    memcpy(out->blob, sqlite3_column_blob(q, 0), out->len);
+    memcpy(out->verifier, sqlite3_column_blob(q, 1), sizeof out->verifier);
+    return ST_OK;
+}
+
+enum st sq_app_key_get(struct store *s, struct row_key k, struct sealed_secret *out, struct err *e)
+{
+    struct sq_read r = {
+        .q = Q_APP_KEY_GET, .text = {k.cid, k.id}, .row = read_app_key, .what = "app"};
+    *out = (struct sealed_secret){0};
+    return sq_query_one(s, &r, out, e);
+}
+
+static sqlite3_stmt *bind_app_key(struct conn *c, enum query which, const struct wargs *w)
+{
+    sqlite3_stmt *q = sq_stmt(c, which);
+    sq_bind_text(q, 1, w->cid);
+    sq_bind_text(q, 2, w->id);
+    sqlite3_bind_blob(q, 3, w->sec->blob, (int)w->sec->len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, w->sec->verifier, sizeof w->sec->verifier, SQLITE_STATIC);
+    return q;
+}
+
+static enum st do_app_key_set(struct conn *c, const void *args, struct err *e)
+{
+    sqlite3_stmt *q = bind_app_key(c, Q_APP_KEY_SET, args);
+    return sq_changed_one(c, q, "app", e);
+}
+
+enum st sq_app_key_set(struct store *s, struct row_key k, const struct sealed_secret *sec,
+                       struct err *e)
+{
+    struct wargs w = {.cid = k.cid, .id = k.id, .sec = sec};
+    return sq_write(s, do_app_key_set, &w, e);
+}
+
+static enum st do_app_key_create(struct conn *c, const void *args, struct err *e)
+{
+    sqlite3_stmt *q = bind_app_key(c, Q_APP_KEY_CREATE, args);
+    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
+    if (st == ST_OK && sqlite3_changes(c->db) != 1)
+        st = ERR(e, ST_CONFLICT, NULL, "the app has a key already, or is gone");
+    return st;
+}
+
+enum st sq_app_key_create(struct store *s, struct row_key k, const struct sealed_secret *sec,
+                          struct err *e)
+{
+    struct wargs w = {.cid = k.cid, .id = k.id, .sec = sec};
+    return sq_write(s, do_app_key_create, &w, e);
 }
 
 static void bind_secret(sqlite3_stmt *q, int i, const struct provider_rec *p)

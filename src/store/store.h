@@ -187,6 +187,22 @@ struct provider_list {
       (a, k, out, e))                                                                              \
     X(app_list, R, app, (struct arena *a, const char *cid, struct app_list *out, struct err *e),   \
       (a, cid, out, e))                                                                            \
+    /* _update writes app's name, realm, token_urls and settings if the stored                     \
+     * ones are still old's (compare and swap): ST_PRECONDITION when they                          \
+     * changed meanwhile, ST_NOT_FOUND for an unknown app. */                                      \
+    X(app_update, W, app,                                                                          \
+      (struct row_key k, const struct login_app *old, const struct login_app *app, struct err *e), \
+      (k, old, app, e))                                                                            \
+    /* An app's sealed apiKey. _get fills out (free out->blob; NULL with len 0                     \
+     * while the app has none, as apps made before keys existed); ST_NOT_FOUND                     \
+     * for an unknown app. _set replaces it (ST_NOT_FOUND). _create sets it only                   \
+     * where none is: ST_CONFLICT when the app has one already or is unknown. */                   \
+    X(app_key_get, R, app, (struct row_key k, struct sealed_secret *out, struct err *e),           \
+      (k, out, e))                                                                                 \
+    X(app_key_set, W, app, (struct row_key k, const struct sealed_secret *sec, struct err *e),     \
+      (k, sec, e))                                                                                 \
+    X(app_key_create, W, app, (struct row_key k, const struct sealed_secret *sec, struct err *e),  \
+      (k, sec, e))                                                                                 \
     /* Custom providers of an app (_list: app is {cid, app id}), in creation                       \
      * order. _create: ST_NOT_FOUND for an unknown app. _modify reads the                          \
      * provider and writes ch's result in one transaction, so modifications                        \

@@ -115,6 +115,16 @@ void util_random_fast(void *out, size_t n)
     crypto_stream_chacha20(out, n, nonce, rng.key);
 }
 
+void util_random_secret_hex(char *out, size_t nbytes)
+{
+    unsigned char buf[64];
+    if (nbytes > sizeof buf)
+        nbytes = sizeof buf;
+    randombytes_buf(buf, nbytes);
+    sodium_bin2hex(out, nbytes * 2 + 1, buf, nbytes);
+    sodium_memzero(buf, sizeof buf);
+}
+
 void util_random_hex(char *out, size_t nbytes)
 {
     unsigned char buf[64];

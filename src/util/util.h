@@ -258,6 +258,9 @@ long util_b64_decode(unsigned char *out, size_t outcap, const char *in, size_t i
  * a system call per use. For nonces, ids and tags; keys and client secrets
  * take the system's source directly. */
 void util_random_fast(void *out, size_t n);
+/* Lower-case hex of nbytes (at most 64) bytes from the system's random
+ * source (2 * nbytes characters + NUL): for secrets such as an app's key. */
+void util_random_secret_hex(char *out, size_t nbytes);
 /* Lower-case hex of nbytes random bytes (2 * nbytes characters + NUL). */
 void util_random_hex(char *out, size_t nbytes);
 /* Lower-case hex SHA-256 of n bytes (64 characters + NUL). */

@@ -101,6 +101,10 @@ static void instantiate(int i, const char *cid, const char *token, struct reques
     } else if (strstr(pattern, "custom-providers") && !strcmp(method, "POST")) {
         q->ct = "application/json";
         snprintf(q->body, sizeof q->body, "%s", OIDC);
+    } else if (!strcmp(method, "PATCH") && !strstr(pattern, "custom-providers")) { /* an app */
+        q->ct = "application/merge-patch+json";
+        snprintf(q->body, sizeof q->body,
+                 "{\"name\":\"x\",\"token_urls\":[\"https://a.example/cb\"]}");
     } else if (!strcmp(method, "PATCH") || !strcmp(method, "PUT")) {
         q->ct = "application/merge-patch+json";
         snprintf(q->body, sizeof q->body, "{\"title\":\"x\"}");

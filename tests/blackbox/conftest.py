@@ -83,7 +83,7 @@ class Issued:
     server's log can be checked for them. Responses passing through a
     Session with `hook` attached are scanned automatically."""
 
-    KEYS = ("access_token", "secret", "client_secret")
+    KEYS = ("access_token", "secret", "client_secret", "apiKey")
 
     def __init__(self):
         self.values = []
@@ -267,6 +267,7 @@ class Servers:
         info = json.loads(p.stdout.decode())
         assert isinstance(info, dict), p.stdout
         self.issued.add(info.get("client_secret"))
+        self.issued.add(info.get("api_key"))
         return info
 
     def server(self, db, public_url=None, key_file=None, start=True, via_env=False, env=None):
@@ -525,6 +526,7 @@ def init_with(servers, db, *extra):
     info = json.loads(p.stdout.decode())
     assert isinstance(info, dict) and "app_id" in info, info
     servers.issued.add(info.get("client_secret"))
+    servers.issued.add(info.get("api_key"))
     return info
 
 

@@ -12,7 +12,9 @@ from conftest import (APP_ID_RE, BEARER_CHALLENGE, BEARER_INVALID, BEARER_SCOPE,
                       ETAG_RE, PUBLIC_URL, REALM, EngageGate, allow_set, app_add,
                       apps_path, assert_api_error, assert_forbidden, init_with)
 
-APP_KEYS = {"_links", "id", "name", "realm"}
+APP_KEYS = {"_links", "id", "name", "realm", "token_urls", "settings"}
+DEFAULT_SETTINGS = {"post_tokens_to_token_url": True, "token_ttl": 120, "standard_claims": False,
+                    "return_access_credentials": False}
 
 
 def apps_href(g, app_id=None):
@@ -68,7 +70,7 @@ def test_app_list_has_the_init_app_with_absolute_hrefs(engage):
     assert body == expected_app_list(g, [(g.app_id, items[0]["name"])])
 
 
-def test_app_view_has_exactly_id_name_realm_and_self(engage):
+def test_app_view_has_exactly_its_fields_and_self(engage):
     g = engage
     r = g.get(apps_path(g.app_id))
     assert r.status_code == 200, r.text
@@ -76,6 +78,7 @@ def test_app_view_has_exactly_id_name_realm_and_self(engage):
     assert set(app) == APP_KEYS
     assert app["id"] == g.app_id
     assert app["realm"] == REALM
+    assert app["token_urls"] == [] and app["settings"] == DEFAULT_SETTINGS
     assert app["_links"] == {"self": {"href": f"{PUBLIC_URL}/{g.customer_id}/{ENGAGE}/apps/{g.app_id}"}}
     listed = g.get(apps_path()).json()["_embedded"]["item"][0]
     assert listed["name"] == app["name"]
@@ -153,7 +156,8 @@ def test_added_apps_are_listed_and_viewable(three_apps):
         r = g.get(apps_path(app_id))
         assert r.status_code == 200, r.text
         assert r.json() == {"_links": {"self": {"href": apps_href(g, app_id)}},
-                            "id": app_id, "name": name, "realm": realm}
+                            "id": app_id, "name": name, "realm": realm, "token_urls": [],
+                            "settings": DEFAULT_SETTINGS}
 
 
 def test_apps_have_distinct_etags(three_apps):
@@ -206,9 +210,9 @@ def test_upper_case_of_a_real_app_id_is_404(shared_engage):
 
 @pytest.mark.parametrize("method, which", [
     ("PATCH", "list"), ("POST", "list"), ("PUT", "list"), ("DELETE", "list"),
-    ("PATCH", "one"), ("POST", "one"), ("PUT", "one"), ("DELETE", "one"),
+    ("POST", "one"), ("PUT", "one"), ("DELETE", "one"),
 ])
-def test_app_write_methods_are_405_allow_get(shared_engage, method, which):
+def test_app_write_methods_are_405_allow_get_and_patch(shared_engage, method, which):
     g = shared_engage
     path = apps_path() if which == "list" else apps_path(g.app_id)
     r = g.call(method, path, json={"name": "x", "realm": "https://x.example"})

@@ -128,8 +128,11 @@ def downgrade(db):
         version = c.execute("PRAGMA user_version").fetchone()[0]
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "meta" in names, names
+        assert version == 4, version  # 003 made meta, 004 the apps' sign-in columns
         c.execute("DROP TABLE meta")
-        c.execute(f"PRAGMA user_version = {version - 1}")
+        for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):
+            c.execute(f"ALTER TABLE apps DROP COLUMN {col}")
+        c.execute("PRAGMA user_version = 2")
     c.close()
 
 

@@ -47,14 +47,16 @@ def test_init_json_prints_one_object_and_a_0600_key_file(servers):
     assert p.returncode == 0, p.stderr
     info = json.loads(p.stdout.decode())  # exactly one JSON document
     servers.issued.add(info["client_secret"])
+    servers.issued.add(info["api_key"])
     assert set(info) == {"customer_id", "token_endpoint", "client_id", "client_secret",
-                         "token_policy_id", "app_id"}
+                         "token_policy_id", "app_id", "api_key"}
     assert UUID_RE.match(info["customer_id"])
     assert info["token_endpoint"] == f"/{info['customer_id']}/login/token"
     assert ID_CHARS_RE.match(info["client_id"]) and ID_CHARS_RE.match(info["client_secret"])
     assert len(info["client_secret"]) >= 43
     assert UUID_RE.match(info["token_policy_id"])
     assert re.fullmatch(r"[a-z]{20}", info["app_id"])
+    assert re.fullmatch(r"[0-9a-f]{40}", info["api_key"])
     key = db.with_name(db.name + ".key")
     assert key.is_file()
     assert stat.S_IMODE(key.stat().st_mode) == 0o600

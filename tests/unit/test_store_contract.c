@@ -388,6 +388,80 @@ CONTRACT(app_create_get_list)
     cr_expect_str_eq(l.v[0].id, APP);
 }
 
+CONTRACT(app_reads_default_token_urls_and_settings)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"}, got;
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_app_create(s, CID_A, &app, NULL));
+    OK(store_app_get(s, &T_a, (struct row_key){CID_A, APP}, &got, NULL));
+    cr_expect_str_eq(got.token_urls, "[]");
+    cr_expect_str_eq(got.settings, "{}");
+}
+
+CONTRACT(app_update_writes_only_what_it_read)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"}, got, stale;
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_app_create(s, CID_A, &app, NULL));
+    struct row_key k = {CID_A, APP};
+    OK(store_app_get(s, &T_a, k, &got, NULL));
+    stale = got;
+    struct login_app next = {.id = APP,
+                             .name = "Renamed",
+                             .realm = "https://r2",
+                             .token_urls = "[\"https://a/cb\"]",
+                             .settings = "{\"token_ttl\":60}"};
+    OK(store_app_update(s, k, &got, &next, NULL));
+    OK(store_app_get(s, &T_a, k, &got, NULL));
+    cr_expect_str_eq(got.name, "Renamed");
+    cr_expect_str_eq(got.realm, "https://r2");
+    cr_expect_str_eq(got.token_urls, "[\"https://a/cb\"]");
+    cr_expect_str_eq(got.settings, "{\"token_ttl\":60}");
+    struct login_app other = next;
+    other.name = "Lost";
+    IS(ST_PRECONDITION, store_app_update(s, k, &stale, &other, NULL));
+    OK(store_app_get(s, &T_a, k, &got, NULL));
+    cr_expect_str_eq(got.name, "Renamed");
+    IS(ST_NOT_FOUND,
+       store_app_update(s, (struct row_key){CID_A, "nosuchappnosuchappxx"}, &next, &other, NULL));
+    IS(ST_NOT_FOUND, store_app_update(s, (struct row_key){CID_B, APP}, &next, &other, NULL));
+}
+
+CONTRACT(app_key_create_set_get)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"};
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_app_create(s, CID_A, &app, NULL));
+    struct row_key k = {CID_A, APP}, gone = {CID_A, "nosuchappnosuchappxx"};
+    unsigned char b1[40], b2[48];
+    memset(b1, 1, sizeof b1);
+    memset(b2, 2, sizeof b2);
+    struct sealed_secret got = {0}, one = {.blob = b1, .len = sizeof b1},
+                         two = {.blob = b2, .len = sizeof b2};
+    memset(one.verifier, 1, 32);
+    memset(two.verifier, 2, 32);
+    OK(store_app_key_get(s, k, &got, NULL));
+    cr_expect_null(got.blob, "an app made without a key has none");
+    cr_expect_eq(got.len, 0);
+    OK(store_app_key_create(s, k, &one, NULL));
+    IS(ST_CONFLICT, store_app_key_create(s, k, &two, NULL));
+    OK(store_app_key_get(s, k, &got, NULL));
+    cr_assert_eq(got.len, one.len);
+    cr_expect_eq(memcmp(got.blob, one.blob, one.len), 0);
+    cr_expect_eq(memcmp(got.verifier, one.verifier, 32), 0);
+    free(got.blob);
+    OK(store_app_key_set(s, k, &two, NULL));
+    OK(store_app_key_get(s, k, &got, NULL));
+    cr_assert_eq(got.len, two.len);
+    cr_expect_eq(memcmp(got.blob, two.blob, two.len), 0);
+    cr_expect_eq(memcmp(got.verifier, two.verifier, 32), 0);
+    free(got.blob);
+    IS(ST_NOT_FOUND, store_app_key_get(s, gone, &got, NULL));
+    IS(ST_NOT_FOUND, store_app_key_set(s, gone, &two, NULL));
+    IS(ST_CONFLICT, store_app_key_create(s, gone, &two, NULL));
+    IS(ST_NOT_FOUND, store_app_key_get(s, (struct row_key){CID_B, APP}, &got, NULL));
+}
+
 CONTRACT(provider_create_get_list_in_creation_order)
 {
     seed_providers(s, CID_A);
