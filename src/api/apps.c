@@ -62,20 +62,24 @@ enum st api_app_get(struct ctx *c)
     return ST_OK;
 }
 
-/* Reads the app, checks If-Match, applies the patch and writes the result
- * if the app is still what was read. */
-static enum st patch_once(struct ctx *c, const json_t *body, struct login_app *out, char etag[65])
+struct patch {
+    struct ctx *c;
+    const json_t *body;
+    struct login_app app; /* what was written, for the answer */
+};
+
+/* The store's callback, inside its write transaction: If-Match against
+ * the current version, then the patch. */
+static enum st on_patch(void *arg, const struct login_app *cur, struct login_app *next)
 {
-    struct login_app cur;
-    enum st st = store_app_get(c->env->store, c->a, app_key(c), &cur, &c->err);
+    struct patch *p = arg;
+    char etag[65];
+    login_app_etag(cur, etag);
+    enum st st = api_preconditions(p->c, etag);
     if (st == ST_OK)
-        login_app_etag(&cur, etag);
+        st = login_app_patch(p->c->a, cur, p->body, next, &p->c->err);
     if (st == ST_OK)
-        st = api_preconditions(c, etag);
-    if (st == ST_OK)
-        st = login_app_patch(c->a, &cur, body, out, &c->err);
-    if (st == ST_OK)
-        st = store_app_update(c->env->store, app_key(c), &cur, out, &c->err);
+        p->app = *next;
     return st;
 }
 
@@ -83,22 +87,16 @@ enum st api_app_patch(struct ctx *c)
 {
     json_t *body = NULL;
     enum st st = api_body_json(c, &body);
-    struct login_app app;
-    char etag[65];
-    /* A concurrent change between read and write: read again (If-Match, if
-     * sent, then answers 412). */
-    for (int i = 0; i < 3 && st == ST_OK; i++) {
-        st = patch_once(c, body, &app, etag);
-        if (st != ST_PRECONDITION || i == 2)
-            break;
-        err_clear(&c->err);
-        st = ST_OK;
-    }
+    struct patch p = {.c = c, .body = body};
+    if (st == ST_OK)
+        st = store_app_modify(c->env->store, c->a, app_key(c), &(struct app_change){on_patch, &p},
+                              &c->err);
     json_decref(body);
     if (st != ST_OK)
         return st;
-    login_app_etag(&app, etag);
-    answer(c, &app, etag);
+    char etag[65];
+    login_app_etag(&p.app, etag);
+    answer(c, &p.app, etag);
     return ST_OK;
 }
 

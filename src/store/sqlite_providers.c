@@ -40,39 +40,38 @@ enum st sq_app_list(struct store *s, struct arena *a, const char *cid, struct ap
     return st;
 }
 
-struct app_update_args {
+struct app_modify_args {
+    struct arena *a;
     struct row_key k;
-    const struct login_app *old, *app;
+    const struct app_change *ch;
 };
 
-static enum st do_app_update(struct conn *c, const void *args, struct err *e)
+static enum st do_app_modify(struct conn *c, const void *args, struct err *e)
 {
-    const struct app_update_args *w = args;
-    sqlite3_stmt *q = sq_stmt(c, Q_APP_UPDATE);
-    const char *text[] = {w->k.cid,           w->k.id,          w->app->name, w->app->realm,
-                          w->app->token_urls, w->app->settings, w->old->name, w->old->realm,
-                          w->old->token_urls, w->old->settings};
-    for (int i = 0; i < 10; i++)
-        sq_bind_text(q, i + 1, text[i]);
-    enum st st = sq_step_write(c, q, ST_CONFLICT, e);
-    if (st != ST_OK || sqlite3_changes(c->db) == 1)
-        return st;
-    bool found = false;
-    q = sq_stmt(c, Q_APP_GET);
-    sq_bind_text(q, 1, w->k.cid);
-    sq_bind_text(q, 2, w->k.id);
-    st = sq_exists(c, q, &found, e);
+    const struct app_modify_args *w = args;
+    struct login_app cur, next;
+    struct sq_read r = {
+        .q = Q_APP_GET, .text = {w->k.cid, w->k.id}, .row = read_app, .a = w->a, .what = "app"};
+    enum st st = sq_read_one(c, &r, &cur, e); /* on the writer's connection */
     if (st != ST_OK)
         return st;
-    return found ? ERR(e, ST_PRECONDITION, NULL, "the app changed meanwhile")
-                 : ERR(e, ST_NOT_FOUND, NULL, "no such app");
+    next = cur;
+    st = w->ch->fn(w->ch->arg, &cur, &next);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_APP_UPDATE);
+    const char *text[] = {w->k.cid,      w->k.id,  next.name, next.realm,     next.token_urls,
+                          next.settings, cur.name, cur.realm, cur.token_urls, cur.settings};
+    for (int i = 0; i < 10; i++)
+        sq_bind_text(q, i + 1, text[i]);
+    return sq_step_write(c, q, ST_CONFLICT, e);
 }
 
-enum st sq_app_update(struct store *s, struct row_key k, const struct login_app *old,
-                      const struct login_app *app, struct err *e)
+enum st sq_app_modify(struct store *s, struct arena *a, struct row_key k,
+                      const struct app_change *ch, struct err *e)
 {
-    struct app_update_args w = {k, old, app};
-    return sq_write(s, do_app_update, &w, e);
+    struct app_modify_args w = {a, k, ch};
+    return sq_write(s, do_app_modify, &w, e);
 }
 
 /* Reads (sealed key, verifier), both NULL for an app without a key. */

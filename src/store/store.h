@@ -74,6 +74,16 @@ struct provider_key {
 };
 
 /* A provider modification: fn(arg, ...) computes the next version. */
+/* Computes the next version of an app from the current one inside the
+ * store's write transaction (next starts as a copy of cur), as
+ * provider_modify_fn does for providers; any status but ST_OK abandons it. */
+typedef enum st (*app_modify_fn)(void *arg, const struct login_app *cur, struct login_app *next);
+
+struct app_change {
+    app_modify_fn fn;
+    void *arg;
+};
+
 struct provider_change {
     provider_modify_fn fn;
     void *arg;
@@ -187,12 +197,13 @@ struct provider_list {
       (a, k, out, e))                                                                              \
     X(app_list, R, app, (struct arena *a, const char *cid, struct app_list *out, struct err *e),   \
       (a, cid, out, e))                                                                            \
-    /* _update writes app's name, realm, token_urls and settings if the stored                     \
-     * ones are still old's (compare and swap): ST_PRECONDITION when they                          \
-     * changed meanwhile, ST_NOT_FOUND for an unknown app. */                                      \
-    X(app_update, W, app,                                                                          \
-      (struct row_key k, const struct login_app *old, const struct login_app *app, struct err *e), \
-      (k, old, app, e))                                                                            \
+    /* _modify reads the app and writes ch's result (name, realm, token_urls,                      \
+     * settings) in one transaction, so modifications apply one after the                          \
+     * other and none is lost; ST_NOT_FOUND for an unknown app, else ch->fn's                      \
+     * status (strings read are allocated from a). */                                              \
+    X(app_modify, W, app,                                                                          \
+      (struct arena *a, struct row_key k, const struct app_change *ch, struct err *e),             \
+      (a, k, ch, e))                                                                               \
     /* An app's sealed apiKey. _get fills out (free out->blob; NULL with len 0                     \
      * while the app has none, as apps made before keys existed); ST_NOT_FOUND                     \
      * for an unknown app. _set replaces it (ST_NOT_FOUND). _create sets it only                   \

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import (ETAG_RE, MERGE_PATCH, PUBLIC_URL, REALM, EngageGate, init_with)
+from conftest import (ETAG_RE, MERGE_PATCH, PUBLIC_URL, REALM, EngageGate, apps_path,
+                      init_with)
 
 WRITERS = 50
 RIVALS = 20
@@ -140,3 +141,23 @@ def test_concurrent_deletes_with_one_if_match_delete_once(busy, idp_certs):
     assert codes.count(204) == 1, codes
     assert set(codes) <= {204, 404, 412}, codes
     assert g.view(obj["id"]).status_code == 404
+
+
+def test_concurrent_app_patches_all_land_in_turn(busy):
+    # an app is modified inside the write transaction too: writers that do
+    # not send If-Match never get 412, however many share one batch
+    g = busy
+    url, tok = g.url(apps_path(g.app_id)), g.admin
+    urls = [f"https://shop{i}.example.test/after" for i in range(RIVALS)]
+
+    def patch(i, s):
+        body = {"token_urls": [urls[i]], "settings": {"token_ttl": 30 + i}}
+        return s.patch(url, data=json.dumps(body), timeout=20,
+                       headers={"Authorization": f"Bearer {tok}", "Content-Type": MERGE_PATCH})
+
+    results = run_together(RIVALS, patch)
+    assert [r.status_code for r in results] == [200] * RIVALS, [r.text for r in results]
+    final = g.get(apps_path(g.app_id)).json()
+    # the last writer's whole change stands, not a mix of two
+    i = urls.index(final["token_urls"][0])
+    assert final["settings"]["token_ttl"] == 30 + i

@@ -398,33 +398,43 @@ CONTRACT(app_reads_default_token_urls_and_settings)
     cr_expect_str_eq(got.settings, "{}");
 }
 
-CONTRACT(app_update_writes_only_what_it_read)
+static enum st on_app(void *arg, const struct login_app *cur, struct login_app *next)
 {
-    struct login_app app = {.id = APP, .name = "My app", .realm = "r"}, got, stale;
+    const struct login_app *want = arg;
+    if (!want)
+        return ST_UNPROCESSABLE;
+    cr_expect_str_eq(next->name, cur->name, "next starts as a copy of cur");
+    next->name = want->name;
+    next->realm = want->realm;
+    next->token_urls = want->token_urls;
+    next->settings = want->settings;
+    return ST_OK;
+}
+
+CONTRACT(app_modify_writes_fn_result_and_fn_status_abandons)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"}, got;
     OK(store_customer_create(s, CID_A, NULL));
     OK(store_app_create(s, CID_A, &app, NULL));
     struct row_key k = {CID_A, APP};
-    OK(store_app_get(s, &T_a, k, &got, NULL));
-    stale = got;
     struct login_app next = {.id = APP,
                              .name = "Renamed",
                              .realm = "https://r2",
                              .token_urls = "[\"https://a/cb\"]",
                              .settings = "{\"token_ttl\":60}"};
-    OK(store_app_update(s, k, &got, &next, NULL));
+    OK(store_app_modify(s, &T_a, k, &(struct app_change){on_app, &next}, NULL));
     OK(store_app_get(s, &T_a, k, &got, NULL));
     cr_expect_str_eq(got.name, "Renamed");
     cr_expect_str_eq(got.realm, "https://r2");
     cr_expect_str_eq(got.token_urls, "[\"https://a/cb\"]");
     cr_expect_str_eq(got.settings, "{\"token_ttl\":60}");
-    struct login_app other = next;
-    other.name = "Lost";
-    IS(ST_PRECONDITION, store_app_update(s, k, &stale, &other, NULL));
+    IS(ST_UNPROCESSABLE, store_app_modify(s, &T_a, k, &(struct app_change){on_app, NULL}, NULL));
     OK(store_app_get(s, &T_a, k, &got, NULL));
-    cr_expect_str_eq(got.name, "Renamed");
-    IS(ST_NOT_FOUND,
-       store_app_update(s, (struct row_key){CID_A, "nosuchappnosuchappxx"}, &next, &other, NULL));
-    IS(ST_NOT_FOUND, store_app_update(s, (struct row_key){CID_B, APP}, &next, &other, NULL));
+    cr_expect_str_eq(got.name, "Renamed", "an abandoned change writes nothing");
+    IS(ST_NOT_FOUND, store_app_modify(s, &T_a, (struct row_key){CID_A, "nosuchappnosuchappxx"},
+                                      &(struct app_change){on_app, &next}, NULL));
+    IS(ST_NOT_FOUND, store_app_modify(s, &T_a, (struct row_key){CID_B, APP},
+                                      &(struct app_change){on_app, &next}, NULL));
 }
 
 CONTRACT(app_key_create_set_get)
