@@ -141,6 +141,7 @@ const struct route api_routes[] = {
      .pattern = "/{c}/v2/config/low/services/engage-v2/apps/{app}/apiKey",
      .handler = api_app_key_get,
      .auth = AUTH_BEARER,
+     .writes = true, /* an app from before keys gets one on its first read */
      .summary = "view an app's apiKey (callers covering POST on it only)"},
     {.method = "POST",
      .pattern = "/{c}/v2/config/low/services/engage-v2/apps/{app}/apiKey",
