@@ -13,17 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define URL_MAX_LEN 2048
-
-/* The parts of an accepted URL the rules compare. */
-struct url_parts {
-    char scheme[6]; /* "http" or "https" */
-    char host[256]; /* lower-case; IPv6 with its brackets */
-    long port;      /* the default one when absent */
-    const char *path;
-    size_t path_len; /* up to '?' or the end; 0 means "/" */
-};
-
 static bool host_char(char ch, bool v6)
 {
     return v6 ? isxdigit((unsigned char)ch) || ch == ':' || ch == '.'
@@ -71,8 +60,7 @@ static bool loopback(const char *host)
            strcmp(host, "[::1]") == 0;
 }
 
-/* Parses an absolute http(s) URL; NULL when fine, else why not. */
-static const char *parse_url(const char *u, struct url_parts *p)
+const char *model_url_parse(const char *u, struct url_parts *p)
 {
     if (!u || strlen(u) > URL_MAX_LEN)
         return "must be a URL of at most 2048 characters";
@@ -108,7 +96,7 @@ static const char *parse_url(const char *u, struct url_parts *p)
 enum st app_url_validate(const char *url, const char *field, struct err *e)
 {
     struct url_parts p;
-    const char *why = parse_url(url, &p);
+    const char *why = model_url_parse(url, &p);
     return why ? ERR(e, ST_UNPROCESSABLE, field, "%s", why) : ST_OK;
 }
 
@@ -156,7 +144,7 @@ static bool covers(const struct url_parts *entry, const struct url_parts *url)
 bool app_token_url_allowed(const struct login_app *app, const char *url)
 {
     struct url_parts u;
-    if (!app || !app->token_urls || parse_url(url, &u) || path_escapes(u.path, u.path_len))
+    if (!app || !app->token_urls || model_url_parse(url, &u) || path_escapes(u.path, u.path_len))
         return false;
     json_t *list = json_loads(app->token_urls, 0, NULL);
     bool ok = false;
@@ -165,7 +153,7 @@ bool app_token_url_allowed(const struct login_app *app, const char *url)
     json_array_foreach(list, i, v)
     {
         struct url_parts entry;
-        if (!ok && json_is_string(v) && !parse_url(json_string_value(v), &entry))
+        if (!ok && json_is_string(v) && !model_url_parse(json_string_value(v), &entry))
             ok = covers(&entry, &u);
     }
     json_decref(list);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define URL_MAX 2048
 #define STRING_MAX 4096
 #define CERT_MAX (16 * 1024)
 
@@ -56,18 +55,11 @@ static void bad(struct err *e, const char *parent, const char *key, const char *
     ERR(e, ST_UNPROCESSABLE, ptr, "%s", reason);
 }
 
+/* The URL rule of apps (model_url_parse), https only. */
 static bool https_url(const char *s)
 {
-    size_t n = strlen(s);
-    if (n > URL_MAX || strncmp(s, "https://", 8) != 0)
-        return false;
-    size_t host = strcspn(s + 8, "/?#");
-    if (host == 0 || s[8] == ':' || s[8] == '@')
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f || strchr("\"<>\\^`{|}", *p))
-            return false;
-    return true;
+    struct url_parts p;
+    return !model_url_parse(s, &p) && strcmp(p.scheme, "https") == 0;
 }
 
 /* A string member: present, a string, within bounds; optionally https. */

@@ -104,6 +104,36 @@ Test(provider, http_urls_are_rejected)
     cr_assert(named("/ui/icon_url"));
 }
 
+Test(provider, urls_follow_the_app_url_rule_https_only)
+{
+    static const char *const bad[] = {
+        "http://localhost/a",
+        "https://user@i.example/a",
+        "https://i.example/a#f",
+        "https://i.example\\\\@x/a",
+        "https://i.example:0/a",
+        "https://i.example:99999/a",
+        "https://[::1/a",
+        "https://i_e.example/a",
+        "https:///a",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"title\":\"t\",\"protocol\":\"openidconnect\",\"auth_url\":\"%s\","
+                 "\"token_url\":\"https://i.example/t\",\"client_id\":\"c\","
+                 "\"client_secret\":\"s\"}",
+                 bad[i]);
+        cr_expect_eq(check(text), ST_UNPROCESSABLE, "%s", bad[i]);
+        cr_expect(named("/auth_url"), "%s", bad[i]);
+    }
+    cr_expect_eq(check("{\"title\":\"t\",\"protocol\":\"openidconnect\","
+                       "\"auth_url\":\"HTTPS://I.Example:8443/a?x=1&y=%20\","
+                       "\"token_url\":\"https://[::1]/t\",\"client_id\":\"c\","
+                       "\"client_secret\":\"s\"}"),
+                 ST_OK, "%s", e.msg);
+}
+
 Test(provider, misspelled_and_wrong_case_fields_are_unknown)
 {
     cr_assert_eq(check(OIDC ",\"titel\":\"x\",\"auth_URL\":\"https://i.example/a\"}"),
