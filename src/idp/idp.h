@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * idp: the protocols of SPEC §7.3-§7.5 with an upstream identity provider,
+ * one file per protocol (oidc.c, oauth2.c; saml.c later) behind this one
+ * interface, and the profile mapping (profile.c). Does no I/O itself: a
+ * run says which request it needs next (struct net_request), the caller
+ * performs it and feeds the answer back, so every step is testable with
+ * recorded answers. Knows no HTTP server, store, flow or one-time token.
+ */
+#ifndef SG_IDP_H
+#define SG_IDP_H
+
+#include <jansson.h>
+
+#include "../net/net.h"
+#include "../oauth/oauth.h"
+#include "../util/util.h"
+
+/* A provider as the runtime uses it, read from its stored document. */
+struct idp_provider {
+    const char *cid, *app_id, *id; /* customer, app, provider */
+    const char *protocol;          /* PROTO_OIDC, PROTO_OAUTH2 (PROTO_SAML2 later) */
+    const char *client_id;
+    const char *client_secret; /* in clear, or NULL; never logged */
+    size_t secret_len;
+    const char *auth_url, *token_url, *profile_url; /* profile_url may be NULL */
+    const char *callback;  /* the redirect_uri: {public}/{c}.{p}/callback */
+    const char *scope;     /* scopes joined by spaces (openid first for OIDC) */
+    const json_t *attribute_map; /* object or NULL (borrowed) */
+    const char *title;     /* ui.title, else title */
+    const char *icon_url;  /* ui.icon_url, or NULL */
+    char endpoints[65];    /* SHA-256 hex of auth_url "\n" token_url: an issuer pin holds while it does */
+};
+
+/* Reads a stored provider document (the JSON text of struct provider_rec,
+ * secret apart) into p; strings from a, attribute_map owned by a too (it
+ * lives until arena_cleanup... see idp_provider_cleanup). secret (NULL
+ * when none) is borrowed. callback is built from public_url. ST_INVALID
+ * when the document does not read (the caller logs and answers 500). */
+enum st idp_provider_read(struct arena *a, const char *public_url, const char *cid,
+                          const char *app_id, const char *id, const char *doc,
+                          const char *secret, size_t secret_len, struct idp_provider *p,
+                          struct err *e);
+/* Releases the attribute_map idp_provider_read made. */
+void idp_provider_cleanup(struct idp_provider *p);
+
+/* What start stored for the flow. */
+struct idp_flow {
+    const char *state;     /* the random state sent to the IdP (secret) */
+    const char *verifier;  /* PKCE code_verifier, 43 Base64url characters */
+    const char *nonce;     /* OIDC nonce */
+    const char *request_id; /* SAML AuthnRequest ID, or NULL */
+};
+
+/* Fills a flow's random values (strings from a): state 256 bits, verifier,
+ * nonce, SAML request id. */
+void idp_flow_new(struct arena *a, struct idp_flow *f);
+
+/* Options of start. */
+struct idp_begin {
+    bool force_reauth;      /* OIDC prompt=login */
+    const char *ui_locales; /* language_preference, or NULL */
+};
+
+/* The URL start redirects the browser to (SPEC §7.3), from a: auth_url
+ * with its own query kept plus response_type=code, client_id,
+ * redirect_uri, scope, state, nonce (OIDC), code_challenge (S256) and
+ * code_challenge_method, prompt and ui_locales when asked. */
+const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
+                              const struct idp_flow *f, const struct idp_begin *o);
+
+/* Discovery documents and key sets, cached per issuer for the process
+ * (10 minutes), with at most one refetch of a key set per issuer per 60 s
+ * on an unknown kid. Thread-safe. */
+struct idp_cache;
+struct idp_cache *idp_cache_new(void);
+void idp_cache_free(struct idp_cache *c);
+
+/* What a run needs besides the provider and the flow. */
+struct idp_ctx {
+    struct idp_cache *cache;
+    int64_t now;                /* seconds since the epoch */
+    int64_t skew;               /* seconds of clock skew allowed (SPEC: 120) */
+    const char *pinned_issuer;  /* the provider's pinned iss, or NULL */
+};
+
+/* How a run ended (struct idp_result.error): what the site is told. */
+#define IDP_ACCESS_DENIED "access_denied"   /* the IdP said error=access_denied */
+#define IDP_LOGIN_FAILED "login_failed"     /* an answer failed a check */
+#define IDP_PROVIDER_ERROR "provider_error" /* the IdP could not be reached or said an error */
+
+struct idp_result {
+    const char *error;       /* NULL on success, else one of IDP_* */
+    const char *check;       /* the failed check, static text for the log line
+                              * ("id_token signature", "nonce", "token endpoint status"),
+                              * never a value from the IdP */
+    const char *description; /* static plain ASCII for error_description */
+    /* Success: */
+    const char *subject;     /* SPEC §7.5 */
+    json_t *doc;             /* the profile document (owned by the run) */
+    json_t *extended;        /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
+    json_t *access_credentials; /* {"accessToken", "expires", ...} when the IdP gave them (owned) */
+    const char *issuer;      /* OIDC: the verified iss, to pin when none was */
+};
+
+enum idp_next {
+    IDP_FETCH, /* perform *req and idp_run_feed the answer */
+    IDP_DONE,  /* finished: idp_run_result (error or success) */
+};
+
+struct idp_run;
+
+/* Begins finishing a sign-in from the callback's parameters (the query or
+ * the form_post body). Copies what it keeps of p, f and params; ctx too. */
+struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider *p,
+                            const struct idp_flow *f, const struct form *params);
+/* The next step. IDP_FETCH fills *req (its strings live in the run until
+ * the next call). */
+enum idp_next idp_run_step(struct idp_run *r, struct net_request *req);
+/* Hands the answer of the last IDP_FETCH to the run (borrowed). */
+void idp_run_feed(struct idp_run *r, const struct net_response *resp);
+/* After IDP_DONE. Owned by the run. */
+const struct idp_result *idp_run_result(const struct idp_run *r);
+/* Frees r and wipes what it held (codes, tokens). NULL is accepted. */
+void idp_run_free(struct idp_run *r);
+
+/* The Engage profile of SPEC §7.5 (a new object): identifier
+ * "{realm}/{c}.{p}/id/{percent-encoded subject}", providerName,
+ * providerSpecifier, and what attribute_map maps from doc (RFC 6901
+ * pointers), with name.formatted; with standard_claims the OIDC standard
+ * claims fill unmapped fields (verifiedEmail only when email_verified is
+ * true). Never fails; a pointer that finds nothing, or finds a value that
+ * is not a string, number or boolean, maps nothing. */
+json_t *idp_profile(const struct idp_provider *p, const char *realm, const char *subject,
+                    const json_t *doc, bool standard_claims);
+
+/* The oauth2 subject of doc: attribute_map["/identifier"] when mapped,
+ * else the first of /sub, /id, /user_id that is a string or an integer
+ * (as decimal text), from a; NULL when none. */
+const char *idp_subject(struct arena *a, const struct idp_provider *p, const json_t *doc);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net: the only code that talks to the outside world (identity providers).
+ * libcurl on one thread of its own, driving every transfer at once through
+ * a multi handle, so a slow provider holds a transfer, never a thread.
+ * Every call: https only, certificates verified (system CAs plus an
+ * optional CA file), connect and total timeouts, an answer size cap, no
+ * redirects (a 3xx is a failure), no proxy from the environment, and no
+ * connection to a loopback, private, link-local or otherwise non-public
+ * address after DNS resolution unless allowed. Connections are reused.
+ * Knows no HTTP server, store or protocol.
+ */
+#ifndef SG_NET_H
+#define SG_NET_H
+
+#include "../util/util.h"
+
+#define NET_CONNECT_MS 5000            /* connect, TLS included */
+#define NET_TOTAL_MS 10000             /* a whole transfer */
+#define NET_MAX_BYTES (1024 * 1024)    /* an answer's body */
+#define NET_MAX_IN_FLIGHT 1024         /* transfers at once; more wait */
+
+struct net_opts {
+    const char *ca_file;  /* PEM CAs trusted besides the system's, or NULL */
+    bool allow_private;   /* --allow-private-network: local IdPs, tests */
+    long connect_ms;      /* 0: NET_CONNECT_MS */
+    long total_ms;        /* 0: NET_TOTAL_MS */
+    size_t max_bytes;     /* 0: NET_MAX_BYTES */
+};
+
+/* One outbound request. Strings are copied by net_fetch. */
+struct net_request {
+    const char *method;        /* "GET" or "POST" */
+    const char *url;           /* https://... */
+    const char *body;          /* POST body, or NULL */
+    size_t body_len;
+    const char *content_type;  /* of body, or NULL */
+    const char *authorization; /* the whole Authorization value (a secret:
+                                * never logged), or NULL */
+    const char *accept;        /* or NULL */
+};
+
+/* What came back. st is ST_OK when an HTTP answer arrived (any status but
+ * a 3xx); otherwise why names the failure for the log line (static text
+ * naming no URL, header or body: "timed out", "answer over the size cap",
+ * "redirect refused", "address not public", "TLS verification failed",
+ * "could not connect", "could not resolve", "stopping"). */
+struct net_response {
+    enum st st;
+    const char *why;
+    long status;
+    char content_type[128]; /* media type as sent, "" when none; cut at 127 */
+    char *body;             /* xmalloc'd, NUL-terminated (len excludes it); NULL when st != ST_OK */
+    size_t len;
+};
+
+struct net_client;
+
+/* Starts the client and its thread. ST_INVALID (e names the file) when
+ * ca_file cannot be read; ST_INTERNAL when libcurl cannot start. */
+enum st net_client_start(const struct net_opts *o, struct net_client **out, struct err *e);
+/* Ends every transfer in flight (their done runs with ST_INTERNAL,
+ * "stopping"), joins the thread, frees c. NULL is accepted. */
+void net_client_stop(struct net_client *c);
+
+/* Called once per net_fetch, on the client's thread: must not block (hand
+ * the work to another thread). resp and its body belong to the callee:
+ * net_response_free. */
+typedef void (*net_done_fn)(void *arg, struct net_response *resp);
+
+/* Starts req (copied) and returns at once; done(arg, resp) runs later on
+ * the client's thread, exactly once. Thread-safe. */
+void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn done, void *arg);
+
+/* Frees a response and wipes its body (it may hold tokens). */
+void net_response_free(struct net_response *r);
+
+/* Whether an outbound connection may go to a: false for loopback,
+ * unspecified, private (RFC 1918, ULA fc00::/7), carrier-grade NAT,
+ * link-local, multicast, reserved and documentation ranges, IPv4-mapped
+ * or NAT64 forms of those. Pure. */
+bool net_addr_public(const struct net_addr *a);
+
+#endif
