@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "http/http.h"
+#include "signin/signin.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -312,10 +313,18 @@ int app_cmd_serve(struct app *app)
     enum st st = app->cfg.log_file ? log_file_open(app->cfg.log_file, &e) : ST_OK;
     if (st == ST_OK)
         st = app_open(app, false, &e);
+    struct signin_opts so = {
+        .net = {.ca_file = app->cfg.outbound_ca_file,
+                .allow_private = app->cfg.allow_private_network},
+        .skew = app->cfg.clock_skew,
+    };
+    if (st == ST_OK && (st = signin_start(&so, &app->signin, &e)) == ST_OK)
+        app->api.signin = app->signin;
     if (st == ST_OK)
         st = http_server_start(&app->cfg, &app->api, &srv, &e);
     if (st != ST_OK) {
         log_msg(LOG_ERROR, "cannot serve: %s", e.msg);
+        signin_stop(app->signin);
         return 1;
     }
     log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
@@ -331,7 +340,9 @@ int app_cmd_serve(struct app *app)
         log_flush();
     }
     atomic_store(&app->draining, true); /* /healthz: 503 from now on */
-    http_server_stop(srv);
+    http_server_stop(srv); /* cancels the sign-ins still waiting on a provider */
+    signin_stop(app->signin);
+    app->signin = NULL;
     log_msg(LOG_INFO, "stopped");
     log_flush();
     return 0;

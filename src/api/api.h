@@ -25,6 +25,7 @@ struct api_env {
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64) */
     const atomic_bool *draining;   /* stopping: /healthz answers 503 */
+    struct signin *signin;         /* the sign-in runtime (SPEC §7), or NULL: its routes answer 503 */
 };
 
 #define API_BODY_LIMIT (64 * 1024) /* the largest body any route accepts */
@@ -36,6 +37,7 @@ struct api_header {
 };
 
 struct route;
+struct signin;
 
 /* Which route a request is for, found once by api_match (http/ needs to
  * know whether it writes before it runs it). Strings are arena-owned. */
@@ -51,7 +53,9 @@ struct api_match {
 /* A request as http/ hands it over. Strings are borrowed for the call. */
 struct api_req {
     const char *method;
-    const char *path; /* decoded path, no query: see util_path_decode ("%2F" kept) */
+    const char *path;  /* decoded path, no query: see util_path_decode ("%2F" kept) */
+    const char *query; /* the target's query as sent, without '?' ("" when none) */
+    const char *id;    /* the request id the answer carries (X-Request-Id), for pages and logs */
     const char *content_type;
     const char *authorization;
     const char *if_match;
@@ -96,6 +100,7 @@ struct api_write {
      * (503 when the batch's commit failed). Resumes the request. */
     void (*done)(struct api_write *w);
     struct api_write *next; /* the queue's */
+    void *state;            /* an asynchronous route's own (api_async_*) */
 };
 
 struct api_commit;
@@ -114,10 +119,28 @@ void api_commit_stop(struct api_commit *q);
  * before writing) becomes 503. Does not call done. For tests. */
 void api_commit_batch(const struct api_env *env, struct api_write **w, int n);
 
+/* Where a request runs, as api_match says. */
+enum api_run {
+    API_RUN_HERE,  /* api_handle on the event thread: reads memory or the store's cache */
+    API_RUN_WRITE, /* a durable write: group commit (api_commit_*), off the event threads */
+    API_RUN_ASYNC, /* waits on the network (the sign-in callback): api_async_* */
+};
+
 /* Matches req against the route table once, into req->match (strings in
- * a). True when its route makes a durable write: http/ then runs it
- * through group commit (api_commit_*), off its event threads. */
-bool api_match(struct arena *a, struct api_req *req);
+ * a), and says where it runs. */
+enum api_run api_match(struct arena *a, struct api_req *req);
+
+/* Asynchronous routes (API_RUN_ASYNC). api_async_begin runs the router's
+ * checks on the calling thread and answers at once what they refuse: then
+ * it returns false and w->resp is final (done is never called). When it
+ * returns true, the caller suspends the request and calls api_async_go,
+ * after which w->done runs exactly once, on another thread, with the
+ * final answer. The fields of w before next are the caller's. */
+bool api_async_begin(const struct api_env *env, struct api_write *w);
+void api_async_go(struct api_write *w);
+/* Answers every asynchronous request still waiting (the server stops)
+ * and returns once each has called its done. */
+void api_async_cancel(const struct api_env *env);
 
 /* Number of routes and their summaries, for documentation and tests. */
 int api_route_count(void);

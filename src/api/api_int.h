@@ -36,6 +36,9 @@ enum auth {
 
 struct ctx;
 typedef enum st (*api_handler_fn)(struct ctx *c);
+/* An asynchronous route's handler (api_async_go): answers into c->resp
+ * later, from any thread, then calls w->done(w) exactly once. */
+typedef void (*api_async_fn)(struct ctx *c, struct api_write *w);
 
 struct route {
     const char *method;
@@ -44,7 +47,8 @@ struct route {
     enum auth auth;
     const char *media[3]; /* accepted body media types; none: no body is read */
     size_t body_limit;
-    bool writes; /* makes a durable write: waits for a disk flush */
+    bool writes;        /* makes a durable write: waits for a disk flush */
+    api_async_fn async; /* instead of handler: waits on the network (API_RUN_ASYNC) */
     const char *summary;
 };
 
@@ -96,6 +100,12 @@ enum st api_provider_create(struct ctx *c);
 enum st api_provider_get(struct ctx *c);
 enum st api_provider_modify(struct ctx *c);
 enum st api_provider_delete(struct ctx *c);
+
+/* The sign-in runtime (src/signin/). */
+enum st api_signin_start(struct ctx *c);
+void api_signin_callback(struct ctx *c, struct api_write *w);
+enum st api_signin_chooser(struct ctx *c);
+enum st api_auth_info(struct ctx *c);
 
 /* Authentication steps run by the router before a handler. */
 enum st api_client_auth(struct ctx *c);

@@ -6,6 +6,8 @@
  */
 #include "api_int.h"
 
+#include "../signin/signin.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@ struct caps {
 };
 
 static const char *const names[3] = {"{c}", "{id}", "{app}"};
+#define PAIR "{c}.{id}" /* one segment holding both (the sign-in runtime's {c}.{p}) */
 
 /* Matches path against pattern segment by segment, recording captures. */
 static bool match(const char *pattern, const char *path, struct caps *caps)
@@ -25,6 +28,19 @@ static bool match(const char *pattern, const char *path, struct caps *caps)
         pattern++;
         path++;
         size_t pn = strcspn(pattern, "/"), sn = strcspn(path, "/");
+        if (pn == strlen(PAIR) && !memcmp(pattern, PAIR, pn)) {
+            /* "{c}.{id}": a customer and a provider, split at the first dot */
+            const char *dot = memchr(path, '.', sn);
+            if (!dot || dot == path || dot == path + sn - 1)
+                return false;
+            caps->at[0] = path;
+            caps->len[0] = (size_t)(dot - path);
+            caps->at[1] = dot + 1;
+            caps->len[1] = sn - caps->len[0] - 1;
+            pattern += pn;
+            path += sn;
+            continue;
+        }
         int cap = -1;
         for (int i = 0; i < 3 && pattern[0] == '{'; i++)
             if (pn == strlen(names[i]) && !memcmp(pattern, names[i], pn))
@@ -72,10 +88,13 @@ static void find(struct arena *a, const struct api_req *req, struct api_match *m
     m->allow = *allow ? arena_strdup(a, allow) : NULL;
 }
 
-bool api_match(struct arena *a, struct api_req *req)
+enum api_run api_match(struct arena *a, struct api_req *req)
 {
     find(a, req, &req->match);
-    return req->match.route && req->match.route->writes;
+    const struct route *r = req->match.route;
+    if (!r)
+        return API_RUN_HERE;
+    return r->async ? API_RUN_ASYNC : r->writes ? API_RUN_WRITE : API_RUN_HERE;
 }
 
 bool api_media_is(const char *ct, const char *want)
@@ -114,7 +133,8 @@ static enum st route_find(struct ctx *c)
     return ERR(&c->err, ST_METHOD, NULL, "method not allowed");
 }
 
-static enum st run(struct ctx *c)
+/* Everything the router does before a handler runs. */
+static enum st check(struct ctx *c)
 {
     if (c->req->refuse != ST_OK)
         return ERR(&c->err, c->req->refuse, "", "%s",
@@ -144,7 +164,23 @@ static enum st run(struct ctx *c)
             return ERR(&c->err, ST_UNSUPPORTED_MEDIA, NULL, "Content-Type must be %s%s%s",
                        r->media[0], r->media[1] ? " or " : "", r->media[1] ? r->media[1] : "");
     }
-    return r->handler(c);
+    return ST_OK;
+}
+
+/* Renders the failure st of c's request as its answer. */
+static void fail(struct ctx *c, enum st st)
+{
+    struct api_resp *resp = c->resp;
+    if (st == ST_STORAGE || st == ST_INTERNAL)
+        log_msg(LOG_ERROR, "%s %s: %s (%s:%d)", c->req->method, resp->route, c->err.msg,
+                c->err.file ? c->err.file : "?", c->err.line);
+    int keep = 0; /* keep Allow and Retry-After; drop anything a handler added */
+    for (int i = 0; i < resp->nheaders; i++)
+        if (!strcmp(resp->headers[i].name, HDR_ALLOW) ||
+            !strcmp(resp->headers[i].name, HDR_RETRY_AFTER))
+            resp->headers[keep++] = resp->headers[i];
+    resp->nheaders = keep;
+    api_render_error(c, st);
 }
 
 void api_handle(const struct api_env *env, struct arena *a, const struct api_req *req,
@@ -153,17 +189,39 @@ void api_handle(const struct api_env *env, struct arena *a, const struct api_req
     memset(resp, 0, sizeof *resp);
     resp->route = "-";
     struct ctx c = {.env = env, .a = a, .req = req, .resp = resp};
-    enum st st = run(&c);
+    enum st st = check(&c);
+    if (st == ST_OK && c.route->async)
+        st = ERR(&c.err, ST_INTERNAL, NULL, "an asynchronous route ran synchronously");
     if (st == ST_OK)
-        return;
-    if (st == ST_STORAGE || st == ST_INTERNAL)
-        log_msg(LOG_ERROR, "%s %s: %s (%s:%d)", req->method, resp->route, c.err.msg,
-                c.err.file ? c.err.file : "?", c.err.line);
-    int keep = 0; /* keep Allow and Retry-After; drop anything a handler added */
-    for (int i = 0; i < resp->nheaders; i++)
-        if (!strcmp(resp->headers[i].name, HDR_ALLOW) ||
-            !strcmp(resp->headers[i].name, HDR_RETRY_AFTER))
-            resp->headers[keep++] = resp->headers[i];
-    resp->nheaders = keep;
-    api_render_error(&c, st);
+        st = c.route->handler(&c);
+    if (st != ST_OK)
+        fail(&c, st);
+}
+
+bool api_async_begin(const struct api_env *env, struct api_write *w)
+{
+    memset(w->resp, 0, sizeof *w->resp);
+    w->resp->route = "-";
+    struct ctx *c = arena_alloc(w->a, sizeof *c);
+    *c = (struct ctx){.env = env, .a = w->a, .req = w->req, .resp = w->resp};
+    enum st st = check(c);
+    if (st == ST_OK && !c->route->async)
+        st = ERR(&c->err, ST_INTERNAL, NULL, "a synchronous route ran asynchronously");
+    if (st != ST_OK) {
+        fail(c, st);
+        return false;
+    }
+    w->state = c;
+    return true;
+}
+
+void api_async_go(struct api_write *w)
+{
+    struct ctx *c = w->state;
+    c->route->async(c, w);
+}
+
+void api_async_cancel(const struct api_env *env)
+{
+    signin_cancel(env->signin);
 }

@@ -7,6 +7,7 @@
 #include "api_int.h"
 
 #define TOKEN_BODY_LIMIT (16 * 1024)
+#define CALLBACK_BODY_LIMIT API_BODY_LIMIT /* a form_post (a SAML response later) */
 
 const struct route api_routes[] = {
     {.method = "GET",
@@ -189,6 +190,45 @@ const struct route api_routes[] = {
      .auth = AUTH_BEARER,
      .writes = true,
      .summary = "delete a custom provider; 204 (If-Match)"},
+
+    /* SPEC §7: the sign-in runtime (public; its pages are its errors) */
+    {.method = "GET",
+     .pattern = "/{c}.{id}/start",
+     .handler = api_signin_start,
+     .auth = AUTH_NONE,
+     .writes = true,
+     .summary = "Begin a sign-in with one provider (stores a flow, 302 to the provider)"},
+    {.method = "GET",
+     .pattern = "/{c}.{id}/callback",
+     .async = api_signin_callback,
+     .auth = AUTH_NONE,
+     .summary = "The provider's redirect back: finish the sign-in, hand the token to the site"},
+    {.method = "POST",
+     .pattern = "/{c}.{id}/callback",
+     .async = api_signin_callback,
+     .auth = AUTH_NONE,
+     .media = {MEDIA_FORM},
+     .body_limit = CALLBACK_BODY_LIMIT,
+     .summary = "The provider's form_post back: finish the sign-in"},
+    {.method = "GET",
+     .pattern = "/signin/{app}",
+     .handler = api_signin_chooser,
+     .auth = AUTH_NONE,
+     .summary = "A page listing an app's providers"},
+    {.method = "GET",
+     .pattern = "/api/v2/auth_info",
+     .handler = api_auth_info,
+     .auth = AUTH_NONE,
+     .writes = true,
+     .summary = "Exchange a one-time token for the profile (Engage's auth_info)"},
+    {.method = "POST",
+     .pattern = "/api/v2/auth_info",
+     .handler = api_auth_info,
+     .auth = AUTH_NONE,
+     .media = {MEDIA_FORM, MEDIA_MULTIPART},
+     .body_limit = TOKEN_BODY_LIMIT,
+     .writes = true,
+     .summary = "Exchange a one-time token for the profile (form or multipart body)"},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof *api_routes);

@@ -79,6 +79,8 @@ struct request {
     const char *target; /* the request target as sent, query included (arena) */
     size_t target_len;
     const char *path; /* target's path, decoded by util_path_decode (arena) */
+    const char *query; /* target's query as sent, after '?' (arena), or NULL */
+    char id_text[24];  /* id in decimal: X-Request-Id */
     bool started;     /* on_request has seen it (and counted it in flight) */
     bool close;       /* answer with Connection: close */
     enum st refuse;   /* ST_OK, or why it is refused before routing */
@@ -103,9 +105,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
         MHD_add_response_header(m, resp->headers[i].name, resp->headers[i].value);
     MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
-    char rid[24];
-    snprintf(rid, sizeof rid, "%lu", r->id);
-    MHD_add_response_header(m, "X-Request-Id", rid);
+    MHD_add_response_header(m, "X-Request-Id", r->id_text);
     /* libmicrohttpd closes the connection after this answer: the framing
      * was in doubt, or the server is stopping (go elsewhere) */
     if (r->close || atomic_load(s->env->draining))
@@ -180,6 +180,8 @@ static void fill_req(struct http_server *s, struct MHD_Connection *conn, struct 
     r->req = (struct api_req){
         .method = method,
         .path = r->path ? r->path : "",
+        .query = r->query ? r->query : "",
+        .id = r->id_text,
         .content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION),
         .if_match = header(conn, MHD_HTTP_HEADER_IF_MATCH),
@@ -209,16 +211,24 @@ static void on_written(struct api_write *w)
     MHD_resume_connection(r->conn);
 }
 
-/* Suspends the connection and queues the request for the write thread. */
+/* Suspends the connection and hands the request to the write thread, or
+ * (API_RUN_ASYNC) to the route that answers it later; either calls
+ * on_written once the answer is final. An asynchronous route may answer
+ * at once (a refusal): then it is sent now. */
 static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *conn,
-                               struct request *r)
+                               struct request *r, enum api_run run)
 {
-    r->offloaded = true;
     r->conn = conn;
     r->write =
         (struct api_write){.a = &r->arena, .req = &r->req, .resp = &r->resp, .done = on_written};
+    if (run == API_RUN_ASYNC && !api_async_begin(s->env, &r->write))
+        return respond(s, conn, r, &r->resp);
+    r->offloaded = true;
     MHD_suspend_connection(conn);
-    api_commit_enqueue(s->commit, &r->write);
+    if (run == API_RUN_ASYNC)
+        api_async_go(&r->write);
+    else
+        api_commit_enqueue(s->commit, &r->write);
     return MHD_YES;
 }
 
@@ -258,6 +268,7 @@ static struct request *request_new(struct http_server *s, const char *target)
     struct request *r = xcalloc(1, sizeof *r);
     arena_init(&r->arena);
     r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+    snprintf(r->id_text, sizeof r->id_text, "%lu", r->id);
     r->start_us = util_mono_us();
     if (target) {
         r->target_len = strlen(target);
@@ -303,6 +314,8 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
         return answer(s, conn, r, method);
     }
     r->path = path;
+    if (r->target[n] == '?')
+        r->query = r->target + n + 1;
     const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
     if (len > API_BODY_LIMIT) {
@@ -339,8 +352,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->offloaded)
         return atomic_load(&r->ready) ? respond(s, conn, r, &r->resp) : MHD_YES;
     fill_req(s, conn, r, method);
-    if (api_match(&r->arena, &r->req)) /* matched once: api_handle uses it */
-        return offload(s, conn, r);
+    enum api_run run = api_match(&r->arena, &r->req); /* matched once: api_handle uses it */
+    if (run != API_RUN_HERE)
+        return offload(s, conn, r, run);
     api_handle(s->env, &r->arena, &r->req, &r->resp);
     return respond(s, conn, r, &r->resp);
 }
@@ -686,6 +700,7 @@ void http_server_stop(struct http_server *s)
     stop_accepting(s);
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
+    api_async_cancel(s->env); /* sign-ins still waiting on a provider are answered now */
     api_commit_stop(s->commit); /* answers what is queued, then ends */
     MHD_stop_daemon(s->d);
     http_guard_free(s->guard); /* after the daemon: it is told of every close */

@@ -141,6 +141,23 @@ enum st keys_unseal(const struct keys *k, const void *blob, size_t n, struct sec
     return ST_OK;
 }
 
+enum st keys_unseal_text(const struct keys *k, const void *blob, size_t n, struct arena *a,
+                         char **out, size_t *len)
+{
+    const unsigned char *b = blob;
+    size_t over = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+    if (n < over)
+        return ST_INTERNAL;
+    char *p = arena_alloc(a, n - over + 1);
+    if (crypto_secretbox_open_easy((unsigned char *)p, b + crypto_secretbox_NONCEBYTES,
+                                   n - crypto_secretbox_NONCEBYTES, b, k->seal) != 0)
+        return ST_INTERNAL;
+    p[n - over] = '\0';
+    *out = p;
+    *len = n - over;
+    return ST_OK;
+}
+
 void keys_verifier(const struct keys *k, const void *secret, size_t n, unsigned char out[32])
 {
     crypto_generichash(out, 32, secret, n, k->verify, sizeof k->verify);

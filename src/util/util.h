@@ -224,6 +224,10 @@ void keys_seal(const struct keys *k, const void *plain, size_t n, unsigned char 
                size_t *outlen);
 /* Opens a sealed blob into s. ST_INTERNAL on a bad blob or wrong key. */
 enum st keys_unseal(const struct keys *k, const void *blob, size_t n, struct secret *s);
+/* Opens a sealed blob of any size into *out (from a, NUL-terminated; *len
+ * excludes the NUL; wiped with the arena). ST_INTERNAL on a bad blob. */
+enum st keys_unseal_text(const struct keys *k, const void *blob, size_t n, struct arena *a,
+                         char **out, size_t *len);
 /* 32-byte keyed hash of a secret, for constant-time verification. */
 void keys_verifier(const struct keys *k, const void *secret, size_t n, unsigned char out[32]);
 

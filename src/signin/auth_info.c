@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET/POST /api/v2/auth_info (SPEC §7.5): the site's server exchanges the
+ * one-time token for the profile, with the app's apiKey. The token is
+ * taken from the store as it is read (group commit: one write), so it
+ * redeems once, on any instance. Answers are Engage's, errors included.
+ */
+#include "signin_int.h"
+
+#include <string.h>
+
+#define ENGAGE_MISSING 0
+#define ENGAGE_INVALID 1
+#define ENGAGE_NOT_FOUND 2
+#define ENGAGE_URL_MISMATCH 3
+#define ENGAGE_UNAVAILABLE -1
+
+static enum st engage_fail(struct ctx *c, int status, int code, const char *msg)
+{
+    api_resp_json(c, status,
+                  json_pack("{s:s,s:{s:i,s:s}}", "stat", "fail", "err", "code", code, "msg", msg));
+    return ST_OK;
+}
+
+/* True when s is n lower-case hex characters. */
+static bool hex_of(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static enum st read_params(struct ctx *c, struct form *f)
+{
+    if (!strcmp(c->req->method, "POST") && c->req->body_len > 0)
+        return oauth_body_parse(c->a, c->req->content_type, c->req->body, c->req->body_len, f,
+                                &c->err);
+    return signin_query(c, f);
+}
+
+/* Failure limits: per source address always; per app once its key is
+ * known good (so that guessed keys cannot crowd a real one out). */
+struct limits {
+    const char *net;
+    char app[64];
+    int64_t now;
+};
+
+static void count_failure(struct ctx *c, const struct limits *l)
+{
+    limiter_fail(c->env->addr_failures, l->net, l->now);
+    if (l->app[0])
+        limiter_fail(c->env->auth_failures, l->app, l->now);
+}
+
+static enum st fail_counted(struct ctx *c, const struct limits *l, int code, const char *msg)
+{
+    count_failure(c, l);
+    return engage_fail(c, 400, code, msg);
+}
+
+static enum st limited(struct ctx *c, int wait)
+{
+    char *s = arena_printf(c->a, "%d", wait);
+    api_resp_header(c, HDR_RETRY_AFTER, s);
+    return engage_fail(c, 429, ENGAGE_INVALID, "Invalid parameter: apiKey");
+}
+
+/* The answer from the token's sealed data. */
+static enum st answer(struct ctx *c, const struct signin_token_rec *t, bool extended)
+{
+    char *text;
+    size_t n;
+    if (keys_unseal_text(c->env->keys, t->data, t->data_len, c->a, &text, &n) != ST_OK)
+        return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
+    json_t *d = json_loadb(text, n, JSON_REJECT_DUPLICATES, NULL);
+    secret_wipe(text, n);
+    json_t *profile = json_object_get(d, "profile");
+    if (!json_is_object(profile)) {
+        json_decref(d);
+        return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
+    }
+    json_t *out = json_pack("{s:s,s:O}", "stat", "ok", "profile", profile);
+    json_t *creds = json_object_get(d, "accessCredentials");
+    if (creds)
+        json_object_set(out, "accessCredentials", creds);
+    if (extended) {
+        json_t *x = json_object_get(d, "oidc");
+        if (x)
+            json_object_set(out, "oidc", x);
+        if ((x = json_object_get(d, "saml")))
+            json_object_set(out, "saml", x);
+    }
+    json_decref(d);
+    api_resp_json(c, 200, out);
+    return ST_OK;
+}
+
+enum st api_auth_info(struct ctx *c)
+{
+    const struct api_env *env = c->env;
+    struct limits l = {.now = env->now()};
+    l.net = c->req->remote_net ? c->req->remote_net : c->req->remote_addr ? c->req->remote_addr
+                                                                          : "-";
+    int wait = limiter_retry_after(env->addr_failures, l.net, l.now);
+    if (wait > 0)
+        return limited(c, wait);
+    struct form f;
+    if (read_params(c, &f) != ST_OK)
+        return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: apiKey");
+    const char *key = oauth_form_get(&f, "apiKey");
+    const char *token = oauth_form_get(&f, "token");
+    const char *ext = oauth_form_get(&f, "extended");
+    const char *url = oauth_form_get(&f, "tokenURL");
+    if (!url)
+        url = oauth_form_get(&f, "tokenUrl");
+    if (!key)
+        return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: apiKey");
+    if (!token)
+        return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: token");
+    if (ext && strcmp(ext, "true") && strcmp(ext, "false"))
+        return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: extended");
+    const char *format = oauth_form_get(&f, "format");
+    if (format && strcmp(format, "json"))
+        return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: format");
+    /* The key is found by its keyed hash: equal hashes, equal keys. */
+    struct app_ref app;
+    enum st st = ST_NOT_FOUND;
+    if (hex_of(key, APP_KEY_LEN)) {
+        unsigned char v[32];
+        keys_verifier(env->keys, key, APP_KEY_LEN, v);
+        st = store_app_find_by_key(env->store, v, &app, &c->err);
+    }
+    if (st == ST_NOT_FOUND)
+        return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: apiKey");
+    if (st != ST_OK)
+        return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
+    snprintf(l.app, sizeof l.app, "auth_info %s %s", app.cid, app.app_id);
+    if ((wait = limiter_retry_after(env->auth_failures, l.app, l.now)) > 0)
+        return limited(c, wait);
+    if (!hex_of(token, 2 * SIGNIN_TOKEN_BYTES))
+        return fail_counted(c, &l, ENGAGE_NOT_FOUND, "Data not found");
+    unsigned char hash[32];
+    signin_hash(token, hash);
+    struct signin_token_rec t;
+    st = store_signin_token_take(env->store, c->a, (struct row_key){app.cid, app.app_id}, hash, &t,
+                                 &c->err);
+    if (st == ST_NOT_FOUND || (st == ST_OK && l.now >= t.expires_at))
+        return fail_counted(c, &l, ENGAGE_NOT_FOUND, "Data not found");
+    if (st != ST_OK)
+        return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
+    if (url && strcmp(url, t.token_url))
+        return fail_counted(c, &l, ENGAGE_URL_MISMATCH,
+                            arena_printf(c->a, "Token URL mismatch: (%s) (%s)", url, t.token_url));
+    return answer(c, &t, ext && !strcmp(ext, "true"));
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET/POST /{c}.{p}/callback (SPEC §7.4, §7.6): takes the flow named by
+ * state (once: the store deletes it as it reads it), finishes the
+ * protocol with the provider through idp/, stores a one-time token and
+ * hands it to the site. Runs on the runtime's workers, never on an event
+ * thread; while the provider is asked, no thread waits: the outbound
+ * client calls back and the next step is queued as a new job.
+ */
+#include "signin_int.h"
+
+#include <string.h>
+
+struct callback {
+    struct signin_job job; /* first: the job is the callback */
+    struct signin *rt;
+    struct ctx *c;
+    struct api_write *w;
+    struct form params;
+    struct flow_rec flow;
+    struct login_app app;
+    struct app_settings settings;
+    struct idp_provider p;
+    bool have_p;
+    bool pinned; /* the provider had an issuer pinned */
+    struct secret secret;
+    struct idp_run *run;
+    struct net_response *resp;
+};
+
+static void advance(struct callback *cb);
+
+/* Answers the request and ends the callback. */
+static void finish(struct callback *cb)
+{
+    struct signin *rt = cb->rt;
+    struct api_write *w = cb->w;
+    idp_run_free(cb->run);
+    if (cb->have_p)
+        idp_provider_cleanup(&cb->p);
+    secret_cleanup(&cb->secret);
+    free(cb);
+    w->done(w); /* the request, its arena and ctx belong to http/ again */
+    pthread_mutex_lock(&rt->mu);
+    if (--rt->busy == 0)
+        pthread_cond_broadcast(&rt->idle);
+    pthread_mutex_unlock(&rt->mu);
+}
+
+/* Tells the site the sign-in failed (the flow's token_url is known). */
+static void fail_to_site(struct callback *cb, const char *error, const char *description,
+                         const char *check)
+{
+    struct ctx *c = cb->c;
+    const char *spec = signin_specifier(c);
+    log_msg(LOG_INFO, "sign-in %s request %s failed: %s (%s)", spec, c->req->id ? c->req->id : "-",
+            error, check);
+    struct page_field f[] = {
+        {"error", error},
+        {"error_description", description ? description : "Sign-in failed"},
+        {"provider", spec},
+    };
+    page_hand_over(c, cb->settings.post_tokens_to_token_url, cb->flow.token_url, f, 3);
+    finish(cb);
+}
+
+/* The error page: no valid flow, nothing goes to any site. */
+static void fail_here(struct callback *cb, int status, const char *code, const char *check)
+{
+    page_error(cb->c, status, code, check);
+    finish(cb);
+}
+
+/* What auth_info will answer, sealed: the profile and, kept apart, the
+ * extended data and the provider's tokens (only when the app asks). */
+static char *token_data(struct callback *cb, const struct idp_result *r, size_t *len)
+{
+    json_t *profile = idp_profile(&cb->p, cb->app.realm, r->subject, r->doc,
+                                  cb->settings.standard_claims);
+    json_t *d = json_pack("{s:o}", "profile", profile);
+    if (r->extended)
+        json_object_set(d, strcmp(cb->p.protocol, PROTO_SAML2) ? "oidc" : "saml", r->extended);
+    if (cb->settings.return_access_credentials && r->access_credentials)
+        json_object_set(d, "accessCredentials", r->access_credentials);
+    char *text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+static void succeed(struct callback *cb, const struct idp_result *r)
+{
+    struct ctx *c = cb->c;
+    const struct api_env *env = c->env;
+    size_t n;
+    char *text = token_data(cb, r, &n);
+    if (!text) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "profile");
+        return;
+    }
+    struct signin_token_rec t = {
+        .token_url = cb->flow.token_url,
+        .expires_at = env->now() + cb->settings.token_ttl,
+    };
+    snprintf(t.cid, sizeof t.cid, "%s", cb->flow.cid);
+    snprintf(t.app_id, sizeof t.app_id, "%s", cb->flow.app_id);
+    snprintf(t.provider_id, sizeof t.provider_id, "%s", cb->flow.provider_id);
+    unsigned char *sealed;
+    size_t sealed_len;
+    keys_seal(env->keys, text, n, &sealed, &sealed_len);
+    secret_wipe(text, n);
+    free(text);
+    t.data = sealed;
+    t.data_len = sealed_len;
+    char token[2 * SIGNIN_TOKEN_BYTES + 1];
+    util_random_secret_hex(token, SIGNIN_TOKEN_BYTES);
+    signin_hash(token, t.hash);
+    enum st st = store_signin_token_create(env->store, &t, &c->err);
+    free(sealed);
+    if (st != ST_OK) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "store");
+        return;
+    }
+    if (r->issuer && !cb->pinned) {
+        struct provider_key k = {cb->flow.cid, cb->flow.app_id, cb->flow.provider_id};
+        struct err e = {0};
+        st = store_issuer_pin_set(env->store, k, cb->p.endpoints, r->issuer, &e);
+        if (st != ST_OK && st != ST_CONFLICT)
+            log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s",
+                    signin_specifier(c), e.msg);
+    }
+    log_msg(LOG_INFO, "sign-in %s request %s: signed in", signin_specifier(c),
+            c->req->id ? c->req->id : "-");
+    struct page_field f[] = {{"token", token}};
+    page_hand_over(c, cb->settings.post_tokens_to_token_url, cb->flow.token_url, f, 1);
+    secret_wipe(token, sizeof token);
+    finish(cb);
+}
+
+/* The client's thread: the answer goes back to a worker. */
+static void on_answer(void *arg, struct net_response *resp)
+{
+    struct callback *cb = arg;
+    cb->resp = resp;
+    signin_post(cb->rt, &cb->job);
+}
+
+static void resume(struct signin_job *j)
+{
+    struct callback *cb = (struct callback *)(void *)j;
+    idp_run_feed(cb->run, cb->resp);
+    net_response_free(cb->resp);
+    cb->resp = NULL;
+    advance(cb);
+}
+
+/* Runs the protocol until it needs the network or ends. */
+static void advance(struct callback *cb)
+{
+    struct net_request req;
+    while (idp_run_step(cb->run, &req) == IDP_FETCH) {
+        struct signin *rt = cb->rt;
+        pthread_mutex_lock(&rt->mu);
+        if (!rt->cancelled) {
+            cb->job.run = resume;
+            net_fetch(rt->net, &req, on_answer, cb); /* under the lock: the client stays */
+            pthread_mutex_unlock(&rt->mu);
+            return;
+        }
+        pthread_mutex_unlock(&rt->mu);
+        struct net_response stopping = {.st = ST_INTERNAL, .why = "stopping"};
+        idp_run_feed(cb->run, &stopping);
+    }
+    const struct idp_result *r = idp_run_result(cb->run);
+    if (r->error)
+        fail_to_site(cb, r->error, r->description, r->check);
+    else
+        succeed(cb, r);
+}
+
+/* Reads the callback's parameters: the query, or a form_post body. */
+static bool read_params(struct callback *cb)
+{
+    struct ctx *c = cb->c;
+    if (!strcmp(c->req->method, "POST")) {
+        if (!api_media_is(c->req->content_type, MEDIA_FORM))
+            return false;
+        return oauth_form_parse(c->a, c->req->body, c->req->body_len, &cb->params, &c->err) ==
+               ST_OK;
+    }
+    return signin_query(c, &cb->params) == ST_OK;
+}
+
+/* Everything before the first call to the provider. */
+static void first(struct signin_job *j)
+{
+    struct callback *cb = (struct callback *)(void *)j;
+    struct ctx *c = cb->c;
+    struct store *store = c->env->store;
+    if (!read_params(cb)) {
+        fail_here(cb, 400, PAGE_STATE_MISMATCH, "parameters do not parse");
+        return;
+    }
+    const char *state = oauth_form_get(&cb->params, "state");
+    if (!state || oauth_form_count(&cb->params, "state") != 1) {
+        fail_here(cb, 400, PAGE_STATE_MISMATCH, "state missing or repeated");
+        return;
+    }
+    unsigned char hash[32];
+    signin_hash(state, hash);
+    enum st st = store_flow_take(store, c->a, hash, &cb->flow, &c->err);
+    if (st == ST_NOT_FOUND) {
+        fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow unknown or used");
+        return;
+    }
+    if (st != ST_OK) {
+        fail_here(cb, 503, PAGE_UNAVAILABLE, "store");
+        return;
+    }
+    if (strcmp(cb->flow.cid, c->customer_id) || strcmp(cb->flow.provider_id, c->id)) {
+        fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow of another provider");
+        return;
+    }
+    st = store_app_get(store, c->a, (struct row_key){cb->flow.cid, cb->flow.app_id}, &cb->app,
+                       &c->err);
+    if (st != ST_OK) {
+        fail_here(cb, st == ST_NOT_FOUND ? 404 : 503,
+                  st == ST_NOT_FOUND ? PAGE_UNKNOWN_PROVIDER : PAGE_UNAVAILABLE, "app");
+        return;
+    }
+    app_settings_get(&cb->app, &cb->settings);
+    /* The app may have dropped the URL since start: nothing goes there then. */
+    if (!app_token_url_allowed(&cb->app, cb->flow.token_url)) {
+        fail_here(cb, 400, PAGE_BAD_TOKEN_URL, "token_url no longer allowed by the app");
+        return;
+    }
+    if (c->env->now() >= cb->flow.expires_at) {
+        fail_to_site(cb, "flow_expired", "The sign-in took too long", "flow expired");
+        return;
+    }
+    struct provider_rec rec;
+    struct provider_key k = {cb->flow.cid, cb->flow.app_id, cb->flow.provider_id};
+    st = store_provider_get(store, c->a, k, &rec, &c->err);
+    if (st != ST_OK) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "provider");
+        return;
+    }
+    if (rec.secret &&
+        keys_unseal(c->env->keys, rec.secret, rec.secret_len, &cb->secret) != ST_OK) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "secret");
+        return;
+    }
+    if (idp_provider_read(c->a, c->env->public_url, k.cid, k.app_id, k.id, rec.doc,
+                          rec.secret ? (const char *)cb->secret.b : NULL, cb->secret.len, &cb->p,
+                          &c->err) != ST_OK) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "provider document");
+        return;
+    }
+    cb->have_p = true;
+    const char *pinned = NULL;
+    st = store_issuer_pin_get(store, c->a, k, cb->p.endpoints, &pinned, &c->err);
+    if (st != ST_OK && st != ST_NOT_FOUND) {
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "store");
+        return;
+    }
+    cb->pinned = pinned != NULL;
+    struct idp_flow f = {.state = state,
+                         .verifier = cb->flow.verifier,
+                         .nonce = cb->flow.nonce,
+                         .request_id = cb->flow.request_id};
+    struct idp_ctx ictx = {
+        .cache = cb->rt->cache, .now = c->env->now(), .skew = cb->rt->skew, .pinned_issuer = pinned};
+    cb->run = idp_run_new(&ictx, &cb->p, &f, &cb->params);
+    advance(cb);
+}
+
+void api_signin_callback(struct ctx *c, struct api_write *w)
+{
+    struct signin *rt = c->env->signin;
+    if (!rt) {
+        page_error(c, 503, PAGE_UNAVAILABLE, "sign-in runtime not running");
+        w->done(w);
+        return;
+    }
+    struct callback *cb = xcalloc(1, sizeof *cb);
+    *cb = (struct callback){.job = {.run = first}, .rt = rt, .c = c, .w = w};
+    pthread_mutex_lock(&rt->mu);
+    rt->busy++;
+    pthread_mutex_unlock(&rt->mu);
+    signin_post(rt, &cb->job);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /signin/{app}?token_url=URL (SPEC §7.2): a page listing the app's
+ * providers, each a link to its start URL with the same token_url. Reads
+ * only (the store's cache); checks the token_url as start will.
+ */
+#include "signin_int.h"
+
+#include <string.h>
+
+enum st api_signin_chooser(struct ctx *c)
+{
+    struct form q;
+    if (signin_query(c, &q) != ST_OK) {
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, "query does not parse");
+        return ST_OK;
+    }
+    struct app_ref ref;
+    enum st st = store_app_locate(c->env->store, c->app_id, &ref, &c->err);
+    struct login_app app;
+    if (st == ST_OK)
+        st = store_app_get(c->env->store, c->a, (struct row_key){ref.cid, ref.app_id}, &app,
+                           &c->err);
+    if (st == ST_NOT_FOUND) {
+        page_error(c, 404, PAGE_UNKNOWN_PROVIDER, "no such app");
+        return ST_OK;
+    }
+    struct provider_list list;
+    if (st == ST_OK)
+        st = store_provider_list(c->env->store, c->a, (struct row_key){ref.cid, ref.app_id}, &list,
+                                 &c->err);
+    if (st != ST_OK) {
+        page_error(c, 503, PAGE_UNAVAILABLE, "store");
+        return ST_OK;
+    }
+    const char *token_url = oauth_form_get(&q, "token_url");
+    if (!token_url || oauth_form_count(&q, "token_url") != 1 ||
+        !app_token_url_allowed(&app, token_url)) {
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, "token_url missing, repeated or not allowed");
+        return ST_OK;
+    }
+    struct buf tail;
+    buf_init(&tail, c->a);
+    buf_puts(&tail, "/start?token_url=");
+    signin_pct(&tail, token_url);
+    buf_add(&tail, "", 1);
+    struct page_choice *v = arena_alloc(c->a, (size_t)(list.n ? list.n : 1) * sizeof *v);
+    int n = 0;
+    for (int i = 0; i < list.n; i++) {
+        struct idp_provider p;
+        const struct provider_rec *r = &list.v[i];
+        if (idp_provider_read(c->a, c->env->public_url, ref.cid, ref.app_id, r->id, r->doc, NULL,
+                              0, &p, &c->err) != ST_OK)
+            continue; /* a document that does not read is no choice */
+        if (!strcmp(p.protocol, PROTO_OIDC) || !strcmp(p.protocol, PROTO_OAUTH2))
+            v[n++] = (struct page_choice){
+                .title = p.title,
+                .icon_url = p.icon_url,
+                .href = api_href(c, "/%s.%s%s", ref.cid, r->id, tail.p),
+            };
+        idp_provider_cleanup(&p);
+    }
+    page_chooser(c, app.name, v, n);
+    return ST_OK;
+}

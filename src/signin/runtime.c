@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime's machinery: a small pool of workers that run the steps of
+ * callbacks (store calls, checks), the outbound client whose one thread
+ * waits on every identity provider at once, and the helpers the routes
+ * share. A callback never holds a worker while it waits on the network:
+ * it leaves a step for the client and comes back as a new job.
+ */
+#include "signin_int.h"
+
+#include <sodium.h>
+#include <string.h>
+
+void signin_post(struct signin *s, struct signin_job *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->more);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *worker_main(void *arg)
+{
+    struct signin *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->ending)
+            pthread_cond_wait(&s->more, &s->mu);
+        if (!s->head)
+            break;
+        struct signin_job *j = s->head;
+        s->head = j->next;
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        j->run(j);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+enum st signin_start(const struct signin_opts *o, struct signin **out, struct err *e)
+{
+    struct signin *s = xcalloc(1, sizeof *s);
+    enum st st = net_client_start(&o->net, &s->net, e);
+    if (st != ST_OK) {
+        free(s);
+        return st;
+    }
+    s->cache = idp_cache_new();
+    s->skew = o->skew;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->more, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    for (int i = 0; i < SIGNIN_WORKERS; i++)
+        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
+            abort(); /* nothing could sign in: better to stop at start */
+    *out = s;
+    return ST_OK;
+}
+
+void signin_cancel(struct signin *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->cancelled = true;
+    pthread_mutex_unlock(&s->mu);
+    /* Every transfer ends now ("stopping"): its callback answers the site. */
+    net_client_stop(s->net);
+    pthread_mutex_lock(&s->mu);
+    s->net = NULL;
+    while (s->busy > 0)
+        pthread_cond_wait(&s->idle, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void signin_stop(struct signin *s)
+{
+    if (!s)
+        return;
+    signin_cancel(s);
+    pthread_mutex_lock(&s->mu);
+    s->ending = true;
+    pthread_cond_broadcast(&s->more);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < SIGNIN_WORKERS; i++)
+        pthread_join(s->workers[i], NULL);
+    idp_cache_free(s->cache);
+    pthread_cond_destroy(&s->idle);
+    pthread_cond_destroy(&s->more);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+enum st signin_query(struct ctx *c, struct form *f)
+{
+    const char *q = c->req->query ? c->req->query : "";
+    return oauth_form_parse(c->a, q, strlen(q), f, &c->err);
+}
+
+void signin_hash(const char *s, unsigned char out[32])
+{
+    crypto_hash_sha256(out, (const unsigned char *)s, strlen(s));
+}
+
+const char *signin_specifier(struct ctx *c)
+{
+    return arena_printf(c->a, "%s.%s", c->customer_id, c->id);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to signin/: the runtime's state, its worker queue, the pages and
+ * the parameters every route reads.
+ */
+#ifndef SG_SIGNIN_INT_H
+#define SG_SIGNIN_INT_H
+
+#include "../api/api_int.h"
+#include "../idp/idp.h"
+#include "signin.h"
+
+#include <pthread.h>
+
+#define FLOW_TTL 600            /* seconds a started sign-in may take */
+#define SIGNIN_TOKEN_BYTES 20   /* 160 bits: 40 hex characters */
+#define SIGNIN_WORKERS 2        /* threads that run callbacks' steps */
+
+/* A piece of work for the runtime's workers. */
+struct signin_job {
+    void (*run)(struct signin_job *j);
+    struct signin_job *next;
+};
+
+struct signin {
+    struct net_client *net;
+    struct idp_cache *cache;
+    int64_t skew;
+    pthread_mutex_t mu;
+    pthread_cond_t more, idle;
+    struct signin_job *head, *tail;
+    int busy;    /* callbacks begun and not yet answered */
+    bool ending; /* signin_stop: workers exit */
+    bool cancelled; /* signin_cancel: no new outbound call */
+    pthread_t workers[SIGNIN_WORKERS];
+};
+
+/* Queues j for a worker. Thread-safe. */
+void signin_post(struct signin *s, struct signin_job *j);
+
+/* ---- pages (pages.c): every byte of HTML is written there ---------------- */
+
+/* The stable codes of the error page (SPEC §7.6). */
+#define PAGE_UNKNOWN_PROVIDER "unknown_provider"
+#define PAGE_BAD_TOKEN_URL "bad_token_url"
+#define PAGE_STATE_MISMATCH "state_mismatch"
+#define PAGE_UNAVAILABLE "unavailable"
+#define PAGE_INTERNAL "internal_error"
+
+/* A field of the form page_post writes, or of a query. */
+struct page_field {
+    const char *name;
+    const char *value;
+};
+
+/* The security headers of every runtime answer (SPEC §7.2). */
+void page_headers(struct ctx *c);
+/* The error page of a request without a valid flow: status, a stable code,
+ * the request id; reflects no input. Logs one line naming check. */
+void page_error(struct ctx *c, int status, const char *code, const char *check);
+/* 200: a page whose form POSTs fields[0..n) to url at once (a button
+ * without script). */
+void page_post(struct ctx *c, const char *url, const struct page_field *fields, int n);
+/* 302 to url with fields[0..n) added to its query. */
+void page_redirect_with(struct ctx *c, const char *url, const struct page_field *fields, int n);
+/* Hands fields to the site: page_post, or (post false, the app's
+ * post_tokens_to_token_url) page_redirect_with. */
+void page_hand_over(struct ctx *c, bool post, const char *url, const struct page_field *fields,
+                    int n);
+/* 302 to url (the identity provider). */
+void page_redirect(struct ctx *c, const char *url);
+
+/* One provider on the chooser page. */
+struct page_choice {
+    const char *title;
+    const char *icon_url; /* or NULL */
+    const char *href;     /* its start URL */
+};
+void page_chooser(struct ctx *c, const char *app_name, const struct page_choice *v, int n);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Reads the query of c's request into f. ST_INVALID when it does not parse. */
+enum st signin_query(struct ctx *c, struct form *f);
+/* Lower-case hex SHA-256 of s, raw. */
+void signin_hash(const char *s, unsigned char out[32]);
+/* Appends s percent-encoded: everything but RFC 3986's unreserved. */
+void signin_pct(struct buf *b, const char *s);
+/* "{c}.{p}" from a. */
+const char *signin_specifier(struct ctx *c);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /{c}.{p}/start (SPEC §7.3): checks the token_url against the app,
+ * stores a flow (group commit: it must be there when the browser comes
+ * back, on whichever instance) and sends the browser to the provider.
+ */
+#include "signin_int.h"
+
+#include <string.h>
+
+#define LOCALES_MAX 64
+
+/* language_preference as ui_locales: BCP 47 tags and spaces only. */
+static const char *locales(const char *v)
+{
+    if (!v || !*v || strlen(v) > LOCALES_MAX)
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == ' '))
+            return NULL;
+    return v;
+}
+
+enum st api_signin_start(struct ctx *c)
+{
+    struct form q;
+    if (signin_query(c, &q) != ST_OK) {
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, "query does not parse");
+        return ST_OK;
+    }
+    struct provider_rec rec;
+    enum st st = store_provider_locate(c->env->store, c->a, (struct row_key){c->customer_id, c->id},
+                                       &rec, &c->err);
+    if (st == ST_NOT_FOUND) {
+        page_error(c, 404, PAGE_UNKNOWN_PROVIDER, "no such provider");
+        return ST_OK;
+    }
+    struct login_app app;
+    if (st == ST_OK)
+        st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, rec.app_id}, &app,
+                           &c->err);
+    if (st != ST_OK) {
+        page_error(c, 503, PAGE_UNAVAILABLE, "store");
+        return ST_OK;
+    }
+    const char *token_url = oauth_form_get(&q, "token_url");
+    if (!token_url || oauth_form_count(&q, "token_url") != 1) {
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, "token_url missing or repeated");
+        return ST_OK;
+    }
+    if (!app_token_url_allowed(&app, token_url)) {
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, "token_url not allowed by the app");
+        return ST_OK;
+    }
+    struct idp_provider p;
+    if (idp_provider_read(c->a, c->env->public_url, c->customer_id, rec.app_id, c->id, rec.doc,
+                          NULL, 0, &p, &c->err) != ST_OK) {
+        page_error(c, 500, PAGE_INTERNAL, "stored provider does not read");
+        return ST_OK;
+    }
+    if (strcmp(p.protocol, PROTO_OIDC) && strcmp(p.protocol, PROTO_OAUTH2)) {
+        idp_provider_cleanup(&p);
+        page_error(c, 501, "unsupported_protocol", "protocol not supported yet");
+        return ST_OK;
+    }
+    struct idp_flow f;
+    idp_flow_new(c->a, &f);
+    struct flow_rec fr = {
+        .token_url = token_url,
+        .verifier = f.verifier,
+        .nonce = f.nonce,
+        .request_id = f.request_id ? f.request_id : "",
+        .expires_at = c->env->now() + FLOW_TTL,
+    };
+    signin_hash(f.state, fr.hash);
+    snprintf(fr.cid, sizeof fr.cid, "%s", c->customer_id);
+    snprintf(fr.app_id, sizeof fr.app_id, "%s", rec.app_id);
+    snprintf(fr.provider_id, sizeof fr.provider_id, "%s", c->id);
+    st = store_flow_create(c->env->store, &fr, &c->err);
+    if (st != ST_OK) {
+        idp_provider_cleanup(&p);
+        page_error(c, 503, PAGE_UNAVAILABLE, "store");
+        return ST_OK;
+    }
+    const char *force = oauth_form_get(&q, "force_reauth");
+    struct idp_begin o = {
+        .force_reauth = force && !strcmp(force, "true"),
+        .ui_locales = locales(oauth_form_get(&q, "language_preference")),
+    };
+    page_redirect(c, idp_authorize_url(c->a, &p, &f, &o));
+    idp_provider_cleanup(&p);
+    return ST_OK;
+}
