@@ -250,7 +250,7 @@ static void first(struct signin_job *j)
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "secret");
         return;
     }
-    if (idp_provider_read(c->a, c->env->public_url, k.cid, k.app_id, k.id, rec.doc,
+    if (idp_provider_read(c->a, cb->app.realm, k.cid, k.app_id, k.id, rec.doc,
                           rec.secret ? (const char *)cb->secret.b : NULL, cb->secret.len, &cb->p,
                           &c->err) != ST_OK) {
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "provider document");

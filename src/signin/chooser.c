@@ -49,14 +49,14 @@ enum st api_signin_chooser(struct ctx *c)
     for (int i = 0; i < list.n; i++) {
         struct idp_provider p;
         const struct provider_rec *r = &list.v[i];
-        if (idp_provider_read(c->a, c->env->public_url, ref.cid, ref.app_id, r->id, r->doc, NULL,
+        if (idp_provider_read(c->a, app.realm, ref.cid, ref.app_id, r->id, r->doc, NULL,
                               0, &p, &c->err) != ST_OK)
             continue; /* a document that does not read is no choice */
         if (!strcmp(p.protocol, PROTO_OIDC) || !strcmp(p.protocol, PROTO_OAUTH2))
             v[n++] = (struct page_choice){
                 .title = p.title,
                 .icon_url = p.icon_url,
-                .href = api_href(c, "/%s.%s%s", ref.cid, r->id, tail.p),
+                .href = arena_printf(c->a, "%s/%s.%s%s", app.realm, ref.cid, r->id, tail.p),
             };
         idp_provider_cleanup(&p);
     }
