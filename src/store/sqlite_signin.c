@@ -47,8 +47,12 @@ static enum st do_flow_create(struct conn *c, const void *args, struct err *e)
     const struct flow_rec *f = args;
     sqlite3_stmt *q = sq_stmt(c, Q_FLOW_INSERT);
     sqlite3_bind_blob(q, 1, f->hash, sizeof f->hash, SQLITE_STATIC);
-    const char *text[] = {f->cid,      f->app_id,           f->provider_id,
-                          f->token_url, f->verifier,        f->nonce ? f->nonce : "",
+    const char *text[] = {f->cid,
+                          f->app_id,
+                          f->provider_id,
+                          f->token_url,
+                          f->verifier,
+                          f->nonce ? f->nonce : "",
                           f->request_id ? f->request_id : ""};
     for (int i = 0; i < 7; i++)
         sq_bind_text(q, i + 2, text[i]);

@@ -118,7 +118,7 @@ struct flow_rec {
     char app_id[APP_ID_LEN + 1];
     char provider_id[UUID_LEN + 1];
     const char *token_url;
-    const char *verifier;   /* PKCE code_verifier */
+    const char *verifier; /* PKCE code_verifier */
     const char *nonce;
     const char *request_id; /* SAML AuthnRequest ID, or "" */
     int64_t expires_at;
