@@ -3,7 +3,9 @@
  * store: durable state behind one interface. store_open picks a backend by
  * URL ("sqlite:PATH" or a plain path; PostgreSQL will follow). Every write
  * is one transaction, durable when the call returns ST_OK. Every call is
- * scoped by customer id except the token look-ups by client sequence.
+ * scoped by customer id except the token look-ups by client sequence, and
+ * the sign-in runtime's by hash (a flow, a one-time token) or apiKey, whose
+ * answers name the customer.
  * Thread-safe: any thread may call any function. Knows no HTTP.
  */
 #ifndef SG_STORE_H
