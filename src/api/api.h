@@ -155,7 +155,8 @@ void api_route_info(int i, const char **method, const char **pattern, const char
  * allocation; thread-safe. */
 bool api_etag_list_has(const char *h, const char *etag, bool weak);
 
-/* Purges expired revocations; called periodically by the server. */
+/* Purges expired revocations, sign-in flows and one-time tokens; called
+ * periodically by the server. */
 void api_housekeep(const struct api_env *env);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /healthz: 200 while the server is serving, 503 once it is stopping
- * (a load balancer then sends elsewhere). Touches nothing else. */
+ * (a load balancer then sends elsewhere). Touches nothing else. And the
+ * server's periodic housekeeping: purges of expired rows. */
 #include "api_int.h"
 
 enum st api_health_get(struct ctx *c)
@@ -12,17 +13,27 @@ enum st api_health_get(struct ctx *c)
     return ST_OK;
 }
 
-void api_housekeep(const struct api_env *env)
+/* A purge of the store: removes at most STORE_PURGE_BATCH expired rows. */
+typedef enum st (*purge_fn)(struct store *s, int64_t now, int *purged, struct err *e);
+
+/* Runs purge until it finds less than a batch; what names the rows. */
+static void purge_all(const struct api_env *env, purge_fn purge, const char *what)
 {
     int purged = 0, total = 0;
     struct err e = {0};
     do { /* in small batches: each one holds up the writes only briefly */
-        if (store_revocation_purge(env->store, env->now(), &purged, &e) != ST_OK) {
-            log_msg(LOG_WARN, "purging expired revocations failed: %s", e.msg);
+        if (purge(env->store, env->now(), &purged, &e) != ST_OK) {
+            log_msg(LOG_WARN, "purging expired %s failed: %s", what, e.msg);
             return;
         }
         total += purged;
     } while (purged >= STORE_PURGE_BATCH);
     if (total > 0)
-        log_msg(LOG_INFO, "purged %d expired revocations", total);
+        log_msg(LOG_INFO, "purged %d expired %s", total, what);
+}
+
+void api_housekeep(const struct api_env *env)
+{
+    purge_all(env, store_revocation_purge, "revocations");
+    purge_all(env, store_signin_purge, "sign-in flows and tokens");
 }

@@ -27,8 +27,9 @@
 enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER, K_PROVIDER_LIST };
 
 /* What a write can change; each has its own generation, so provider writes
- * leave the token service's entries alone. Nothing cached depends on D_META. */
-enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D_META, D__COUNT };
+ * leave the token service's entries alone. Nothing cached depends on D_META
+ * or D_SIGNIN (flows and one-time tokens are only ever taken, never read). */
+enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D_META, D_SIGNIN, D__COUNT };
 
 /* The domain of each `data` of STORE_OPS: client look-ups join clients,
  * their policies and their customer. */
@@ -39,6 +40,8 @@ enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D_META, D__COUNT };
 #define DOMAIN_app D_APP
 #define DOMAIN_provider D_PROVIDER
 #define DOMAIN_meta D_META
+#define DOMAIN_flow D_SIGNIN
+#define DOMAIN_signin_token D_SIGNIN
 
 static enum domain domain_of(enum kind k)
 {

@@ -32,6 +32,9 @@ extern const int sqlite_migrations_count;
 #define APP_SELECT "SELECT id, name, realm, token_urls, settings FROM apps"
 #define PROVIDER_SELECT                                                                            \
     "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at, summary FROM providers"
+#define FLOW_COLUMNS                                                                               \
+    "hash, customer_id, app_id, provider_id, token_url, verifier, nonce, request_id, expires_at"
+#define TOKEN_COLUMNS "hash, customer_id, app_id, provider_id, token_url, data, expires_at"
 
 static const char *const sql_text[Q__COUNT] = {
     [Q_CUSTOMER_INSERT] = "INSERT INTO customers(id, created_at) VALUES (?1, ?2)",
@@ -67,6 +70,27 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_FIND] = "SELECT 1 FROM revocations WHERE tag = ?1",
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
                        " WHERE expires_at <= ?1 LIMIT ?2)",
+    [Q_APP_BY_KEY] = "SELECT customer_id, id FROM apps WHERE api_key_verifier = ?1",
+    [Q_PIN_GET] = "SELECT iss FROM issuer_pins WHERE customer_id = ?1 AND app_id = ?2"
+                  " AND provider_id = ?3 AND endpoints = ?4",
+    /* Inserts the pin, or replaces one under other endpoints; changes
+     * nothing when a pin under these endpoints exists. */
+    [Q_PIN_UPSERT] = "INSERT INTO issuer_pins(customer_id, app_id, provider_id, endpoints, iss)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (customer_id, app_id, provider_id)"
+                     " DO UPDATE SET endpoints = excluded.endpoints, iss = excluded.iss"
+                     " WHERE endpoints <> excluded.endpoints",
+    [Q_FLOW_INSERT] = "INSERT INTO flows(hash, customer_id, app_id, provider_id, token_url,"
+                      " verifier, nonce, request_id, expires_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_FLOW_TAKE] = "DELETE FROM flows WHERE hash = ?1 RETURNING " FLOW_COLUMNS,
+    [Q_FLOW_PURGE] = "DELETE FROM flows WHERE hash IN (SELECT hash FROM flows"
+                     " WHERE expires_at <= ?1 LIMIT ?2)",
+    [Q_TOKEN_INSERT] = "INSERT INTO signin_tokens(hash, customer_id, app_id, provider_id,"
+                       " token_url, data, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_TOKEN_TAKE] = "DELETE FROM signin_tokens WHERE hash = ?1 AND customer_id = ?2"
+                     " AND app_id = ?3 RETURNING " TOKEN_COLUMNS,
+    [Q_TOKEN_PURGE] = "DELETE FROM signin_tokens WHERE hash IN (SELECT hash FROM signin_tokens"
+                      " WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
                      " ORDER BY seq LIMIT 1",
     [Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
@@ -174,12 +198,13 @@ enum st sq_exists(struct conn *c, sqlite3_stmt *q, bool *found, struct err *e)
 
 static void bind_read(sqlite3_stmt *q, const struct sq_read *r)
 {
+    int first = 1;
     if (r->tag)
-        sqlite3_bind_blob(q, 1, r->tag, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(q, first++, r->tag, (int)r->tag_len, SQLITE_STATIC);
     else if (r->by_num)
-        sqlite3_bind_int64(q, 1, r->num);
-    for (int i = 0; i < 3 && r->text[i]; i++)
-        sq_bind_text(q, i + 1, r->text[i]);
+        sqlite3_bind_int64(q, first++, r->num);
+    for (int i = 0; i < 4 && r->text[i]; i++)
+        sq_bind_text(q, first + i, r->text[i]);
 }
 
 enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e)
@@ -194,6 +219,24 @@ enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct e
         st = sq_fail(c, e);
     else if (r->what)
         st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", r->what);
+    sqlite3_reset(q);
+    return st;
+}
+
+enum st sq_take_one(struct conn *c, const struct sq_read *r, void *out, struct err *e)
+{
+    sqlite3_stmt *q = sq_stmt(c, r->q);
+    bind_read(q, r);
+    int rc = sqlite3_step(q);
+    enum st st = ST_OK;
+    if (rc == SQLITE_ROW) {
+        st = r->row(r->a, q, out, e);
+        rc = sqlite3_step(q); /* the key is unique: no second row */
+    } else if (rc == SQLITE_DONE) {
+        st = ERR(e, ST_NOT_FOUND, NULL, "no such %s", r->what);
+    }
+    if (st == ST_OK && rc != SQLITE_DONE)
+        st = sq_fail(c, e);
     sqlite3_reset(q);
     return st;
 }

@@ -42,6 +42,15 @@ enum query {
     Q_PROVIDER_UPDATE,
     Q_PROVIDER_EXISTS,
     Q_PROVIDER_DELETE,
+    Q_APP_BY_KEY,
+    Q_PIN_GET,
+    Q_PIN_UPSERT,
+    Q_FLOW_INSERT,
+    Q_FLOW_TAKE,
+    Q_FLOW_PURGE,
+    Q_TOKEN_INSERT,
+    Q_TOKEN_TAKE,
+    Q_TOKEN_PURGE,
     Q_SECRET_ANY,
     Q_META_GET,
     Q_META_INSERT,
@@ -128,10 +137,11 @@ typedef enum st (*sq_row_fn)(struct arena *a, sqlite3_stmt *q, void *out, struct
 /* A read: the query, its parameters and how to read a row. */
 struct sq_read {
     enum query q;
-    const char *text[3];      /* ?1, ?2, ?3 as text, up to the first NULL */
-    const unsigned char *tag; /* or, when set, ?1 as a 16-byte blob */
-    bool by_num;              /* or, when set, ?1 as num */
+    const unsigned char *tag; /* when set, ?1 as a blob of tag_len bytes */
+    size_t tag_len;
+    bool by_num; /* or, when set, ?1 as num */
     sqlite3_int64 num;
+    const char *text[4]; /* then the next parameters as text, up to the first NULL */
     sq_row_fn row;
     struct arena *a;
     const char *what; /* _one: no row is ST_NOT_FOUND "no such <what>"; NULL: ST_OK */
@@ -147,6 +157,9 @@ struct sq_rows {
 /* On c: binds r's parameters to r->q, reads its first row into out with
  * r->row, resets the statement. */
 enum st sq_read_one(struct conn *c, const struct sq_read *r, void *out, struct err *e);
+/* As sq_read_one, for a DELETE ... RETURNING that returns at most one row:
+ * steps it to completion, so the row is gone once this returns ST_OK. */
+enum st sq_take_one(struct conn *c, const struct sq_read *r, void *out, struct err *e);
 /* sq_read_one on a pooled connection. */
 enum st sq_query_one(struct store *s, const struct sq_read *r, void *out, struct err *e);
 /* As sq_query_one, for every row, into out (an arena array, grown as it

@@ -376,7 +376,7 @@ static enum st read_found(struct arena *a, sqlite3_stmt *q, void *out, struct er
 enum st sq_revocation_find(struct store *s, const unsigned char tag[16], bool *revoked,
                            struct err *e)
 {
-    struct sq_read r = {.q = Q_REVOKE_FIND, .tag = tag, .row = read_found};
+    struct sq_read r = {.q = Q_REVOKE_FIND, .tag = tag, .tag_len = 16, .row = read_found};
     *revoked = false;
     return sq_query_one(s, &r, revoked, e);
 }

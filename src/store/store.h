@@ -3,7 +3,9 @@
  * store: durable state behind one interface. store_open picks a backend by
  * URL ("sqlite:PATH" or a plain path; PostgreSQL will follow). Every write
  * is one transaction, durable when the call returns ST_OK. Every call is
- * scoped by customer id except the token look-ups by client sequence.
+ * scoped by customer id except the token look-ups by client sequence, and
+ * the sign-in runtime's by hash (a flow, a one-time token) or apiKey, whose
+ * answers name the customer.
  * Thread-safe: any thread may call any function. Knows no HTTP.
  */
 #ifndef SG_STORE_H
@@ -110,6 +112,39 @@ struct provider_list {
 /* Revoked token identifiers are purged by at most this many per call. */
 #define STORE_PURGE_BATCH 500
 
+/* A sign-in in progress (SPEC §7.3), stored by start, taken by callback.
+ * Strings are arena-owned on reads; never NULL ("" for none). */
+struct flow_rec {
+    unsigned char hash[32]; /* SHA-256 of the state; the state itself is never stored */
+    char cid[UUID_LEN + 1];
+    char app_id[APP_ID_LEN + 1];
+    char provider_id[UUID_LEN + 1];
+    const char *token_url;
+    const char *verifier; /* PKCE code_verifier */
+    const char *nonce;
+    const char *request_id; /* SAML AuthnRequest ID, or "" */
+    int64_t expires_at;
+};
+
+/* A one-time token (SPEC §7.5), stored by callback, taken by auth_info.
+ * token_url and data are arena-owned on reads. */
+struct signin_token_rec {
+    unsigned char hash[32]; /* SHA-256 of the token */
+    char cid[UUID_LEN + 1];
+    char app_id[APP_ID_LEN + 1];
+    char provider_id[UUID_LEN + 1];
+    const char *token_url;
+    const unsigned char *data; /* the profile answer, sealed by the caller */
+    size_t data_len;
+    int64_t expires_at;
+};
+
+/* An app found by its key. */
+struct app_ref {
+    char cid[UUID_LEN + 1];
+    char app_id[APP_ID_LEN + 1];
+};
+
 /*
  * THE list of store operations. Each line generates the store_ops member,
  * the public store_<name> function (declared below, defined in store.c),
@@ -120,7 +155,7 @@ struct provider_list {
  * kind: R reads; W writes; C a read the cache may serve itself (cache.c
  * writes it by hand); B group-commit control (cache.c writes it by hand).
  * data: what a write changes (customer, policy, client, revocation, app,
- * provider, meta): the cache forgets what depends on it.
+ * provider, meta, flow, signin_token): the cache forgets what depends on it.
  * The last parameter is always `struct err *e`. Every function returns an
  * enum st; the comment above a group is its contract.
  */
@@ -189,6 +224,28 @@ struct provider_list {
       (const unsigned char tag[16], bool *revoked, struct err *e), (tag, revoked, e))              \
     X(revocation_purge, W, revocation, (int64_t now, int *purged, struct err *e),                  \
       (now, purged, e))                                                                            \
+    /* Sign-in flows (SPEC §7.3) and one-time tokens (§7.5), keyed by the                          \
+     * SHA-256 of the state or token. _create: ST_CONFLICT for an existing                         \
+     * hash. _take deletes the row and returns it (strings and data from a) in                     \
+     * one statement: of any number of concurrent calls with one hash, on any                      \
+     * number of servers, exactly one gets ST_OK, the others ST_NOT_FOUND.                         \
+     * Expired rows are taken and returned too: the caller checks expires_at.                      \
+     * signin_token_take takes only a token of app (customer and app id): one                      \
+     * of another app is neither returned nor deleted (ST_NOT_FOUND). */                           \
+    X(flow_create, W, flow, (const struct flow_rec *f, struct err *e), (f, e))                     \
+    X(flow_take, W, flow,                                                                          \
+      (struct arena *a, const unsigned char hash[32], struct flow_rec *out, struct err *e),        \
+      (a, hash, out, e))                                                                           \
+    X(signin_token_create, W, signin_token, (const struct signin_token_rec *t, struct err *e),     \
+      (t, e))                                                                                      \
+    X(signin_token_take, W, signin_token,                                                          \
+      (struct arena *a, struct row_key app, const unsigned char hash[32],                          \
+       struct signin_token_rec *out, struct err *e),                                               \
+      (a, app, hash, out, e))                                                                      \
+    /* Removes at most STORE_PURGE_BATCH expired flows and tokens together                         \
+     * (expires_at <= now) per call, as revocation_purge does; *purged says                        \
+     * how many. */                                                                                \
+    X(signin_purge, W, flow, (int64_t now, int *purged, struct err *e), (now, purged, e))          \
     /* Social-login apps of a customer, in creation order. _create:                                \
      * ST_CONFLICT for an existing id. _get: ST_NOT_FOUND. */                                      \
     X(app_create, W, app, (const char *cid, const struct login_app *app, struct err *e),           \
@@ -214,6 +271,12 @@ struct provider_list {
       (k, sec, e))                                                                                 \
     X(app_key_create, W, app, (struct row_key k, const struct sealed_secret *sec, struct err *e),  \
       (k, sec, e))                                                                                 \
+    /* The app whose apiKey has this verifier (keys_verifier of the key):                          \
+     * ST_NOT_FOUND when no app's has. A key names one app: _set and _create                       \
+     * answer ST_CONFLICT for a verifier another app has. */                                       \
+    X(app_find_by_key, R, app,                                                                     \
+      (const unsigned char verifier[32], struct app_ref *out, struct err *e),                      \
+      (verifier, out, e))                                                                          \
     /* Custom providers of an app (_list: app is {cid, app id}), in creation                       \
      * order. _create: ST_NOT_FOUND for an unknown app. _modify reads the                          \
      * provider and writes ch's result in one transaction, so modifications                        \
@@ -234,6 +297,20 @@ struct provider_list {
       (a, k, ch, e))                                                                               \
     X(provider_delete, W, provider,                                                                \
       (struct provider_key k, const char *expected_etag, struct err *e), (k, expected_etag, e))    \
+    /* The issuer pinned for an OpenID provider (SPEC §7.4) while its endpoints                    \
+     * fingerprint (64 hex) is `endpoints`. _get sets *iss (from a); ST_NOT_FOUND                  \
+     * when none is pinned, or it was pinned under other endpoints. _set pins                      \
+     * iss unless a pin under the same endpoints exists: that one is kept, and                     \
+     * the answer is ST_OK when its issuer is iss, else ST_CONFLICT; a pin under                   \
+     * other endpoints is replaced. _set: ST_NOT_FOUND for an unknown provider.                    \
+     * provider_delete removes the provider's pin. */                                              \
+    X(issuer_pin_get, R, provider,                                                                 \
+      (struct arena *a, struct provider_key k, const char *endpoints, const char **iss,            \
+       struct err *e),                                                                             \
+      (a, k, endpoints, iss, e))                                                                   \
+    X(issuer_pin_set, W, provider,                                                                 \
+      (struct provider_key k, const char *endpoints, const char *iss, struct err *e),              \
+      (k, endpoints, iss, e))                                                                      \
     /* The check value of the key file the database belongs to (not a secret):                     \
      * _find: ST_NOT_FOUND while none is recorded; _create records v unless a                      \
      * value is recorded already (then it keeps that one: _find again to learn                     \

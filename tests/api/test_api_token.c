@@ -62,6 +62,43 @@ Test(api_token, housekeeping_purges_expired_revocations_in_batches_and_keeps_liv
     cr_assert(revoked, "a revocation still needed was purged");
 }
 
+/* Sign-in flows and one-time tokens live minutes; the periodic
+ * housekeeping removes the expired ones, however many, and no other. */
+Test(api_token, housekeeping_purges_expired_sign_in_flows_and_tokens)
+{
+    struct err e = {0};
+    struct arena a;
+    arena_init(&a);
+    struct flow_rec f = {.token_url = "https://site.example/cb", .verifier = "v", .nonce = "n"};
+    struct signin_token_rec t = {.token_url = "https://site.example/cb", .data_len = 0};
+    snprintf(f.cid, sizeof f.cid, "%s", CID_A);
+    snprintf(t.cid, sizeof t.cid, "%s", CID_A);
+    snprintf(t.app_id, sizeof t.app_id, "app");
+    for (int i = 0; i < STORE_PURGE_BATCH + 7; i++) { /* expired */
+        memcpy(f.hash, &i, sizeof i);
+        memcpy(t.hash, &i, sizeof i);
+        f.expires_at = t.expires_at = T_clock - 1;
+        cr_assert_eq(store_flow_create(T_app.store, &f, &e), ST_OK);
+        cr_assert_eq(store_signin_token_create(T_app.store, &t, &e), ST_OK);
+    }
+    f.hash[31] = t.hash[31] = 1; /* still valid */
+    f.expires_at = t.expires_at = T_clock + 60;
+    cr_assert_eq(store_flow_create(T_app.store, &f, &e), ST_OK);
+    cr_assert_eq(store_signin_token_create(T_app.store, &t, &e), ST_OK);
+    api_housekeep(&T_app.api);
+    int purged = -1;
+    cr_assert_eq(store_signin_purge(T_app.store, T_clock, &purged, &e), ST_OK);
+    cr_assert_eq(purged, 0, "an expired flow or token was left behind");
+    struct flow_rec gf;
+    struct signin_token_rec gt;
+    cr_assert_eq(store_flow_take(T_app.store, &a, f.hash, &gf, &e), ST_OK,
+                 "a valid flow was purged");
+    cr_assert_eq(
+        store_signin_token_take(T_app.store, &a, (struct row_key){CID_A, "app"}, t.hash, &gt, &e),
+        ST_OK, "a valid token was purged");
+    arena_cleanup(&a);
+}
+
 /* SPEC §3: a scope string that does not follow the grammar is left out of
  * the grant, requested or not, even when a policy stored before the
  * grammar was enforced lists it. */

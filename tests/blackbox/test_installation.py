@@ -128,8 +128,10 @@ def downgrade(db):
         version = c.execute("PRAGMA user_version").fetchone()[0]
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "meta" in names, names
-        assert version == 4, version  # 003 made meta, 004 the apps' sign-in columns
-        c.execute("DROP TABLE meta")
+        assert version == 5, version  # 003 made meta, 004 the apps' sign-in columns, 005 tables
+        c.execute("DROP INDEX apps_api_key")
+        for table in ("issuer_pins", "signin_tokens", "flows", "meta"):
+            c.execute(f"DROP TABLE {table}")
         for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):
             c.execute(f"ALTER TABLE apps DROP COLUMN {col}")
         c.execute("PRAGMA user_version = 2")

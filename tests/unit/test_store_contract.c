@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +562,377 @@ CONTRACT(provider_delete_checks_the_expected_etag)
     struct provider_list l;
     OK(store_provider_list(s, &T_a, (struct row_key){CID_A, APP}, &l, NULL));
     cr_expect_eq(l.n, 0);
+}
+
+/* ---- the sign-in runtime's rows ------------------------------------------------ */
+
+#define APP_2 "otherapp"
+
+static struct flow_rec flow(unsigned char fill, int64_t expires_at)
+{
+    struct flow_rec f = {.token_url = "https://site.example/signed-in?x=1",
+                         .verifier = "pkce-verifier-0123456789",
+                         .nonce = "nonce-abc",
+                         .request_id = "_req-42",
+                         .expires_at = expires_at};
+    memset(f.hash, fill, sizeof f.hash);
+    f.hash[31] = (unsigned char)(fill + 1); /* not all one byte */
+    snprintf(f.cid, sizeof f.cid, "%s", CID_A);
+    snprintf(f.app_id, sizeof f.app_id, "%s", APP);
+    snprintf(f.provider_id, sizeof f.provider_id, "%s", PROV_1);
+    return f;
+}
+
+static const unsigned char sealed_profile[] = {0, 1, 2, 0, 255, 7}; /* NULs inside */
+
+static struct signin_token_rec token(unsigned char fill, int64_t expires_at)
+{
+    struct signin_token_rec t = {.token_url = "https://site.example/signed-in",
+                                 .data = sealed_profile,
+                                 .data_len = sizeof sealed_profile,
+                                 .expires_at = expires_at};
+    memset(t.hash, fill, sizeof t.hash);
+    t.hash[0] = (unsigned char)(fill + 3);
+    snprintf(t.cid, sizeof t.cid, "%s", CID_A);
+    snprintf(t.app_id, sizeof t.app_id, "%s", APP);
+    snprintf(t.provider_id, sizeof t.provider_id, "%s", PROV_2);
+    return t;
+}
+
+static void expect_flow_eq(const struct flow_rec *got, const struct flow_rec *want)
+{
+    cr_expect_arr_eq(got->hash, want->hash, sizeof want->hash, "%s", T_backend);
+    cr_expect_str_eq(got->cid, want->cid);
+    cr_expect_str_eq(got->app_id, want->app_id);
+    cr_expect_str_eq(got->provider_id, want->provider_id);
+    cr_expect_str_eq(got->token_url, want->token_url);
+    cr_expect_str_eq(got->verifier, want->verifier);
+    cr_expect_str_eq(got->nonce, want->nonce);
+    cr_expect_str_eq(got->request_id, want->request_id);
+    cr_expect_eq(got->expires_at, want->expires_at);
+}
+
+static void expect_token_eq(const struct signin_token_rec *got, const struct signin_token_rec *want)
+{
+    cr_expect_arr_eq(got->hash, want->hash, sizeof want->hash, "%s", T_backend);
+    cr_expect_str_eq(got->cid, want->cid);
+    cr_expect_str_eq(got->app_id, want->app_id);
+    cr_expect_str_eq(got->provider_id, want->provider_id);
+    cr_expect_str_eq(got->token_url, want->token_url);
+    cr_assert_eq(got->data_len, want->data_len, "%s", T_backend);
+    cr_expect_arr_eq(got->data, want->data, want->data_len);
+    cr_expect_eq(got->expires_at, want->expires_at);
+}
+
+CONTRACT(flow_create_take_returns_every_field_once)
+{
+    struct flow_rec f = flow(1, 5000), other = flow(2, 6000), got;
+    other.request_id = "";
+    OK(store_flow_create(s, &f, NULL));
+    OK(store_flow_create(s, &other, NULL));
+    IS(ST_CONFLICT, store_flow_create(s, &f, NULL));
+    OK(store_flow_take(s, &T_a, f.hash, &got, NULL));
+    expect_flow_eq(&got, &f);
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+    OK(store_flow_take(s, &T_a, other.hash, &got, NULL)); /* the other one stayed */
+    expect_flow_eq(&got, &other);
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, other.hash, &got, NULL));
+    OK(store_flow_create(s, &f, NULL)); /* taken: its hash is free again */
+}
+
+CONTRACT(flow_expired_is_taken_and_returned)
+{
+    struct flow_rec f = flow(1, 1000), got;
+    OK(store_flow_create(s, &f, NULL));
+    OK(store_flow_take(s, &T_a, f.hash, &got, NULL));
+    cr_expect_eq(got.expires_at, 1000);
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+}
+
+CONTRACT(signin_token_create_take_returns_every_field_once)
+{
+    struct signin_token_rec t = token(1, 5000), expired = token(2, 1000), got;
+    struct row_key app = {CID_A, APP};
+    OK(store_signin_token_create(s, &t, NULL));
+    OK(store_signin_token_create(s, &expired, NULL));
+    IS(ST_CONFLICT, store_signin_token_create(s, &t, NULL));
+    OK(store_signin_token_take(s, &T_a, app, t.hash, &got, NULL));
+    expect_token_eq(&got, &t);
+    IS(ST_NOT_FOUND, store_signin_token_take(s, &T_a, app, t.hash, &got, NULL));
+    OK(store_signin_token_take(s, &T_a, app, expired.hash, &got, NULL));
+    expect_token_eq(&got, &expired);
+    IS(ST_NOT_FOUND, store_signin_token_take(s, &T_a, app, expired.hash, &got, NULL));
+}
+
+CONTRACT(signin_token_of_another_app_is_neither_taken_nor_deleted)
+{
+    struct signin_token_rec t = token(1, 5000), got;
+    OK(store_signin_token_create(s, &t, NULL));
+    IS(ST_NOT_FOUND,
+       store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP_2}, t.hash, &got, NULL));
+    IS(ST_NOT_FOUND,
+       store_signin_token_take(s, &T_a, (struct row_key){CID_B, APP}, t.hash, &got, NULL));
+    OK(store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, t.hash, &got, NULL));
+    expect_token_eq(&got, &t);
+}
+
+/* n expired flows, m expired tokens, one live of each; in one batch. */
+static void seed_signin_rows(struct store *s, int n, int m)
+{
+    OK(store_batch_begin(s, NULL));
+    for (int i = 0; i < n; i++) {
+        struct flow_rec f = flow(9, 1000 - i % 2); /* expires_at == now is expired too */
+        f.hash[0] = (unsigned char)(i >> 8);
+        f.hash[1] = (unsigned char)i;
+        OK(store_flow_create(s, &f, NULL));
+    }
+    for (int i = 0; i < m; i++) {
+        struct signin_token_rec t = token(9, 1000 - i % 2);
+        t.hash[1] = (unsigned char)(i >> 8);
+        t.hash[2] = (unsigned char)i;
+        OK(store_signin_token_create(s, &t, NULL));
+    }
+    struct flow_rec live_f = flow(1, 1001);
+    struct signin_token_rec live_t = token(1, 1001);
+    OK(store_flow_create(s, &live_f, NULL));
+    OK(store_signin_token_create(s, &live_t, NULL));
+    OK(store_batch_end(s, NULL));
+}
+
+CONTRACT(signin_purge_removes_only_expired_rows_in_batches)
+{
+    seed_signin_rows(s, STORE_PURGE_BATCH + 20, 30);
+    int purged = -1;
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, STORE_PURGE_BATCH, "%s: at most one batch per call", T_backend);
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 50, "%s: the 20 flows and 30 tokens left", T_backend);
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 0);
+    struct flow_rec f = flow(9, 0), live_f = flow(1, 1001), gf;
+    struct signin_token_rec live_t = token(1, 1001), gt;
+    f.hash[0] = 0;
+    f.hash[1] = 3;
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &gf, NULL));
+    OK(store_flow_take(s, &T_a, live_f.hash, &gf, NULL));
+    OK(store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, live_t.hash, &gt, NULL));
+}
+
+CONTRACT(signin_purge_budget_is_shared_by_flows_and_tokens)
+{
+    seed_signin_rows(s, 10, STORE_PURGE_BATCH);
+    int purged = -1;
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, STORE_PURGE_BATCH);
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 10);
+    OK(store_signin_purge(s, 1001, &purged, NULL)); /* now the live ones expire */
+    cr_expect_eq(purged, 2);
+}
+
+/* n threads take one hash at once; how many got ST_OK and ST_NOT_FOUND. */
+struct race {
+    struct store *s;
+    pthread_barrier_t go;
+    const unsigned char *hash;
+    bool token; /* signin_token_take, else flow_take */
+    atomic_int ok, not_found;
+};
+
+static void *race_one(void *arg)
+{
+    struct race *r = arg;
+    struct arena a;
+    arena_init(&a);
+    struct err e = {0};
+    struct flow_rec f;
+    struct signin_token_rec t;
+    pthread_barrier_wait(&r->go);
+    enum st st =
+        r->token ? store_signin_token_take(r->s, &a, (struct row_key){CID_A, APP}, r->hash, &t, &e)
+                 : store_flow_take(r->s, &a, r->hash, &f, &e);
+    if (st == ST_OK)
+        atomic_fetch_add(&r->ok, 1);
+    else if (st == ST_NOT_FOUND)
+        atomic_fetch_add(&r->not_found, 1);
+    err_clear(&e);
+    arena_cleanup(&a);
+    return NULL;
+}
+
+#define RACERS 50
+
+static void race(struct store *s, const unsigned char *hash, bool token)
+{
+    struct race r = {.s = s, .hash = hash, .token = token};
+    pthread_t th[RACERS];
+    pthread_barrier_init(&r.go, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, race_one, &r), 0);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&r.go);
+    cr_expect_eq(atomic_load(&r.ok), 1, "%s: exactly one take wins", T_backend);
+    cr_expect_eq(atomic_load(&r.not_found), RACERS - 1, "%s", T_backend);
+}
+
+CONTRACT(concurrent_flow_takes_exactly_one_wins)
+{
+    struct flow_rec f = flow(1, 5000);
+    OK(store_flow_create(s, &f, NULL));
+    race(s, f.hash, false);
+}
+
+CONTRACT(concurrent_signin_token_takes_exactly_one_wins)
+{
+    struct signin_token_rec t = token(1, 5000);
+    OK(store_signin_token_create(s, &t, NULL));
+    race(s, t.hash, true);
+}
+
+/* One take on another thread, started while this thread's batch is open. */
+struct taker {
+    struct store *s;
+    const unsigned char *hash;
+    bool token;
+    atomic_bool done;
+    enum st st;
+};
+
+static void *take_one(void *arg)
+{
+    struct taker *t = arg;
+    struct arena a;
+    arena_init(&a);
+    struct flow_rec f;
+    struct signin_token_rec tr;
+    t->st = t->token ? store_signin_token_take(t->s, &a, (struct row_key){CID_A, APP}, t->hash, &tr,
+                                               NULL)
+                     : store_flow_take(t->s, &a, t->hash, &f, NULL);
+    atomic_store(&t->done, true);
+    arena_cleanup(&a);
+    return NULL;
+}
+
+/* Takes hash inside a batch, has another thread take it too, ends the
+ * batch (commit, or abort); returns what the other thread got. */
+static enum st take_in_batch(struct store *s, const unsigned char *hash, bool token, bool commit)
+{
+    struct flow_rec f;
+    struct signin_token_rec t;
+    struct taker other = {.s = s, .hash = hash, .token = token};
+    pthread_t th;
+    OK(store_batch_begin(s, NULL));
+    if (token)
+        OK(store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, hash, &t, NULL));
+    else
+        OK(store_flow_take(s, &T_a, hash, &f, NULL));
+    cr_assert_eq(pthread_create(&th, NULL, take_one, &other), 0);
+    cr_expect_not(atomic_load(&other.done), "%s: a take finished inside another's batch",
+                  T_backend);
+    if (commit)
+        OK(store_batch_end(s, NULL));
+    else
+        OK(store_batch_abort(s, NULL));
+    pthread_join(th, NULL);
+    return other.st;
+}
+
+CONTRACT(take_in_a_batch_counts_for_others_once_committed)
+{
+    struct flow_rec f = flow(1, 5000), got;
+    struct signin_token_rec t = token(1, 5000);
+    OK(store_flow_create(s, &f, NULL));
+    OK(store_signin_token_create(s, &t, NULL));
+    IS(ST_NOT_FOUND, take_in_batch(s, f.hash, false, true));
+    IS(ST_NOT_FOUND, take_in_batch(s, t.hash, true, true));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+}
+
+CONTRACT(take_in_an_aborted_batch_never_happened)
+{
+    struct flow_rec f = flow(1, 5000), got;
+    struct signin_token_rec t = token(1, 5000), gt;
+    OK(store_flow_create(s, &f, NULL));
+    OK(store_signin_token_create(s, &t, NULL));
+    IS(ST_OK, take_in_batch(s, f.hash, false, false)); /* the other thread has it */
+    IS(ST_OK, take_in_batch(s, t.hash, true, false));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+    IS(ST_NOT_FOUND,
+       store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, t.hash, &gt, NULL));
+}
+
+CONTRACT(app_find_by_key_follows_the_current_key)
+{
+    struct login_app app = {.id = APP, .name = "My app", .realm = "r"};
+    struct row_key a1 = {CID_A, APP}, a2 = {CID_B, APP};
+    OK(store_customer_create(s, CID_A, NULL));
+    OK(store_customer_create(s, CID_B, NULL));
+    OK(store_app_create(s, CID_A, &app, NULL));
+    OK(store_app_create(s, CID_B, &app, NULL));
+    struct sealed_secret one = secret(1), two = secret(2), three = secret(3);
+    struct app_ref got;
+    IS(ST_NOT_FOUND, store_app_find_by_key(s, one.verifier, &got, NULL));
+    OK(store_app_key_create(s, a1, &one, NULL));
+    OK(store_app_key_create(s, a2, &three, NULL));
+    OK(store_app_find_by_key(s, one.verifier, &got, NULL));
+    cr_expect_str_eq(got.cid, CID_A);
+    cr_expect_str_eq(got.app_id, APP);
+    OK(store_app_find_by_key(s, three.verifier, &got, NULL));
+    cr_expect_str_eq(got.cid, CID_B);
+    OK(store_app_key_set(s, a1, &two, NULL)); /* rotation */
+    IS(ST_NOT_FOUND, store_app_find_by_key(s, one.verifier, &got, NULL));
+    OK(store_app_find_by_key(s, two.verifier, &got, NULL));
+    cr_expect_str_eq(got.cid, CID_A);
+    /* a key names one app */
+    IS(ST_CONFLICT, store_app_key_set(s, a2, &two, NULL));
+    OK(store_app_find_by_key(s, three.verifier, &got, NULL));
+    cr_expect_str_eq(got.cid, CID_B, "%s: a refused key changed nothing", T_backend);
+}
+
+#define ENDPOINTS_1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define ENDPOINTS_2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define ISS_1 "https://idp.example"
+#define ISS_2 "https://other.example"
+
+CONTRACT(issuer_pin_first_wins_until_the_endpoints_change)
+{
+    seed_providers(s, CID_A);
+    struct provider_key k = {CID_A, APP, PROV_1}, k2 = {CID_A, APP, PROV_2};
+    const char *iss = NULL;
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+    OK(store_issuer_pin_set(s, k, ENDPOINTS_1, ISS_1, NULL));
+    OK(store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+    cr_expect_str_eq(iss, ISS_1);
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k, ENDPOINTS_2, &iss, NULL));
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k2, ENDPOINTS_1, &iss, NULL));
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, (struct provider_key){CID_B, APP, PROV_1},
+                                          ENDPOINTS_1, &iss, NULL));
+    OK(store_issuer_pin_set(s, k, ENDPOINTS_1, ISS_1, NULL)); /* the same again */
+    IS(ST_CONFLICT, store_issuer_pin_set(s, k, ENDPOINTS_1, ISS_2, NULL));
+    OK(store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+    cr_expect_str_eq(iss, ISS_1, "%s: the first pin stays", T_backend);
+    OK(store_issuer_pin_set(s, k, ENDPOINTS_2, ISS_2, NULL)); /* endpoints changed */
+    OK(store_issuer_pin_get(s, &T_a, k, ENDPOINTS_2, &iss, NULL));
+    cr_expect_str_eq(iss, ISS_2);
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+}
+
+CONTRACT(issuer_pin_goes_with_its_provider)
+{
+    seed_providers(s, CID_A);
+    struct provider_key k = {CID_A, APP, PROV_1}, k2 = {CID_A, APP, PROV_2};
+    const char *iss = NULL;
+    OK(store_issuer_pin_set(s, k, ENDPOINTS_1, ISS_1, NULL));
+    OK(store_issuer_pin_set(s, k2, ENDPOINTS_1, ISS_2, NULL));
+    OK(store_provider_delete(s, k, NULL, NULL));
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+    IS(ST_NOT_FOUND, store_issuer_pin_set(s, k, ENDPOINTS_1, ISS_1, NULL));
+    struct provider_rec again = provider(PROV_1, "2026-01-01T00:00:00.000000003Z");
+    OK(store_provider_create(s, CID_A, &again, NULL));
+    IS(ST_NOT_FOUND, store_issuer_pin_get(s, &T_a, k, ENDPOINTS_1, &iss, NULL));
+    OK(store_issuer_pin_get(s, &T_a, k2, ENDPOINTS_1, &iss, NULL));
+    cr_expect_str_eq(iss, ISS_2, "%s: another provider's pin stays", T_backend);
 }
 
 /* ---- group commit ------------------------------------------------------------- */
