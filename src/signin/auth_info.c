@@ -45,7 +45,7 @@ static enum st read_params(struct ctx *c, struct form *f)
  * known good (so that guessed keys cannot crowd a real one out). */
 struct limits {
     const char *net;
-    char app[64];
+    char app[96];
     int64_t now;
 };
 

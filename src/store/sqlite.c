@@ -71,6 +71,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_REVOKE_PURGE] = "DELETE FROM revocations WHERE tag IN (SELECT tag FROM revocations"
                        " WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_APP_BY_KEY] = "SELECT customer_id, id FROM apps WHERE api_key_verifier = ?1",
+    [Q_APP_LOCATE] = "SELECT customer_id, id FROM apps WHERE id = ?1"
+                     " ORDER BY created_at, customer_id LIMIT 1",
     [Q_PIN_GET] = "SELECT iss FROM issuer_pins WHERE customer_id = ?1 AND app_id = ?2"
                   " AND provider_id = ?3 AND endpoints = ?4",
     /* Inserts the pin, or replaces one under other endpoints; changes
@@ -119,6 +121,8 @@ static const char *const sql_text[Q__COUNT] = {
                           " secret_sealed, etag, created_at, updated_at, summary)"
                           " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7, ?9)",
     [Q_PROVIDER_GET] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
+    [Q_PROVIDER_LOCATE] = PROVIDER_SELECT " WHERE customer_id = ?1 AND id = ?2"
+                                          " ORDER BY created_at, app_id LIMIT 1",
     [Q_PROVIDER_LIST] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2"
                                         " ORDER BY created_at, id",
     [Q_PROVIDER_UPDATE] = "UPDATE providers SET doc = ?5, secret_sealed = ?6, etag = ?7,"

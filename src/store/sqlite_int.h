@@ -43,6 +43,8 @@ enum query {
     Q_PROVIDER_EXISTS,
     Q_PROVIDER_DELETE,
     Q_APP_BY_KEY,
+    Q_APP_LOCATE,
+    Q_PROVIDER_LOCATE,
     Q_PIN_GET,
     Q_PIN_UPSERT,
     Q_FLOW_INSERT,

@@ -202,6 +202,17 @@ enum st sq_provider_get(struct store *s, struct arena *a, struct provider_key k,
     return sq_query_one(s, &r, out, e);
 }
 
+enum st sq_provider_locate(struct store *s, struct arena *a, struct row_key k,
+                           struct provider_rec *out, struct err *e)
+{
+    struct sq_read r = {.q = Q_PROVIDER_LOCATE,
+                        .text = {k.cid, k.id},
+                        .row = read_provider,
+                        .a = a,
+                        .what = "provider"};
+    return sq_query_one(s, &r, out, e);
+}
+
 enum st sq_provider_list(struct store *s, struct arena *a, struct row_key app,
                          struct provider_list *out, struct err *e)
 {

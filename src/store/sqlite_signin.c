@@ -198,6 +198,13 @@ enum st sq_app_find_by_key(struct store *s, const unsigned char verifier[32], st
     return sq_query_one(s, &r, out, e);
 }
 
+enum st sq_app_locate(struct store *s, const char *app_id, struct app_ref *out, struct err *e)
+{
+    struct sq_read r = {
+        .q = Q_APP_LOCATE, .text = {app_id}, .row = read_app_ref, .what = "app"};
+    return sq_query_one(s, &r, out, e);
+}
+
 /* ---- pinned issuers ------------------------------------------------------------ */
 
 static enum st read_iss(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)

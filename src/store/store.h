@@ -277,6 +277,10 @@ struct app_ref {
     X(app_find_by_key, R, app,                                                                     \
       (const unsigned char verifier[32], struct app_ref *out, struct err *e),                      \
       (verifier, out, e))                                                                          \
+    /* The app of an app id, whichever customer's (the sign-in chooser's                           \
+     * /signin/{app}): ST_NOT_FOUND when none. */                                                  \
+    X(app_locate, R, app, (const char *app_id, struct app_ref *out, struct err *e),                \
+      (app_id, out, e))                                                                            \
     /* Custom providers of an app (_list: app is {cid, app id}), in creation                       \
      * order. _create: ST_NOT_FOUND for an unknown app. _modify reads the                          \
      * provider and writes ch's result in one transaction, so modifications                        \
@@ -288,6 +292,11 @@ struct app_ref {
       (const char *cid, const struct provider_rec *p, struct err *e), (cid, p, e))                 \
     X(provider_get, C, provider,                                                                   \
       (struct arena *a, struct provider_key k, struct provider_rec *out, struct err *e),           \
+      (a, k, out, e))                                                                              \
+    /* The provider of a customer with provider id k.id, whichever app's                           \
+     * (the sign-in routes name {c}.{p}); out->app_id says which. */                               \
+    X(provider_locate, R, provider,                                                                \
+      (struct arena *a, struct row_key k, struct provider_rec *out, struct err *e),                \
       (a, k, out, e))                                                                              \
     X(provider_list, C, provider,                                                                  \
       (struct arena *a, struct row_key app, struct provider_list *out, struct err *e),             \

@@ -49,3 +49,8 @@ CREATE TABLE issuer_pins (
 -- unique, so a key can never resolve to two (NULLs, apps without a key
 -- yet, do not count).
 CREATE UNIQUE INDEX apps_api_key ON apps(api_key_verifier);
+
+-- The sign-in routes name a provider by customer and provider id
+-- ({c}.{p}), the chooser an app by its id alone.
+CREATE INDEX providers_by_id ON providers(customer_id, id);
+CREATE INDEX apps_by_id ON apps(id);
