@@ -51,6 +51,8 @@ static inline const char *t_header(const struct t_resp *r, const char *name)
 
 /* Conditional headers for the next t_call only (NULL: not sent). */
 static const char *T_if_match, *T_if_none_match;
+/* The query (after '?') and the client address of the next t_call only. */
+static const char *T_query, *T_remote;
 
 /* One request through api_handle. ct and auth may be NULL. */
 static inline void t_call(struct t_resp *out, const char *method, const char *path, const char *ct,
@@ -62,9 +64,13 @@ static inline void t_call(struct t_resp *out, const char *method, const char *pa
                           .authorization = auth,
                           .if_match = T_if_match,
                           .if_none_match = T_if_none_match,
+                          .query = T_query ? T_query : "",
+                          .remote_addr = T_remote,
+                          .remote_net = T_remote,
+                          .id = "7",
                           .body = body ? body : "",
                           .body_len = body ? strlen(body) : 0};
-    T_if_match = T_if_none_match = NULL;
+    T_if_match = T_if_none_match = T_query = T_remote = NULL;
     struct arena a;
     struct api_resp resp;
     arena_init(&a);
