@@ -494,6 +494,43 @@ Test(net_fetch, a_header_value_with_a_line_break_is_refused_unsent)
     cr_expect_eq(connections(), 0);
 }
 
+Test(net_fetch, a_failure_log_line_names_the_host_and_no_secret)
+{
+    char log[] = "/tmp/sg-net-log-XXXXXX";
+    int fd = mkstemp(log);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(log_file_open(log, NULL), ST_OK);
+    log_set_level(LOG_DEBUG);
+    struct net_client *c = client(false, true, 0, 0); /* the server's CA untrusted */
+    char u[128];
+    snprintf(u, sizeof u, "https://user:SECRET1@127.0.0.1:%u/p/SECRET2?access_token=SECRET3",
+             srv.port);
+    struct net_request req = {.method = "POST",
+                              .url = u,
+                              .body = "code=SECRET4",
+                              .body_len = 12,
+                              .authorization = "Bearer SECRET5"};
+    struct waiter w;
+    waiter_init(&w);
+    net_fetch(c, &req, on_done, &w);
+    waiter_wait(&w);
+    expect_failure(w.resp, ST_INTERNAL, NET_WHY_TLS_VERIFY);
+    net_client_stop(c);
+    log_flush();
+    char text[4096] = "";
+    FILE *f = fopen(log, "r");
+    cr_assert(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(log);
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%u: " NET_WHY_TLS_VERIFY, srv.port);
+    cr_expect(strstr(text, host) != NULL, "no line names the host and why: %s", text);
+    cr_expect(strstr(text, "SECRET") == NULL, "a secret in the log: %s", text);
+}
+
 /* A shared counter for many transfers. */
 static struct {
     pthread_mutex_t mu;
