@@ -63,11 +63,13 @@ struct net_client {
     bool closed;                         /* the thread takes no more (under mu) */
     pthread_t thread;
     CURLM *multi;
-    CURLSH *share;           /* TLS sessions, across easy handles */
+    CURLSH *share;           /* TLS sessions across easy handles; one thread: no locks */
     struct transfer *active; /* in the multi handle (thread only) */
     int nactive;
 };
 
+/* curl_global_init is process-wide and must run once: the only state of
+ * this file outside a client. */
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
