@@ -47,6 +47,11 @@ struct cfg {
     bool insecure_http;       /* serve: allow plain HTTP on a non-loopback address */
     bool allow_open_key_file; /* serve, init: accept a key file open to group or others */
     bool json;                /* init: print one JSON object */
+
+    /* serve: the sign-in runtime's calls to identity providers */
+    char *outbound_ca_file;     /* PEM CAs trusted besides the system's, or NULL */
+    bool allow_private_network; /* may reach loopback, private, link-local addresses */
+    long clock_skew;            /* seconds of skew allowed in id_token times */
 };
 
 /* Parses argv (argv[1] is the command) and the environment into c.

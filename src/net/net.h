@@ -15,24 +15,24 @@
 
 #include "../util/util.h"
 
-#define NET_CONNECT_MS 5000            /* connect, TLS included */
-#define NET_TOTAL_MS 10000             /* a whole transfer */
-#define NET_MAX_BYTES (1024 * 1024)    /* an answer's body */
-#define NET_MAX_IN_FLIGHT 1024         /* transfers at once; more wait */
+#define NET_CONNECT_MS 5000         /* connect, TLS included */
+#define NET_TOTAL_MS 10000          /* a whole transfer */
+#define NET_MAX_BYTES (1024 * 1024) /* an answer's body */
+#define NET_MAX_IN_FLIGHT 1024      /* transfers at once; more wait */
 
 struct net_opts {
-    const char *ca_file;  /* PEM CAs trusted besides the system's, or NULL */
-    bool allow_private;   /* --allow-private-network: local IdPs, tests */
-    long connect_ms;      /* 0: NET_CONNECT_MS */
-    long total_ms;        /* 0: NET_TOTAL_MS */
-    size_t max_bytes;     /* 0: NET_MAX_BYTES */
+    const char *ca_file; /* PEM CAs trusted besides the system's, or NULL */
+    bool allow_private;  /* --allow-private-network: local IdPs, tests */
+    long connect_ms;     /* 0: NET_CONNECT_MS */
+    long total_ms;       /* 0: NET_TOTAL_MS */
+    size_t max_bytes;    /* 0: NET_MAX_BYTES */
 };
 
 /* One outbound request. Strings are copied by net_fetch. */
 struct net_request {
-    const char *method;        /* "GET" or "POST" */
-    const char *url;           /* https://... */
-    const char *body;          /* POST body, or NULL */
+    const char *method; /* "GET" or "POST" */
+    const char *url;    /* https://... */
+    const char *body;   /* POST body, or NULL */
     size_t body_len;
     const char *content_type;  /* of body, or NULL */
     const char *authorization; /* the whole Authorization value (a secret:
@@ -40,11 +40,27 @@ struct net_request {
     const char *accept;        /* or NULL */
 };
 
+/* Why a fetch failed: static text for the log line, naming no URL, header
+ * or body, with the status it comes with.
+ * ST_INVALID: the request was not sent, or its answer is refused. */
+#define NET_WHY_NOT_HTTPS "https only"      /* a URL of another scheme */
+#define NET_WHY_BAD_REQUEST "bad request"   /* method, URL, or CR/LF in a header value */
+#define NET_WHY_REDIRECT "redirect refused" /* a 3xx answer (status is set) */
+/* ST_TOO_LARGE: the body passed max_bytes, announced or not. */
+#define NET_WHY_TOO_LARGE "answer over the size cap"
+/* ST_FORBIDDEN: the guard refused an address, and no other was reached. */
+#define NET_WHY_NOT_PUBLIC "address not public"
+/* ST_INTERNAL: the provider could not be reached, or net_client_stop. */
+#define NET_WHY_TIMED_OUT "timed out"
+#define NET_WHY_RESOLVE "could not resolve"
+#define NET_WHY_CONNECT "could not connect"
+#define NET_WHY_TLS_VERIFY "TLS verification failed" /* untrusted or wrong certificate */
+#define NET_WHY_TLS "TLS handshake failed"
+#define NET_WHY_TRANSFER "transfer failed" /* the connection broke, or no valid answer */
+#define NET_WHY_STOPPING "stopping"
+
 /* What came back. st is ST_OK when an HTTP answer arrived (any status but
- * a 3xx); otherwise why names the failure for the log line (static text
- * naming no URL, header or body: "timed out", "answer over the size cap",
- * "redirect refused", "address not public", "TLS verification failed",
- * "could not connect", "could not resolve", "stopping"). */
+ * a 3xx); otherwise st and why (a NET_WHY_ text) name the failure. */
 struct net_response {
     enum st st;
     const char *why;
@@ -56,8 +72,11 @@ struct net_response {
 
 struct net_client;
 
-/* Starts the client and its thread. ST_INVALID (e names the file) when
- * ca_file cannot be read; ST_INTERNAL when libcurl cannot start. */
+/* Starts the client and its thread, reading the CAs once (the system's
+ * bundle, and ca_file). ST_INVALID (e names the file) when ca_file cannot
+ * be read, is over 4 MiB or holds no PEM certificate; ST_INTERNAL when
+ * libcurl cannot start. Call before other threads use libcurl (its global
+ * initialisation happens here, once). */
 enum st net_client_start(const struct net_opts *o, struct net_client **out, struct err *e);
 /* Ends every transfer in flight (their done runs with ST_INTERNAL,
  * "stopping"), joins the thread, frees c. NULL is accepted. */
@@ -69,7 +88,10 @@ void net_client_stop(struct net_client *c);
 typedef void (*net_done_fn)(void *arg, struct net_response *resp);
 
 /* Starts req (copied) and returns at once; done(arg, resp) runs later on
- * the client's thread, exactly once. Thread-safe. */
+ * the client's thread, exactly once (on the caller's thread instead when
+ * net_client_stop has already ended the client's thread). At most
+ * NET_MAX_IN_FLIGHT transfers run at once; the others wait in order.
+ * Thread-safe; done may call net_fetch, never net_client_stop. */
 void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn done, void *arg);
 
 /* Frees a response and wipes its body (it may hold tokens). */

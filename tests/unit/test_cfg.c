@@ -4,7 +4,8 @@
  * options, every fixed-set, integer and --listen value checked the same way
  * from argv, the environment and the config file, and the settings that
  * bound connections and name trusted proxies (a later source replaces the
- * list of an earlier one, the documented defaults).
+ * list of an earlier one, the documented defaults), and those of the calls
+ * to identity providers (serve only).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -29,6 +30,54 @@ Test(cfg, connection_settings_have_their_defaults)
     cr_expect_eq(c.max_connections_per_address, 64);
     cr_expect_eq(c.trusted_proxies.n, 0);
     cfg_cleanup(&c);
+}
+
+Test(cfg, outbound_settings_have_their_defaults)
+{
+    struct cfg c;
+    char *argv[] = {"socialgate", "serve", "--db", "x.db"};
+    cr_assert_eq(parse(&c, NULL, 4, argv), ST_OK);
+    cr_expect_null(c.outbound_ca_file);
+    cr_expect(!c.allow_private_network);
+    cr_expect_eq(c.clock_skew, 120);
+    cfg_cleanup(&c);
+}
+
+Test(cfg, outbound_settings_are_read_from_argv_and_the_environment_for_serve_only)
+{
+    struct cfg c;
+    char *argv[] = {"socialgate",
+                    "serve",
+                    "--db",
+                    "x.db",
+                    "--outbound-ca-file",
+                    "/etc/idp-ca.pem",
+                    "--allow-private-network",
+                    "--clock-skew=0"};
+    cr_assert_eq(parse(&c, NULL, 8, argv), ST_OK);
+    cr_expect_str_eq(c.outbound_ca_file, "/etc/idp-ca.pem");
+    cr_expect(c.allow_private_network);
+    cr_expect_eq(c.clock_skew, 0);
+    cfg_cleanup(&c);
+    setenv("SOCIALGATE_OUTBOUND_CA_FILE", "/env/ca.pem", 1);
+    setenv("SOCIALGATE_ALLOW_PRIVATE_NETWORK", "yes", 1);
+    setenv("SOCIALGATE_CLOCK_SKEW", "600", 1);
+    cr_assert_eq(parse(&c, NULL, 4, argv), ST_OK);
+    cr_expect_str_eq(c.outbound_ca_file, "/env/ca.pem");
+    cr_expect(c.allow_private_network);
+    cr_expect_eq(c.clock_skew, 600);
+    cfg_cleanup(&c);
+    unsetenv("SOCIALGATE_OUTBOUND_CA_FILE");
+    unsetenv("SOCIALGATE_ALLOW_PRIVATE_NETWORK");
+    unsetenv("SOCIALGATE_CLOCK_SKEW");
+    static const char *const serve_only[] = {"--outbound-ca-file=x.pem", "--allow-private-network",
+                                             "--clock-skew=5"};
+    for (size_t i = 0; i < sizeof serve_only / sizeof *serve_only; i++) {
+        char *init[] = {"socialgate", "init", "--db", "x.db", (char *)serve_only[i]};
+        struct err e = {0};
+        cr_expect_eq(parse(&c, &e, 5, init), ST_INVALID, "%s accepted by init", serve_only[i]);
+        cfg_cleanup(&c);
+    }
 }
 
 Test(cfg, trusted_proxy_repeats_on_the_command_line)
@@ -291,10 +340,11 @@ Test(cfg, a_boolean_outside_its_set_is_refused_listing_the_set)
 {
     static const char *const words[] = {"true", "false", NULL};
     static const char *const bad[] = {"maybe", "2", "on", "", "TRUE"};
-    static const char *const names[] = {"insecure-http", "allow-open-key-file"};
-    static const char *const envs[] = {"SOCIALGATE_INSECURE_HTTP",
-                                       "SOCIALGATE_ALLOW_OPEN_KEY_FILE"};
-    for (size_t n = 0; n < 2; n++)
+    static const char *const names[] = {"insecure-http", "allow-open-key-file",
+                                        "allow-private-network"};
+    static const char *const envs[] = {"SOCIALGATE_INSECURE_HTTP", "SOCIALGATE_ALLOW_OPEN_KEY_FILE",
+                                       "SOCIALGATE_ALLOW_PRIVATE_NETWORK"};
+    for (size_t n = 0; n < sizeof names / sizeof *names; n++)
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
             struct cfg c;
             struct err e = {0};
@@ -342,6 +392,7 @@ Test(cfg, an_integer_out_of_bounds_or_not_a_number_is_refused_naming_the_setting
         {"timeout", "SOCIALGATE_TIMEOUT", 1, 3600},
         {"request-head-timeout", "SOCIALGATE_REQUEST_HEAD_TIMEOUT", 1, 3600},
         {"max-connections-per-address", "SOCIALGATE_MAX_CONNECTIONS_PER_ADDRESS", 1, 65536},
+        {"clock-skew", "SOCIALGATE_CLOCK_SKEW", 0, 600},
     };
     static const char *const junk[] = {"abc",
                                        "12x",
