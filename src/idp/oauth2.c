@@ -65,7 +65,8 @@ void idp_token_request(struct idp_run *r)
 }
 
 /* A form-encoded answer as a JSON object of strings (expires_in as a
- * number when it is one), or NULL: it does not parse or repeats a name. */
+ * number when it is one), or NULL: it does not parse, repeats a name, or
+ * holds a name or value that is not UTF-8. */
 static json_t *form_object(struct idp_run *r, const struct net_response *resp)
 {
     struct form f;
@@ -79,9 +80,12 @@ static json_t *form_object(struct idp_run *r, const struct net_response *resp)
             strspn(value, "0123456789") == strlen(value))
             v = json_integer(strtoll(value, NULL, 10));
         else
-            v = json_stringn_nocheck(value, f.f[i].value_len);
-        if (json_object_get(o, name) || json_object_set_new(o, name, v) != 0) {
+            v = json_stringn(value, f.f[i].value_len);
+        bool ok = v && !json_object_get(o, name);
+        if (!ok)
             json_decref(v);
+        /* json_object_set_new takes v even when it fails (a name not UTF-8) */
+        if (!ok || json_object_set_new(o, name, v) != 0) {
             idp_json_wipe_free(o);
             return NULL;
         }

@@ -55,7 +55,7 @@ static struct {
     struct idp_flow f;
     struct idp_ctx ctx;
     struct form params;
-    struct idp_run *runs[8];
+    struct idp_run *runs[16];
     int nruns;
     gnutls_privkey_t rsa, ec, ed;
     const char *jwks; /* rsa1, ec1, ed1 */
@@ -279,7 +279,7 @@ TestSuite(idp, .init = setup, .fini = teardown);
 static struct idp_run *start(const char *params)
 {
     cr_assert_eq(oauth_form_parse(&fx.a, params, strlen(params), &fx.params, NULL), ST_OK);
-    cr_assert_lt(fx.nruns, 8);
+    cr_assert_lt(fx.nruns, 16);
     struct idp_run *r = idp_run_new(&fx.ctx, &fx.p, &fx.f, &fx.params);
     fx.runs[fx.nruns++] = r;
     return r;
@@ -804,6 +804,8 @@ Test(idp, token_answers_that_do_not_read_are_provider_errors)
         {200, JSON, "", ST_OK},
         {200, MEDIA_FORM, "access_token=%zz", ST_OK},
         {200, MEDIA_FORM, "access_token=a&access_token=b", ST_OK},
+        {200, MEDIA_FORM, "access_token=a&t%C2oken_type=bearer", ST_OK},
+        {200, MEDIA_FORM, "access_token=a&scope=%FF", ST_OK},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct answer ans[] = {bad[i]};
