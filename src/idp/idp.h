@@ -24,13 +24,14 @@ struct idp_provider {
     const char *client_secret; /* in clear, or NULL; never logged */
     size_t secret_len;
     const char *auth_url, *token_url, *profile_url; /* profile_url may be NULL */
-    const char *callback;  /* the redirect_uri: {public}/{c}.{p}/callback */
+    const char *callback;                           /* the redirect_uri: {realm}/{c}.{p}/callback */
     const char *scope;     /* scopes joined by spaces (openid first for OIDC), maybe "" */
     json_t *attribute_map; /* object or NULL (idp_provider_cleanup releases it) */
     const char *title;     /* ui.title, else title */
     const char *icon_url;  /* ui.icon_url, or NULL */
-    char endpoints[65]; /* SHA-256 hex of auth_url "\n" token_url: an issuer pin holds while it does
-                         */
+    /* SHA-256 hex of auth_url "\n" token_url ("" for SAML): an issuer pin
+     * holds while it does */
+    char endpoints[65];
 };
 
 /* Reads a stored provider document (its JSON text, client_secret apart)
@@ -82,15 +83,17 @@ const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
                               const struct idp_flow *f, const struct idp_begin *o);
 
 /* Discovery documents and key sets, cached per issuer for the process
- * (10 minutes), with at most one refetch of a key set per issuer per 60 s
- * on an unknown kid. Thread-safe. */
+ * (10 minutes, by the runs' ctx.now), with at most one refetch of a key
+ * set per issuer per 60 s on an unknown kid, for at most 256 issuers (the
+ * least recently used goes). Thread-safe: one cache serves every run.
+ * idp_cache_free after the last run using it is freed; NULL is accepted. */
 struct idp_cache;
 struct idp_cache *idp_cache_new(void);
 void idp_cache_free(struct idp_cache *c);
 
 /* What a run needs besides the provider and the flow. */
 struct idp_ctx {
-    struct idp_cache *cache;
+    struct idp_cache *cache;   /* NULL: nothing cached, every run fetches */
     int64_t now;               /* seconds since the epoch */
     int64_t skew;              /* seconds of clock skew allowed (SPEC: 120) */
     const char *pinned_issuer; /* the provider's pinned iss, or NULL */
@@ -105,14 +108,16 @@ struct idp_result {
     const char *error;       /* NULL on success, else one of IDP_* */
     const char *check;       /* the failed check, static text for the log line
                               * ("id_token signature", "nonce", "token endpoint status"),
-                              * never a value from the IdP */
+                              * never a value from the IdP; NULL on success */
     const char *description; /* static plain ASCII for error_description */
     /* Success: */
     const char *subject;        /* SPEC §7.5 */
     json_t *doc;                /* the profile document (owned by the run) */
     json_t *extended;           /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
-    json_t *access_credentials; /* {"accessToken", "expires", ...} when the IdP gave them (owned) */
-    const char *issuer;         /* OIDC: the verified iss, to pin when none was */
+    json_t *access_credentials; /* {"accessToken", "expires" (now + expires_in, when an
+                                 * integer), "refreshToken", "idToken", "scopes" (the
+                                 * answer's scope), each when given} (owned) */
+    const char *issuer;         /* OIDC: the verified iss, to pin when none was; else NULL */
 };
 
 enum idp_next {
@@ -123,13 +128,19 @@ enum idp_next {
 struct idp_run;
 
 /* Begins finishing a sign-in from the callback's parameters (the query or
- * the form_post body). Copies what it keeps of p, f and params; ctx too. */
+ * the form_post body; NULL reads as none). Copies what it keeps of p, f,
+ * params and ctx (ctx->cache is borrowed). A run that needs no request
+ * (error=, no code, an iss parameter other than the pin, a protocol other
+ * than openidconnect or oauth2) is already done. Never NULL. A run is used
+ * by one thread at a time; runs are independent of each other. */
 struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider *p,
                             const struct idp_flow *f, const struct form *params);
 /* The next step. IDP_FETCH fills *req (its strings live in the run until
- * the next call). */
+ * it is freed): perform it, then idp_run_feed the answer; called again
+ * before that, it gives the same request. IDP_DONE: idp_run_result. */
 enum idp_next idp_run_step(struct idp_run *r, struct net_request *req);
-/* Hands the answer of the last IDP_FETCH to the run (borrowed). */
+/* Hands the answer of the last IDP_FETCH to the run (borrowed; NULL is a
+ * transfer that failed). Ignored when no request is out. */
 void idp_run_feed(struct idp_run *r, const struct net_response *resp);
 /* After IDP_DONE. Owned by the run. */
 const struct idp_result *idp_run_result(const struct idp_run *r);
