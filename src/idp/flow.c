@@ -60,11 +60,11 @@ const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
         buf_puts(&b, "?");
     param(&b, P_RESPONSE_TYPE, P_CODE);
     param(&b, OAUTH_CLIENT_ID, p->client_id ? p->client_id : "");
-    param(&b, P_REDIRECT_URI, p->callback);
+    param(&b, P_REDIRECT_URI, p->callback ? p->callback : "");
     if (p->scope && *p->scope)
         param(&b, OAUTH_SCOPE, p->scope);
     param(&b, P_STATE, f->state);
-    if (!strcmp(p->protocol, PROTO_OIDC))
+    if (p->protocol && !strcmp(p->protocol, PROTO_OIDC))
         param(&b, P_NONCE, f->nonce);
     char challenge[IDP_CHALLENGE_LEN + 1];
     idp_pkce_challenge(f->verifier, challenge);

@@ -89,6 +89,24 @@ static void find_discovery(struct idp_run *r)
     idp_run_get(r, arena_printf(&r->a, "%.*s%s", (int)n, r->iss, OIDC_WELL_KNOWN), NULL);
 }
 
+/* The failed check of a discovery answer, its object doc (or NULL), for
+ * the id_token's iss; *error its IDP_* code. */
+static const char *discovery_check(const struct idp_run *r, const struct net_response *resp,
+                                   const json_t *doc, const char **error)
+{
+    const char *issuer = json_string_value(json_object_get(doc, OIDC_ISSUER));
+    *error = IDP_PROVIDER_ERROR;
+    if (resp->status != 200)
+        return "discovery status";
+    if (!doc || !json_is_string(json_object_get(doc, OIDC_TOKEN_ENDPOINT)) ||
+        !idp_https_url(json_string_value(json_object_get(doc, OIDC_JWKS_URI))))
+        return "discovery answer";
+    *error = IDP_LOGIN_FAILED;
+    if (!issuer || strcmp(issuer, r->iss) != 0) /* Discovery 1.0 §4.3 */
+        return "discovery issuer";
+    return NULL;
+}
+
 static void discovery_answer(struct idp_run *r, const struct net_response *resp)
 {
     if (resp->st != ST_OK) {
@@ -96,25 +114,18 @@ static void discovery_answer(struct idp_run *r, const struct net_response *resp)
         return;
     }
     json_t *doc = resp->status == 200 ? idp_json_object(resp) : NULL;
-    const char *issuer = json_string_value(json_object_get(doc, OIDC_ISSUER));
-    const char *te = json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT));
-    const char *ju = json_string_value(json_object_get(doc, OIDC_JWKS_URI));
-    const char *check = resp->status != 200                 ? "discovery status"
-                        : !doc || !te || !idp_https_url(ju) ? "discovery answer"
-                                                            : NULL;
-    if (!check && (!issuer || strcmp(issuer, r->iss) != 0)) {
-        json_decref(doc);
-        idp_run_fail(r, IDP_LOGIN_FAILED, "discovery issuer");
-        return;
-    }
+    const char *error = NULL, *check = discovery_check(r, resp, doc, &error);
     if (check) {
         json_decref(doc);
-        idp_run_fail(r, IDP_PROVIDER_ERROR, check);
+        idp_run_fail(r, error, check);
         return;
     }
-    struct idp_discovery d = {arena_strdup(&r->a, issuer), arena_strdup(&r->a, te),
-                              arena_strdup(&r->a, ju)};
+    struct idp_discovery d = {
+        arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_ISSUER))),
+        arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT))),
+        arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_JWKS_URI)))};
     json_decref(doc);
+    /* kept even when it names another token endpoint: it is the issuer's */
     idp_cache_discovery_put(r->cache, r->iss, &d, r->now);
     use_discovery(r, &d);
 }
