@@ -24,37 +24,48 @@ struct idp_provider {
     const char *client_secret; /* in clear, or NULL; never logged */
     size_t secret_len;
     const char *auth_url, *token_url, *profile_url; /* profile_url may be NULL */
-    const char *callback;  /* the redirect_uri: {public}/{c}.{p}/callback */
-    const char *scope;     /* scopes joined by spaces (openid first for OIDC) */
-    const json_t *attribute_map; /* object or NULL (borrowed) */
+    const char *callback;                           /* the redirect_uri: {realm}/{c}.{p}/callback */
+    const char *scope;     /* scopes joined by spaces (openid first for OIDC), maybe "" */
+    json_t *attribute_map; /* object or NULL (idp_provider_cleanup releases it) */
     const char *title;     /* ui.title, else title */
     const char *icon_url;  /* ui.icon_url, or NULL */
-    char endpoints[65];    /* SHA-256 hex of auth_url "\n" token_url: an issuer pin holds while it does */
+    /* SHA-256 hex of auth_url "\n" token_url ("" for SAML): an issuer pin
+     * holds while it does */
+    char endpoints[65];
 };
 
-/* Reads a stored provider document (the JSON text of struct provider_rec,
- * secret apart) into p; strings from a, attribute_map owned by a too (it
- * lives until arena_cleanup... see idp_provider_cleanup). secret (NULL
- * when none) is borrowed. callback is built from public_url. ST_INVALID
- * when the document does not read (the caller logs and answers 500). */
-enum st idp_provider_read(struct arena *a, const char *public_url, const char *cid,
-                          const char *app_id, const char *id, const char *doc,
-                          const char *secret, size_t secret_len, struct idp_provider *p,
-                          struct err *e);
-/* Releases the attribute_map idp_provider_read made. */
+/* Reads a stored provider document (its JSON text, client_secret apart)
+ * into p: every string, the secret's copy included, from a (arena_cleanup
+ * wipes it); attribute_map a copy of the document's, released by
+ * idp_provider_cleanup. secret (NULL when none) is copied. callback is
+ * "{base_url}/{cid}.{id}/callback", base_url taken as it is (the app's
+ * realm, as the provider's _links.callback is built). ST_INVALID when the
+ * document does not read: not a JSON object, no protocol or an unknown
+ * one, no auth_url, or for openidconnect/oauth2 no client_id or token_url
+ * (the caller logs and answers 500). Thread-safe. */
+enum st idp_provider_read(struct arena *a, const char *base_url, const char *cid,
+                          const char *app_id, const char *id, const char *doc, const char *secret,
+                          size_t secret_len, struct idp_provider *p, struct err *e);
+/* Releases the attribute_map idp_provider_read made; p may be zeroed. */
 void idp_provider_cleanup(struct idp_provider *p);
 
 /* What start stored for the flow. */
 struct idp_flow {
-    const char *state;     /* the random state sent to the IdP (secret) */
-    const char *verifier;  /* PKCE code_verifier, 43 Base64url characters */
-    const char *nonce;     /* OIDC nonce */
+    const char *state;      /* the random state sent to the IdP (secret) */
+    const char *verifier;   /* PKCE code_verifier, 43 Base64url characters */
+    const char *nonce;      /* OIDC nonce */
     const char *request_id; /* SAML AuthnRequest ID, or NULL */
 };
 
-/* Fills a flow's random values (strings from a): state 256 bits, verifier,
- * nonce, SAML request id. */
+/* Fills a flow's random values (strings from a): state, verifier and
+ * nonce each 256 bits as 43 Base64url characters, the SAML request id "_"
+ * and 40 hex digits (160 bits). Thread-safe. */
 void idp_flow_new(struct arena *a, struct idp_flow *f);
+
+#define IDP_CHALLENGE_LEN 43
+/* The PKCE S256 code_challenge of verifier (RFC 7636 §4.2):
+ * Base64url(SHA-256(verifier)), no padding. Pure. */
+void idp_pkce_challenge(const char *verifier, char out[IDP_CHALLENGE_LEN + 1]);
 
 /* Options of start. */
 struct idp_begin {
@@ -63,25 +74,29 @@ struct idp_begin {
 };
 
 /* The URL start redirects the browser to (SPEC §7.3), from a: auth_url
- * with its own query kept plus response_type=code, client_id,
- * redirect_uri, scope, state, nonce (OIDC), code_challenge (S256) and
- * code_challenge_method, prompt and ui_locales when asked. */
+ * (a fragment cut, RFC 6749 §3.1) with its own query kept, then
+ * response_type=code, client_id, redirect_uri, scope (when not empty),
+ * state, nonce (OIDC), code_challenge (S256), code_challenge_method,
+ * prompt=login (o->force_reauth) and ui_locales when asked; every value
+ * percent-encoded but RFC 3986 unreserved bytes. o may be NULL. */
 const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
                               const struct idp_flow *f, const struct idp_begin *o);
 
 /* Discovery documents and key sets, cached per issuer for the process
- * (10 minutes), with at most one refetch of a key set per issuer per 60 s
- * on an unknown kid. Thread-safe. */
+ * (10 minutes, by the runs' ctx.now), with at most one refetch of a key
+ * set per issuer per 60 s on an unknown kid, for at most 256 issuers (the
+ * least recently used goes). Thread-safe: one cache serves every run.
+ * idp_cache_free after the last run using it is freed; NULL is accepted. */
 struct idp_cache;
 struct idp_cache *idp_cache_new(void);
 void idp_cache_free(struct idp_cache *c);
 
 /* What a run needs besides the provider and the flow. */
 struct idp_ctx {
-    struct idp_cache *cache;
-    int64_t now;                /* seconds since the epoch */
-    int64_t skew;               /* seconds of clock skew allowed (SPEC: 120) */
-    const char *pinned_issuer;  /* the provider's pinned iss, or NULL */
+    struct idp_cache *cache;   /* NULL: nothing cached, every run fetches */
+    int64_t now;               /* seconds since the epoch */
+    int64_t skew;              /* seconds of clock skew allowed (SPEC: 120) */
+    const char *pinned_issuer; /* the provider's pinned iss, or NULL */
 };
 
 /* How a run ended (struct idp_result.error): what the site is told. */
@@ -93,14 +108,16 @@ struct idp_result {
     const char *error;       /* NULL on success, else one of IDP_* */
     const char *check;       /* the failed check, static text for the log line
                               * ("id_token signature", "nonce", "token endpoint status"),
-                              * never a value from the IdP */
+                              * never a value from the IdP; NULL on success */
     const char *description; /* static plain ASCII for error_description */
     /* Success: */
-    const char *subject;     /* SPEC §7.5 */
-    json_t *doc;             /* the profile document (owned by the run) */
-    json_t *extended;        /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
-    json_t *access_credentials; /* {"accessToken", "expires", ...} when the IdP gave them (owned) */
-    const char *issuer;      /* OIDC: the verified iss, to pin when none was */
+    const char *subject;        /* SPEC §7.5 */
+    json_t *doc;                /* the profile document (owned by the run) */
+    json_t *extended;           /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
+    json_t *access_credentials; /* {"accessToken", "expires" (now + expires_in, when an
+                                 * integer), "refreshToken", "idToken", "scopes" (the
+                                 * answer's scope), each when given} (owned) */
+    const char *issuer;         /* OIDC: the verified iss, to pin when none was; else NULL */
 };
 
 enum idp_next {
@@ -111,13 +128,19 @@ enum idp_next {
 struct idp_run;
 
 /* Begins finishing a sign-in from the callback's parameters (the query or
- * the form_post body). Copies what it keeps of p, f and params; ctx too. */
+ * the form_post body; NULL reads as none). Copies what it keeps of p, f,
+ * params and ctx (ctx->cache is borrowed). A run that needs no request
+ * (error=, no code, an iss parameter other than the pin, a protocol other
+ * than openidconnect or oauth2) is already done. Never NULL. A run is used
+ * by one thread at a time; runs are independent of each other. */
 struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider *p,
                             const struct idp_flow *f, const struct form *params);
 /* The next step. IDP_FETCH fills *req (its strings live in the run until
- * the next call). */
+ * it is freed): perform it, then idp_run_feed the answer; called again
+ * before that, it gives the same request. IDP_DONE: idp_run_result. */
 enum idp_next idp_run_step(struct idp_run *r, struct net_request *req);
-/* Hands the answer of the last IDP_FETCH to the run (borrowed). */
+/* Hands the answer of the last IDP_FETCH to the run (borrowed; NULL is a
+ * transfer that failed). Ignored when no request is out. */
 void idp_run_feed(struct idp_run *r, const struct net_response *resp);
 /* After IDP_DONE. Owned by the run. */
 const struct idp_result *idp_run_result(const struct idp_run *r);
@@ -125,18 +148,31 @@ const struct idp_result *idp_run_result(const struct idp_run *r);
 void idp_run_free(struct idp_run *r);
 
 /* The Engage profile of SPEC §7.5 (a new object): identifier
- * "{realm}/{c}.{p}/id/{percent-encoded subject}", providerName,
- * providerSpecifier, and what attribute_map maps from doc (RFC 6901
- * pointers), with name.formatted; with standard_claims the OIDC standard
- * claims fill unmapped fields (verifiedEmail only when email_verified is
- * true). Never fails; a pointer that finds nothing, or finds a value that
- * is not a string, number or boolean, maps nothing. */
+ * "{realm}/{c}.{p}/id/{subject}" (the subject percent-encoded but RFC 3986
+ * unreserved bytes), providerName (p->title), providerSpecifier, and what
+ * attribute_map maps from doc (RFC 6901 pointers) into the Engage fields
+ * /email, /verifiedEmail, /displayName, /name/givenName, /name/familyName,
+ * /name/formatted, /preferredUsername, /photo, /url (other keys, among them
+ * /identifier, copy nothing); numbers and booleans become their JSON text.
+ * With standard_claims, the OIDC claims email, name, given_name,
+ * family_name, preferred_username, picture and profile fill the fields
+ * attribute_map has no key for, and verifiedEmail takes email when
+ * email_verified is true (a JSON true). name.formatted is the given and
+ * family names joined by one space when either is set, unless mapped.
+ * Never fails; a pointer that finds nothing, or finds a value that is not
+ * a string, number or boolean, maps nothing. Pure. */
 json_t *idp_profile(const struct idp_provider *p, const char *realm, const char *subject,
                     const json_t *doc, bool standard_claims);
 
-/* The oauth2 subject of doc: attribute_map["/identifier"] when mapped,
- * else the first of /sub, /id, /user_id that is a string or an integer
- * (as decimal text), from a; NULL when none. */
+/* The oauth2 subject of doc: what attribute_map["/identifier"] finds when
+ * mapped (no fallback when it finds nothing), else the first of /sub, /id,
+ * /user_id that is a string (1 to 255 bytes) or an integer (as decimal
+ * text), from a; NULL when none. Pure. */
 const char *idp_subject(struct arena *a, const struct idp_provider *p, const json_t *doc);
+
+/* The value RFC 6901 pointer ptr finds in doc (borrowed), or NULL: "~1" is
+ * '/', "~0" is '~' (any other '~' finds nothing), array indexes are
+ * decimal without leading zeros ("-" finds nothing); "" is doc. Pure. */
+const json_t *idp_pointer_find(const json_t *doc, const char *ptr);
 
 #endif

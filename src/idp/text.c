@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small text helpers of idp/: percent-encoding, the https URL an issuer or
+ * a key set may have, media types, and reading an IdP's JSON answer with
+ * the nesting cap before jansson sees it.
+ */
+#include "idp_int.h"
+
+#include <string.h>
+
+static bool unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+char *idp_pct_encode(struct arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, 3 * n + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (unreserved(*p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+bool idp_https_url(const char *s)
+{
+    static const char scheme[] = "https://";
+    if (!s || strncmp(s, scheme, sizeof scheme - 1) != 0 || strlen(s) > 2048)
+        return false;
+    const char *host = s + sizeof scheme - 1;
+    size_t hlen = strcspn(host, "/?#");
+    if (hlen == 0 || memchr(host, '@', hlen))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '\\')
+            return false;
+    return true;
+}
+
+bool idp_media_is(const char *content_type, const char *media)
+{
+    size_t n = strlen(media);
+    if (!content_type || !util_strncaseeq(content_type, media, n))
+        return false;
+    const char *rest = content_type + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+json_t *idp_json_object(const struct net_response *resp)
+{
+    if (resp->st != ST_OK || !resp->body ||
+        !util_json_depth_within(resp->body, resp->len, IDP_JSON_MAX_DEPTH))
+        return NULL;
+    json_t *v = json_loadb(resp->body, resp->len, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(v))
+        return v;
+    json_decref(v);
+    return NULL;
+}
+
+void idp_json_wipe_free(json_t *v)
+{
+    const char *key;
+    json_t *m;
+    json_object_foreach(v, key, m)
+    {
+        if (json_is_string(m))
+            secret_wipe((char *)json_string_value(m), json_string_length(m));
+    }
+    json_decref(v);
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OAuth 2.0 half of the idp run driven by recorded answers: the
+ * callback's parameters, the token request and the client_secret_post
+ * retry, token answers that are not what RFC 6749 says (HTML, invalid or
+ * deep JSON, form encoding), userinfo, and oauth2 subjects.
+ */
+#include "idp_fixture.h"
+
+TestSuite(idp_run, .init = setup, .fini = teardown);
+
+/* ---- the callback ---------------------------------------------------------- */
+
+Test(idp_run, idp_errors_end_the_run_without_a_request)
+{
+    expect_fail(drive(start("error=access_denied&state=st-1"), NULL, 0), IDP_ACCESS_DENIED,
+                "idp error");
+    const struct idp_result *res =
+        drive(start("error=server_error&error_description=%3Cb%3E"), NULL, 0);
+    expect_fail(res, IDP_PROVIDER_ERROR, "idp error");
+    cr_expect_null(strchr(res->description, '<'), "never the IdP's text");
+    expect_fail(drive(start("state=st-1"), NULL, 0), IDP_LOGIN_FAILED, "code missing");
+    expect_fail(drive(start("code="), NULL, 0), IDP_LOGIN_FAILED, "code missing");
+    expect_fail(drive(start("code=a&code=b"), NULL, 0), IDP_LOGIN_FAILED, "callback parameters");
+}
+
+Test(idp_run, the_code_is_form_encoded_in_the_token_request)
+{
+    struct answer ans[] = {{500, JSON, "{}", ST_OK}};
+    expect_fail(drive(start("code=a%2Bb%26c%3Dd+e"), ans, 1), IDP_PROVIDER_ERROR,
+                "token endpoint status");
+    cr_expect(strstr(fx.seen[0].body, "&code=a%2Bb%26c%3Dd%20e&") != NULL, "%s", fx.seen[0].body);
+}
+
+/* ---- the token endpoint ------------------------------------------------ */
+
+Test(idp_run, invalid_client_is_retried_once_with_client_secret_post)
+{
+    struct answer ans[] = {{401, JSON, "{\"error\":\"invalid_client\"}", ST_OK},
+                           OK(token_answer(sign("RS256", "rsa1", claims()))),
+                           OK(DISCOVERY),
+                           OK(fx.jwks)};
+    const struct idp_result *res = drive(start("code=abc"), ans, 4);
+    cr_expect_null(res->error, "failed: %s", res->check);
+    cr_expect_not_null(fx.seen[0].auth);
+    cr_expect_null(fx.seen[1].auth, "the retry sends no Authorization");
+    cr_expect_str_eq(fx.seen[1].body,
+                     "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fsg.example%"
+                     "2Fc1.p1%2Fcallback&code_verifier=ver-1&client_id=client-1&client_secret="
+                     "s3cr3t");
+    /* twice invalid_client: no third request */
+    struct answer twice[] = {{400, JSON, "{\"error\":\"invalid_client\"}", ST_OK},
+                             {401, MEDIA_FORM, "error=invalid_client", ST_OK}};
+    expect_fail(drive(start("code=abc"), twice, 2), IDP_PROVIDER_ERROR, "token endpoint status");
+    /* another error is not retried */
+    struct answer grant[] = {{400, JSON, "{\"error\":\"invalid_grant\"}", ST_OK}};
+    expect_fail(drive(start("code=abc"), grant, 1), IDP_PROVIDER_ERROR, "token endpoint status");
+}
+
+Test(idp_run, basic_credentials_are_form_encoded_first)
+{
+    fx.p.client_id = "id:1";
+    fx.p.client_secret = "p@ss w+ord";
+    fx.p.secret_len = strlen(fx.p.client_secret);
+    struct answer ans[] = {{503, "text/html", "down", ST_OK}};
+    drive(start("code=abc"), ans, 1);
+    /* Base64 of "id%3A1:p%40ss%20w%2Bord" (RFC 6749 §2.3.1) */
+    cr_expect_str_eq(fx.seen[0].auth, "Basic aWQlM0ExOnAlNDBzcyUyMHclMkJvcmQ=");
+}
+
+Test(idp_run, token_answers_that_do_not_read_are_provider_errors)
+{
+    static const struct answer bad[] = {
+        {200, "text/html", "<html><body>Sign in</body></html>", ST_OK},
+        {200, JSON, "{\"access_token\": \"x\",", ST_OK},
+        {200, JSON, "[\"access_token\"]", ST_OK},
+        {200, JSON, "{\"access_token\":\"x\",\"access_token\":\"y\"}", ST_OK},
+        {200, JSON, "", ST_OK},
+        {200, MEDIA_FORM, "access_token=%zz", ST_OK},
+        {200, MEDIA_FORM, "access_token=a&access_token=b", ST_OK},
+        {200, MEDIA_FORM, "access_token=a&t%C2oken_type=bearer", ST_OK},
+        {200, MEDIA_FORM, "access_token=a&scope=%FF", ST_OK},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct answer ans[] = {bad[i]};
+        expect_fail(drive(start("code=abc"), ans, 1), IDP_PROVIDER_ERROR, "token answer");
+    }
+}
+
+/* {"access_token":"x","a":[[...]]} nesting depth levels in all. */
+static const char *nested(int depth)
+{
+    struct buf b;
+    buf_init(&b, &fx.a);
+    buf_puts(&b, "{\"access_token\":\"x\",\"a\":");
+    for (int i = 1; i < depth; i++)
+        buf_puts(&b, "[");
+    buf_puts(&b, "0");
+    for (int i = 1; i < depth; i++)
+        buf_puts(&b, "]");
+    buf_puts(&b, "}");
+    return b.p;
+}
+
+Test(idp_run, token_answers_nested_deeper_than_64_are_refused_before_jansson)
+{
+    struct answer ans[] = {OK(nested(65))};
+    expect_fail(drive(start("code=abc"), ans, 1), IDP_PROVIDER_ERROR, "token answer");
+    /* 64 levels still read: the run goes on to the id_token */
+    struct answer ok[] = {OK(nested(64))};
+    expect_fail(drive(start("code=abc"), ok, 1), IDP_LOGIN_FAILED, "id_token missing");
+}
+
+Test(idp_run, token_endpoint_failures_name_their_check)
+{
+    struct answer down[] = {{0, NULL, NULL, ST_TOO_LARGE}};
+    expect_fail(drive(start("code=abc"), down, 1), IDP_PROVIDER_ERROR,
+                "token endpoint unreachable");
+    struct answer err[] = {OK("{\"error\":\"bad_verification_code\"}")};
+    expect_fail(drive(start("code=abc"), err, 1), IDP_PROVIDER_ERROR, "token endpoint error");
+    static const char *const no_token[] = {"{}", "{\"access_token\":5}", "{\"access_token\":\"\"}",
+                                           "{\"access_token\":\"a\\r\\nX-Injected: 1\"}"};
+    for (size_t i = 0; i < sizeof no_token / sizeof *no_token; i++) {
+        struct answer ans[] = {OK(no_token[i])};
+        expect_fail(drive(start("code=abc"), ans, 1), IDP_PROVIDER_ERROR, "access_token");
+    }
+}
+
+/* ---- userinfo ------------------------------------------------------------- */
+
+/* Fills the cache with the issuer's discovery and keys, so a run then
+ * asks the token endpoint and userinfo only. */
+static void warm(void)
+{
+    const char *saved = fx.p.profile_url;
+    fx.p.profile_url = NULL;
+    cr_assert_null(oidc(sign("RS256", "rsa1", claims()))->error);
+    fx.p.profile_url = saved;
+}
+
+Test(idp_run, userinfo_sub_must_equal_the_id_tokens)
+{
+    warm();
+    fx.p.profile_url = USERINFO_URL;
+    static const char *const bad[] = {"{\"sub\":\"mallory\"}", "{\"email\":\"a@b\"}",
+                                      "{\"sub\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct answer ans[] = {OK(token_answer(sign("RS256", "rsa1", claims()))), OK(bad[i])};
+        expect_fail(drive(start("code=abc"), ans, 2), IDP_LOGIN_FAILED, "userinfo sub");
+    }
+}
+
+Test(idp_run, userinfo_failures_are_provider_errors)
+{
+    warm();
+    fx.p.profile_url = USERINFO_URL;
+    static const struct {
+        struct answer a;
+        const char *check;
+    } cases[] = {
+        {{0, NULL, NULL, ST_TOO_LARGE}, "userinfo unreachable"},
+        {{401, JSON, "{\"error\":\"invalid_token\"}", ST_OK}, "userinfo status"},
+        {{200, "text/html", "<html></html>", ST_OK}, "userinfo answer"},
+        {{200, "application/jwt", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", ST_OK}, "userinfo answer"},
+        {{200, JSON, "\"alice\"", ST_OK}, "userinfo answer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct answer ans[] = {OK(token_answer(sign("RS256", "rsa1", claims()))), cases[i].a};
+        expect_fail(drive(start("code=abc"), ans, 2), IDP_PROVIDER_ERROR, cases[i].check);
+    }
+}
+
+Test(idp_run, a_token_type_other_than_bearer_is_not_presented)
+{
+    warm();
+    fx.p.profile_url = USERINFO_URL;
+    json_t *t = json_pack("{s:s, s:s, s:s}", "access_token", "at-1", "token_type", "DPoP",
+                          "id_token", sign("RS256", "rsa1", claims()));
+    char *text = json_dumps(t, JSON_COMPACT);
+    struct answer ans[] = {OK(arena_strdup(&fx.a, text))};
+    free(text);
+    json_decref(t);
+    expect_fail(drive(start("code=abc"), ans, 1), IDP_PROVIDER_ERROR, "token_type");
+    /* "bearer" in any case is Bearer */
+    struct answer lower[] = {
+        OK(arena_printf(&fx.a,
+                        "{\"access_token\":\"at-1\",\"token_type\":\"bEaReR\",\"id_token\":\"%s\"}",
+                        sign("RS256", "rsa1", claims()))),
+        OK("{\"sub\":\"alice\"}")};
+    cr_expect_null(drive(start("code=abc"), lower, 2)->error);
+}
+
+/* ---- oauth2 --------------------------------------------------------------- */
+
+static void oauth2_provider(void)
+{
+    fx.p.protocol = PROTO_OAUTH2;
+    fx.p.profile_url = "https://api.example/user";
+    fx.p.token_url = "https://gh.example/login/oauth/access_token";
+}
+
+Test(idp_run, oauth2_reads_a_form_encoded_token_answer_and_an_integer_id)
+{
+    oauth2_provider();
+    struct answer ans[] = {
+        {200, "application/x-www-form-urlencoded; charset=utf-8",
+         "access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=read%3Auser+user%3Aemail&"
+         "token_type=bearer&expires_in=28800&refresh_token=ghr_x",
+         ST_OK},
+        OK("{\"login\":\"octocat\",\"id\":583231,\"email\":null}")};
+    const struct idp_result *res = drive(start("code=abc"), ans, 2);
+    cr_assert_null(res->error, "failed: %s", res->check);
+    cr_expect_str_eq(res->subject, "583231");
+    cr_expect_null(res->extended);
+    cr_expect_null(res->issuer);
+    cr_expect_str_eq(fx.seen[1].url, "https://api.example/user");
+    cr_expect_str_eq(fx.seen[1].auth, "Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a");
+    const json_t *ac = res->access_credentials;
+    cr_expect_str_eq(json_string_value(json_object_get(ac, "scopes")), "read:user user:email");
+    cr_expect_str_eq(json_string_value(json_object_get(ac, "refreshToken")), "ghr_x");
+    cr_expect_eq(json_integer_value(json_object_get(ac, "expires")), NOW + 28800);
+    cr_expect_null(json_object_get(ac, "idToken"));
+    cr_expect_str_eq(json_string_value(json_object_get(res->doc, "login")), "octocat");
+}
+
+Test(idp_run, oauth2_subject_follows_the_identifier_mapping)
+{
+    oauth2_provider();
+    fx.p.attribute_map = json_pack("{s:s}", "/identifier", "/data/uid");
+    struct answer ans[] = {OK("{\"access_token\":\"t\"}"),
+                           OK("{\"id\":1,\"data\":{\"uid\":\"u-42\"}}")};
+    const struct idp_result *res = drive(start("code=abc"), ans, 2);
+    cr_assert_null(res->error, "failed: %s", res->check);
+    cr_expect_str_eq(res->subject, "u-42");
+    /* mapped and absent: no fallback to /id */
+    struct answer none[] = {OK("{\"access_token\":\"t\"}"), OK("{\"id\":1}")};
+    expect_fail(drive(start("code=abc"), none, 2), IDP_LOGIN_FAILED, "subject missing");
+}
+
+Test(idp_run, oauth2_without_a_subject_or_profile_url_fails)
+{
+    oauth2_provider();
+    struct answer ans[] = {OK("{\"access_token\":\"t\"}"), OK("{\"name\":\"x\",\"id\":1.5}")};
+    expect_fail(drive(start("code=abc"), ans, 2), IDP_LOGIN_FAILED, "subject missing");
+    fx.p.profile_url = NULL;
+    struct answer one[] = {OK("{\"access_token\":\"t\"}")};
+    expect_fail(drive(start("code=abc"), one, 1), IDP_PROVIDER_ERROR, "no profile_url");
+}
+
+Test(idp_run, oauth2_ignores_an_id_token)
+{
+    oauth2_provider();
+    struct answer ans[] = {OK("{\"access_token\":\"t\",\"id_token\":\"garbage\"}"),
+                           OK("{\"sub\":\"s-1\"}")};
+    const struct idp_result *res = drive(start("code=abc"), ans, 2);
+    cr_expect_null(res->error, "failed: %s", res->check);
+    cr_expect_str_eq(res->subject, "s-1");
+}
+
+Test(idp_run, a_provider_of_another_protocol_does_not_run)
+{
+    fx.p.protocol = PROTO_SAML2;
+    expect_fail(drive(start("code=abc"), NULL, 0), IDP_PROVIDER_ERROR, "protocol");
+}
+
+Test(idp_run, feeding_without_a_request_changes_nothing)
+{
+    struct idp_run *r = start("code=abc");
+    struct net_response resp = {.st = ST_OK, .status = 200, .body = (char *)"{}", .len = 2};
+    idp_run_feed(r, &resp); /* nothing was asked: ignored */
+    struct net_request req;
+    cr_assert_eq(idp_run_step(r, &req), IDP_FETCH);
+    cr_expect_str_eq(req.url, TOKEN_URL);
+    idp_run_feed(r, NULL); /* a lost answer is a transfer that failed */
+    cr_assert_eq(idp_run_step(r, &req), IDP_DONE);
+    expect_fail(idp_run_result(r), IDP_PROVIDER_ERROR, "token endpoint unreachable");
+}
