@@ -340,7 +340,7 @@ int app_cmd_serve(struct app *app)
         log_flush();
     }
     atomic_store(&app->draining, true); /* /healthz: 503 from now on */
-    http_server_stop(srv); /* cancels the sign-ins still waiting on a provider */
+    http_server_stop(srv);              /* cancels the sign-ins still waiting on a provider */
     signin_stop(app->signin);
     app->signin = NULL;
     log_msg(LOG_INFO, "stopped");

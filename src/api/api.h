@@ -25,7 +25,7 @@ struct api_env {
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64) */
     const atomic_bool *draining;   /* stopping: /healthz answers 503 */
-    struct signin *signin;         /* the sign-in runtime (SPEC §7), or NULL: its routes answer 503 */
+    struct signin *signin; /* the sign-in runtime (SPEC §7), or NULL: its routes answer 503 */
 };
 
 #define API_BODY_LIMIT (64 * 1024) /* the largest body any route accepts */

@@ -78,12 +78,12 @@ struct request {
     const char *method; /* libmicrohttpd's, valid until completion */
     const char *target; /* the request target as sent, query included (arena) */
     size_t target_len;
-    const char *path; /* target's path, decoded by util_path_decode (arena) */
+    const char *path;  /* target's path, decoded by util_path_decode (arena) */
     const char *query; /* target's query as sent, after '?' (arena), or NULL */
     char id_text[24];  /* id in decimal: X-Request-Id */
-    bool started;     /* on_request has seen it (and counted it in flight) */
-    bool close;       /* answer with Connection: close */
-    enum st refuse;   /* ST_OK, or why it is refused before routing */
+    bool started;      /* on_request has seen it (and counted it in flight) */
+    bool close;        /* answer with Connection: close */
+    enum st refuse;    /* ST_OK, or why it is refused before routing */
     const char *refuse_why;
 };
 
@@ -700,7 +700,7 @@ void http_server_stop(struct http_server *s)
     stop_accepting(s);
     for (int i = 0; i < 500 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
-    api_async_cancel(s->env); /* sign-ins still waiting on a provider are answered now */
+    api_async_cancel(s->env);   /* sign-ins still waiting on a provider are answered now */
     api_commit_stop(s->commit); /* answers what is queued, then ends */
     MHD_stop_daemon(s->d);
     http_guard_free(s->guard); /* after the daemon: it is told of every close */

@@ -21,8 +21,15 @@ static const char *const common_fields[] = {F_TITLE,    F_PROTOCOL,      F_UI,
 static const char *const oauth_fields[] = {F_TOKEN_URL,     F_PROFILE_URL, F_CLIENT_ID,
                                            F_CLIENT_SECRET, F_SCOPES,      NULL};
 static const char *const saml_fields[] = {F_IDP_CERTIFICATE, F_AUTHN_CONTEXT, NULL};
-static const char *const map_keys[] = {"/email",          "/verifiedEmail",   "/displayName",
-                                       "/name/givenName", "/name/familyName", NULL};
+/* Engage profile fields, and /identifier: where an oauth2 provider's
+ * profile holds the subject (SPEC §7.5) */
+static const char *const map_keys[] = {"/email",
+                                       "/verifiedEmail",
+                                       "/displayName",
+                                       "/name/givenName",
+                                       "/name/familyName",
+                                       "/identifier",
+                                       NULL};
 static const char *const server_fields[] = {F_ID, F_CREATED_AT, F_UPDATED_AT, F_LINKS, NULL};
 
 static bool in(const char *const *set, const char *key)
@@ -118,8 +125,8 @@ static void check_map(const json_t *doc, struct err *e)
     {
         if (!in(map_keys, key))
             bad(e, "/attribute_map", key,
-                "key must be /email, /verifiedEmail, /displayName, /name/givenName or "
-                "/name/familyName");
+                "key must be /email, /verifiedEmail, /displayName, /name/givenName, "
+                "/name/familyName or /identifier");
         else if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
                  json_string_length(v) > STRING_MAX)
             bad(e, "/attribute_map", key, "value must be a string starting with /");

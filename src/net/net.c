@@ -26,8 +26,12 @@
 #include <unistd.h>
 
 #define CA_MAX_BYTES (4 * 1024 * 1024) /* a CA file, or the system bundle */
-#define HOST_CONNECTIONS 32            /* to one host at once; HTTP/2 multiplexes over them */
-#define TOTAL_CONNECTIONS 256          /* sockets at once: the server needs descriptors too */
+/* No cap per host, and the cap in all is our own in-flight cap: libcurl
+ * never holds a transfer back waiting for a connection, where its total
+ * timeout would run while it waits (50 sign-ins parked at one slow IdP
+ * must each get their whole 10 s). Waiting happens in our queue, unclocked. */
+#define HOST_CONNECTIONS 0L
+#define TOTAL_CONNECTIONS NET_MAX_IN_FLIGHT /* sockets at once: the server needs descriptors too */
 #define CACHED_CONNECTIONS 64          /* idle connections kept for reuse */
 #define POLL_MS 1000                   /* the longest wait without news; libcurl's timers cut it */
 

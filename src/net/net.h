@@ -18,7 +18,7 @@
 #define NET_CONNECT_MS 5000         /* connect, TLS included */
 #define NET_TOTAL_MS 10000          /* a whole transfer */
 #define NET_MAX_BYTES (1024 * 1024) /* an answer's body */
-#define NET_MAX_IN_FLIGHT 1024      /* transfers at once; more wait */
+#define NET_MAX_IN_FLIGHT 256       /* transfers at once; more wait in the queue */
 
 struct net_opts {
     const char *ca_file; /* PEM CAs trusted besides the system's, or NULL */

@@ -103,8 +103,9 @@ enum st api_auth_info(struct ctx *c)
 {
     const struct api_env *env = c->env;
     struct limits l = {.now = env->now()};
-    l.net = c->req->remote_net ? c->req->remote_net : c->req->remote_addr ? c->req->remote_addr
-                                                                          : "-";
+    l.net = c->req->remote_net    ? c->req->remote_net
+            : c->req->remote_addr ? c->req->remote_addr
+                                  : "-";
     int wait = limiter_retry_after(env->addr_failures, l.net, l.now);
     if (wait > 0)
         return limited(c, wait);

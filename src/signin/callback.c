@@ -75,8 +75,8 @@ static void fail_here(struct callback *cb, int status, const char *code, const c
  * extended data and the provider's tokens (only when the app asks). */
 static char *token_data(struct callback *cb, const struct idp_result *r, size_t *len)
 {
-    json_t *profile = idp_profile(&cb->p, cb->app.realm, r->subject, r->doc,
-                                  cb->settings.standard_claims);
+    json_t *profile =
+        idp_profile(&cb->p, cb->app.realm, r->subject, r->doc, cb->settings.standard_claims);
     json_t *d = json_pack("{s:o}", "profile", profile);
     if (r->extended)
         json_object_set(d, strcmp(cb->p.protocol, PROTO_SAML2) ? "oidc" : "saml", r->extended);
@@ -126,8 +126,8 @@ static void succeed(struct callback *cb, const struct idp_result *r)
         struct err e = {0};
         st = store_issuer_pin_set(env->store, k, cb->p.endpoints, r->issuer, &e);
         if (st != ST_OK && st != ST_CONFLICT)
-            log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s",
-                    signin_specifier(c), e.msg);
+            log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s", signin_specifier(c),
+                    e.msg);
     }
     log_msg(LOG_INFO, "sign-in %s request %s: signed in", signin_specifier(c),
             c->req->id ? c->req->id : "-");
@@ -245,8 +245,7 @@ static void first(struct signin_job *j)
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "provider");
         return;
     }
-    if (rec.secret &&
-        keys_unseal(c->env->keys, rec.secret, rec.secret_len, &cb->secret) != ST_OK) {
+    if (rec.secret && keys_unseal(c->env->keys, rec.secret, rec.secret_len, &cb->secret) != ST_OK) {
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The provider is not available", "secret");
         return;
     }
@@ -268,8 +267,10 @@ static void first(struct signin_job *j)
                          .verifier = cb->flow.verifier,
                          .nonce = cb->flow.nonce,
                          .request_id = cb->flow.request_id};
-    struct idp_ctx ictx = {
-        .cache = cb->rt->cache, .now = c->env->now(), .skew = cb->rt->skew, .pinned_issuer = pinned};
+    struct idp_ctx ictx = {.cache = cb->rt->cache,
+                           .now = c->env->now(),
+                           .skew = cb->rt->skew,
+                           .pinned_issuer = pinned};
     cb->run = idp_run_new(&ictx, &cb->p, &f, &cb->params);
     advance(cb);
 }

@@ -49,8 +49,8 @@ enum st api_signin_chooser(struct ctx *c)
     for (int i = 0; i < list.n; i++) {
         struct idp_provider p;
         const struct provider_rec *r = &list.v[i];
-        if (idp_provider_read(c->a, app.realm, ref.cid, ref.app_id, r->id, r->doc, NULL,
-                              0, &p, &c->err) != ST_OK)
+        if (idp_provider_read(c->a, app.realm, ref.cid, ref.app_id, r->id, r->doc, NULL, 0, &p,
+                              &c->err) != ST_OK)
             continue; /* a document that does not read is no choice */
         if (!strcmp(p.protocol, PROTO_OIDC) || !strcmp(p.protocol, PROTO_OAUTH2))
             v[n++] = (struct page_choice){

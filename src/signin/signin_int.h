@@ -12,9 +12,9 @@
 
 #include <pthread.h>
 
-#define FLOW_TTL 600            /* seconds a started sign-in may take */
-#define SIGNIN_TOKEN_BYTES 20   /* 160 bits: 40 hex characters */
-#define SIGNIN_WORKERS 2        /* threads that run callbacks' steps */
+#define FLOW_TTL 600          /* seconds a started sign-in may take */
+#define SIGNIN_TOKEN_BYTES 20 /* 160 bits: 40 hex characters */
+#define SIGNIN_WORKERS 2      /* threads that run callbacks' steps */
 
 /* A piece of work for the runtime's workers. */
 struct signin_job {
@@ -29,8 +29,8 @@ struct signin {
     pthread_mutex_t mu;
     pthread_cond_t more, idle;
     struct signin_job *head, *tail;
-    int busy;    /* callbacks begun and not yet answered */
-    bool ending; /* signin_stop: workers exit */
+    int busy;       /* callbacks begun and not yet answered */
+    bool ending;    /* signin_stop: workers exit */
     bool cancelled; /* signin_cancel: no new outbound call */
     pthread_t workers[SIGNIN_WORKERS];
 };

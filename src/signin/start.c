@@ -54,8 +54,8 @@ enum st api_signin_start(struct ctx *c)
         return ST_OK;
     }
     struct idp_provider p;
-    if (idp_provider_read(c->a, app.realm, c->customer_id, rec.app_id, c->id, rec.doc,
-                          NULL, 0, &p, &c->err) != ST_OK) {
+    if (idp_provider_read(c->a, app.realm, c->customer_id, rec.app_id, c->id, rec.doc, NULL, 0, &p,
+                          &c->err) != ST_OK) {
         page_error(c, 500, PAGE_INTERNAL, "stored provider does not read");
         return ST_OK;
     }

@@ -200,8 +200,7 @@ enum st sq_app_find_by_key(struct store *s, const unsigned char verifier[32], st
 
 enum st sq_app_locate(struct store *s, const char *app_id, struct app_ref *out, struct err *e)
 {
-    struct sq_read r = {
-        .q = Q_APP_LOCATE, .text = {app_id}, .row = read_app_ref, .what = "app"};
+    struct sq_read r = {.q = Q_APP_LOCATE, .text = {app_id}, .row = read_app_ref, .what = "app"};
     return sq_query_one(s, &r, out, e);
 }
 

@@ -37,7 +37,7 @@ struct t_resp {
     int status;
     char body[16384];
     json_t *json;
-    char headers[8][2][256];
+    char headers[8][2][1024];
     int nheaders;
 };
 
@@ -82,8 +82,8 @@ static inline void t_call(struct t_resp *out, const char *method, const char *pa
     snprintf(out->body, sizeof out->body, "%.*s", (int)resp.body_len, resp.body);
     out->nheaders = resp.nheaders;
     for (int i = 0; i < resp.nheaders && i < 8; i++) {
-        snprintf(out->headers[i][0], 256, "%s", resp.headers[i].name);
-        snprintf(out->headers[i][1], 256, "%s", resp.headers[i].value);
+        snprintf(out->headers[i][0], 1024, "%s", resp.headers[i].name);
+        snprintf(out->headers[i][1], 1024, "%s", resp.headers[i].value);
     }
     out->json = resp.body_len ? json_loads(out->body, JSON_DECODE_ANY, NULL) : NULL;
     arena_cleanup(&a);

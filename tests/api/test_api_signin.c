@@ -19,7 +19,7 @@ TestSuite(api_signin, .init = t_setup, .fini = t_teardown);
 #define P "/" CID_A "/v2/config/low/services/engage-v2/apps/"
 
 static struct t_resp r;
-static char admin[96], pid[64], key[APP_KEY_LEN + 1];
+static char admin[96], pid[UUID_LEN + 1], key[APP_KEY_LEN + 1];
 
 static void add_app(const char *id, const char *token_urls)
 {
@@ -87,7 +87,8 @@ Test(api_signin, start_refuses_unknown_providers_and_bad_token_urls_reflecting_n
 {
     world();
     T_query = "token_url=" SITE;
-    t_callf(&r, "GET", NULL, NULL, NULL, "/%s.%s/start", CID_A, "0b7c9a4e-0000-4000-8000-000000000000");
+    t_callf(&r, "GET", NULL, NULL, NULL, "/%s.%s/start", CID_A,
+            "0b7c9a4e-0000-4000-8000-000000000000");
     assert_page(404, "unknown_provider");
     T_query = "token_url=" SITE;
     t_callf(&r, "GET", NULL, NULL, NULL, "/%s.%s/start", CID_B, pid);
