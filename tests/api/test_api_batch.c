@@ -80,7 +80,8 @@ static void writes(struct slot s[NWRITES], struct api_write *w[NWRITES])
                                     .authorization = auth,
                                     .body = s[i].body,
                                     .body_len = strlen(s[i].body)};
-        cr_assert(api_match(&s[i].a, &s[i].req) == API_RUN_WRITE, "%s %s does not write", method[i], path[i]);
+        cr_assert(api_match(&s[i].a, &s[i].req) == API_RUN_WRITE, "%s %s does not write", method[i],
+                  path[i]);
         s[i].w = (struct api_write){.a = &s[i].a, .req = &s[i].req, .resp = &s[i].resp};
         w[i] = &s[i].w;
     }
