@@ -31,10 +31,9 @@
  * timeout would run while it waits (50 sign-ins parked at one slow IdP
  * must each get their whole 10 s). Waiting happens in our queue, unclocked. */
 #define HOST_CONNECTIONS 0L
-#define TOTAL_CONNECTIONS NET_MAX_IN_FLIGHT /* sockets at once: the server needs descriptors too   \
-                                             */
+#define TOTAL_CONNECTIONS NET_MAX_IN_FLIGHT /* sockets at once */
 #define CACHED_CONNECTIONS 64               /* idle connections kept for reuse */
-#define POLL_MS 1000 /* the longest wait without news; libcurl's timers cut it */
+#define POLL_MS 1000                        /* the longest wait without news */
 
 /* One request, from net_fetch to its done. */
 struct transfer {
