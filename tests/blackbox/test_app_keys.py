@@ -104,7 +104,8 @@ def test_an_app_from_before_keys_gets_one_on_first_read(servers, issued):
     info = init_with(servers, db)
     with sqlite3.connect(db) as c:  # as a database written before migration 004
         assert c.execute("PRAGMA user_version").fetchone()[0] == 5
-        c.execute("DROP INDEX apps_api_key")  # 005 first
+        for index in ("apps_api_key", "apps_by_id", "providers_by_id"):  # 005 first
+            c.execute(f"DROP INDEX {index}")
         for table in ("issuer_pins", "signin_tokens", "flows"):
             c.execute(f"DROP TABLE {table}")
         for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):

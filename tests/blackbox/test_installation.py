@@ -129,7 +129,8 @@ def downgrade(db):
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "meta" in names, names
         assert version == 5, version  # 003 made meta, 004 the apps' sign-in columns, 005 tables
-        c.execute("DROP INDEX apps_api_key")
+        for index in ("apps_api_key", "apps_by_id", "providers_by_id"):
+            c.execute(f"DROP INDEX {index}")
         for table in ("issuer_pins", "signin_tokens", "flows", "meta"):
             c.execute(f"DROP TABLE {table}")
         for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):
