@@ -20,6 +20,7 @@
 #define AUTH_FAILURES_MAX 20    /* failed client authentications ... */
 #define AUTH_FAILURES_WINDOW 60 /* ... per this many seconds, per client and address */
 #define ADDR_FAILURES_MAX 100   /* ... and per address, whatever the client id */
+#define STARTS_MAX 600          /* sign-ins one address may begin per window: each stores a flow */
 #define TICK_MS 250             /* how often buffered log lines are written */
 #define HOUSEKEEP_TICKS 240     /* purge expired revocations every minute */
 
@@ -79,6 +80,8 @@ enum st app_open(struct app *app, bool create, struct err *e)
         app->auth_failures = limiter_new(AUTH_FAILURES_MAX, AUTH_FAILURES_WINDOW);
     if (!app->addr_failures)
         app->addr_failures = limiter_new(ADDR_FAILURES_MAX, AUTH_FAILURES_WINDOW);
+    if (!app->starts)
+        app->starts = limiter_new(STARTS_MAX, AUTH_FAILURES_WINDOW);
     enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
                                            : store_open(app->cfg.db, &app->store, e);
     unsigned flags =
@@ -97,6 +100,7 @@ enum st app_open(struct app *app, bool create, struct err *e)
         .public_url = app->cfg.public_url,
         .auth_failures = app->auth_failures,
         .addr_failures = app->addr_failures,
+        .starts = app->starts,
         .draining = &app->draining,
     };
     return st;
@@ -110,6 +114,8 @@ void app_close(struct app *app)
     app->auth_failures = NULL;
     limiter_free(app->addr_failures);
     app->addr_failures = NULL;
+    limiter_free(app->starts);
+    app->starts = NULL;
     keys_cleanup(&app->keys);
 }
 

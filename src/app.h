@@ -19,6 +19,7 @@ struct app {
     clock_fn now;                  /* seconds since the epoch; tests may replace it */
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64), any client id */
+    struct limiter *starts;        /* sign-ins begun per source address */
     atomic_bool draining;          /* stopping: /healthz answers 503 */
     struct signin *signin;         /* serve: the sign-in runtime */
     struct api_env api;            /* what api/ and http/ borrow of the above */

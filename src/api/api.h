@@ -24,6 +24,7 @@ struct api_env {
     const char *public_url;
     struct limiter *auth_failures; /* per (client id, source address) */
     struct limiter *addr_failures; /* per source address (IPv6: /64) */
+    struct limiter *starts;        /* sign-ins begun per source address: flows are rows */
     const atomic_bool *draining;   /* stopping: /healthz answers 503 */
     struct signin *signin; /* the sign-in runtime (SPEC §7), or NULL: its routes answer 503 */
 };

@@ -22,8 +22,26 @@ static const char *locales(const char *v)
     return v;
 }
 
+/* An anonymous client could store flows as fast as it can ask: each
+ * address may begin STARTS_MAX sign-ins a minute (a person needs a few). */
+static bool too_many(struct ctx *c)
+{
+    const char *net = c->req->remote_net ? c->req->remote_net : "-";
+    int64_t now = c->env->now();
+    int wait = limiter_retry_after(c->env->starts, net, now);
+    if (wait > 0) {
+        api_resp_header(c, HDR_RETRY_AFTER, arena_printf(c->a, "%d", wait));
+        page_error(c, 429, "too_many_sign_ins", "sign-ins per address");
+        return true;
+    }
+    limiter_fail(c->env->starts, net, now);
+    return false;
+}
+
 enum st api_signin_start(struct ctx *c)
 {
+    if (c->env->starts && too_many(c))
+        return ST_OK;
     struct form q;
     if (signin_query(c, &q) != ST_OK) {
         page_error(c, 400, PAGE_BAD_TOKEN_URL, "query does not parse");

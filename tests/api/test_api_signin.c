@@ -308,3 +308,23 @@ Test(api_signin, auth_info_failures_are_limited_per_address)
     t_call(&r, "GET", "/api/v2/auth_info", NULL, NULL, NULL);
     cr_assert_eq(r.status, 400, "%d %s", r.status, r.body);
 }
+
+Test(api_signin, start_is_limited_per_address)
+{
+    world();
+    int limited = 0;
+    for (int i = 0; i < 700 && !limited; i++) {
+        T_remote = "192.0.2.9";
+        start("token_url=" SITE);
+        if (r.status == 429)
+            limited = i;
+        else
+            cr_assert_eq(r.status, 302, "%d %s", r.status, r.body);
+    }
+    cr_assert_eq(limited, 600, "limited after %d sign-ins", limited);
+    assert_page(429, "too_many_sign_ins");
+    cr_assert_not_null(t_header(&r, "Retry-After"));
+    T_remote = "198.51.100.7"; /* another address is not held back */
+    start("token_url=" SITE);
+    cr_assert_eq(r.status, 302, "%d %s", r.status, r.body);
+}

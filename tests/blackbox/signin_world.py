@@ -94,6 +94,9 @@ class World:
             if hasattr(stub, "session") else requests.get(r.headers["Location"], verify=self.ca.ca,
                                                           allow_redirects=False, timeout=15)
         assert back.status_code in (302, 303), back.text
+        code = query_of(back.headers["Location"]).get("code")
+        if code:
+            self.issued.add(code)  # never in a log line
         return self.callback(back.headers["Location"])
 
     def handed(self, r):

@@ -129,20 +129,45 @@ def stub(world):
         yield s
 
 
-@pytest.mark.parametrize("mode,error", [
-    ("other_key", "login_failed"), ("unknown_kid", "login_failed"), ("none", "login_failed"),
-    ("wrong_aud", "login_failed"), ("wrong_nonce", "login_failed"), ("no_nonce", "login_failed"),
-    ("expired", "login_failed"), ("wrong_iss", "login_failed"), ("garbage", "login_failed"),
-    ("missing", "login_failed"),
+@pytest.mark.parametrize("mode,check", [
+    ("other_key", "id_token signature"), ("unknown_kid", "id_token signature"),
+    ("none", "id_token malformed"), ("wrong_aud", "audience"), ("wrong_nonce", "nonce"),
+    ("no_nonce", "nonce"), ("expired", "expired"), ("wrong_iss", "issuer"),
+    ("garbage", "id_token malformed"), ("missing", "id_token missing"),
 ])
-def test_id_token_checks(world, stub, mode, error):
+def test_id_token_checks(world, stub, mode, check):
+    """Each refused id_token: login_failed posted to the site, no token, and
+    one log line naming the check that failed."""
     pid, _ = world.stub_provider(stub)
     if mode == "wrong_iss":  # the issuer is pinned on the first success
         world.token_of(world.stub_sign_in(stub, pid))
     stub.id_token = mode
     r = world.stub_sign_in(stub, pid)
-    assert world.error_of(r) == error
-    assert "token" not in world.handed(r)[1]
+    assert world.error_of(r) == "login_failed"
+    lines = []
+    for _ in range(50):  # info lines are flushed a few times a second
+        lines = [l for l in world.server.log_tail(20000).splitlines() if "login_failed" in l]
+        if lines:
+            break
+        time.sleep(0.1)
+    assert len(lines) == 1 and lines[0].endswith(f"({check})"), lines
+    assert stub.counts["token"] >= 1
+
+
+def test_an_expired_flow_is_posted_to_the_site(world, stub):
+    """A flow older than 10 minutes: flow_expired goes to its token_url."""
+    import hashlib
+    import sqlite3
+    pid, _ = world.stub_provider(stub)
+    state = "E" * 43
+    with sqlite3.connect(world.server.db, timeout=10) as c:
+        c.execute("INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?)",
+                  (hashlib.sha256(state.encode()).digest(), world.cid, world.app, pid, SITE,
+                   "v" * 43, "n" * 22, "", int(time.time()) - 1))
+    r = world.http.get(world.url(f"/{world.cid}.{pid}/callback"),
+                       params={"state": state, "code": "c"}, timeout=15)
+    assert world.error_of(r) == "flow_expired"
+    assert stub.counts["token"] == 0
 
 
 def test_hs256_only_with_the_client_secret(world, stub):
