@@ -20,9 +20,9 @@
 #define AUTH_FAILURES_MAX 20    /* failed client authentications ... */
 #define AUTH_FAILURES_WINDOW 60 /* ... per this many seconds, per client and address */
 #define ADDR_FAILURES_MAX 100   /* ... and per address, whatever the client id */
-#define STARTS_MAX 600          /* sign-ins one address may begin per window: each stores a flow */
-#define TICK_MS 250             /* how often buffered log lines are written */
-#define HOUSEKEEP_TICKS 240     /* purge expired revocations every minute */
+#define STARTS_MAX 600      /* sign-ins one address may begin per window, unless the settings say */
+#define TICK_MS 250         /* how often buffered log lines are written */
+#define HOUSEKEEP_TICKS 240 /* purge expired revocations every minute */
 
 /* Records the key's check value in a database that has none, once the
  * database's sealed secrets, if it has any, open with the key: *ok false
@@ -81,7 +81,9 @@ enum st app_open(struct app *app, bool create, struct err *e)
     if (!app->addr_failures)
         app->addr_failures = limiter_new(ADDR_FAILURES_MAX, AUTH_FAILURES_WINDOW);
     if (!app->starts)
-        app->starts = limiter_new(STARTS_MAX, AUTH_FAILURES_WINDOW);
+        app->starts =
+            limiter_new(app->cfg.max_sign_ins > 0 ? (int)app->cfg.max_sign_ins : STARTS_MAX,
+                        AUTH_FAILURES_WINDOW);
     enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
                                            : store_open(app->cfg.db, &app->store, e);
     unsigned flags =

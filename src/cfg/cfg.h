@@ -52,6 +52,7 @@ struct cfg {
     char *outbound_ca_file;     /* PEM CAs trusted besides the system's, or NULL */
     bool allow_private_network; /* may reach loopback, private, link-local addresses */
     long clock_skew;            /* seconds of skew allowed in id_token times */
+    long max_sign_ins;          /* sign-ins begun per address per minute */
 };
 
 /* Parses argv (argv[1] is the command) and the environment into c.
