@@ -41,24 +41,18 @@ static enum st read_params(struct ctx *c, struct form *f)
     return signin_query(c, f);
 }
 
-/* Failure limits: per source address always; per app once its key is
- * known good (so that guessed keys cannot crowd a real one out). */
+/* Failure limits: a bad apiKey counts against the caller's address. Once
+ * the key is good, nothing counts: a token cannot be guessed (160 bits),
+ * and the site's server redeems whatever anyone POSTs to its token_url,
+ * so counting those would let anyone lock the site out. */
 struct limits {
     const char *net;
-    char app[96];
     int64_t now;
 };
 
-static void count_failure(struct ctx *c, const struct limits *l)
-{
-    limiter_fail(c->env->addr_failures, l->net, l->now);
-    if (l->app[0])
-        limiter_fail(c->env->auth_failures, l->app, l->now);
-}
-
 static enum st fail_counted(struct ctx *c, const struct limits *l, int code, const char *msg)
 {
-    count_failure(c, l);
+    limiter_fail(c->env->addr_failures, l->net, l->now);
     return engage_fail(c, 400, code, msg);
 }
 
@@ -121,12 +115,12 @@ enum st api_auth_info(struct ctx *c)
     if (!key)
         return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: apiKey");
     if (!token)
-        return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: token");
+        return engage_fail(c, 400, ENGAGE_MISSING, "Missing parameter: token");
     if (ext && strcmp(ext, "true") && strcmp(ext, "false"))
-        return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: extended");
+        return engage_fail(c, 400, ENGAGE_INVALID, "Invalid parameter: extended");
     const char *format = oauth_form_get(&f, "format");
     if (format && strcmp(format, "json"))
-        return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: format");
+        return engage_fail(c, 400, ENGAGE_INVALID, "Invalid parameter: format");
     /* The key is found by its keyed hash: equal hashes, equal keys. */
     struct app_ref app;
     enum st st = ST_NOT_FOUND;
@@ -139,22 +133,19 @@ enum st api_auth_info(struct ctx *c)
         return fail_counted(c, &l, ENGAGE_INVALID, "Invalid parameter: apiKey");
     if (st != ST_OK)
         return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
-    snprintf(l.app, sizeof l.app, "auth_info %s %s", app.cid, app.app_id);
-    if ((wait = limiter_retry_after(env->auth_failures, l.app, l.now)) > 0)
-        return limited(c, wait);
     if (!hex_of(token, 2 * SIGNIN_TOKEN_BYTES))
-        return fail_counted(c, &l, ENGAGE_NOT_FOUND, "Data not found");
+        return engage_fail(c, 400, ENGAGE_NOT_FOUND, "Data not found");
     unsigned char hash[32];
     signin_hash(token, hash);
     struct signin_token_rec t;
     st = store_signin_token_take(env->store, c->a, (struct row_key){app.cid, app.app_id}, hash, &t,
                                  &c->err);
     if (st == ST_NOT_FOUND || (st == ST_OK && l.now >= t.expires_at))
-        return fail_counted(c, &l, ENGAGE_NOT_FOUND, "Data not found");
+        return engage_fail(c, 400, ENGAGE_NOT_FOUND, "Data not found");
     if (st != ST_OK)
         return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
     if (url && strcmp(url, t.token_url))
-        return fail_counted(c, &l, ENGAGE_URL_MISMATCH,
-                            arena_printf(c->a, "Token URL mismatch: (%s) (%s)", url, t.token_url));
+        return engage_fail(c, 400, ENGAGE_URL_MISMATCH,
+                           arena_printf(c->a, "Token URL mismatch: (%s) (%s)", url, t.token_url));
     return answer(c, &t, ext && !strcmp(ext, "true"));
 }

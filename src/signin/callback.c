@@ -283,10 +283,17 @@ void api_signin_callback(struct ctx *c, struct api_write *w)
         w->done(w);
         return;
     }
+    pthread_mutex_lock(&rt->mu);
+    bool stopping = rt->cancelled; /* signin_cancel waits for busy callbacks only */
+    if (!stopping)
+        rt->busy++;
+    pthread_mutex_unlock(&rt->mu);
+    if (stopping) {
+        page_error(c, 503, PAGE_UNAVAILABLE, "server stopping");
+        w->done(w);
+        return;
+    }
     struct callback *cb = xcalloc(1, sizeof *cb);
     *cb = (struct callback){.job = {.run = first}, .rt = rt, .c = c, .w = w};
-    pthread_mutex_lock(&rt->mu);
-    rt->busy++;
-    pthread_mutex_unlock(&rt->mu);
     signin_post(rt, &cb->job);
 }

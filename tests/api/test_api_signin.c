@@ -290,6 +290,23 @@ Test(api_signin, auth_info_takes_forms_and_a_rotated_key_stops_at_once)
     assert_fail(1, "Invalid parameter: apiKey");
 }
 
+Test(api_signin, token_failures_with_a_good_key_lock_nobody_out)
+{
+    /* Anyone can POST junk to a site's token_url, and the site redeems it:
+     * with the site's good key, such failures must not count. */
+    world();
+    char q[512];
+    for (int i = 0; i < 150; i++) {
+        snprintf(q, sizeof q, "apiKey=%s&token=%s", key, i % 2 ? TOK2 : "junk");
+        auth_info(q);
+        assert_fail(2, "Data not found");
+    }
+    mint(APP, TOK1, SITE, 120);
+    snprintf(q, sizeof q, "apiKey=%s&token=" TOK1, key);
+    auth_info(q);
+    cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+}
+
 Test(api_signin, auth_info_failures_are_limited_per_address)
 {
     world();
