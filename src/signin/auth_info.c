@@ -7,6 +7,7 @@
  */
 #include "signin_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define ENGAGE_MISSING 0
@@ -39,6 +40,24 @@ static enum st read_params(struct ctx *c, struct form *f)
         return oauth_body_parse(c->a, c->req->content_type, c->req->body, c->req->body_len, f,
                                 &c->err);
     return signin_query(c, f);
+}
+
+/* url as the mismatch message shows it: bytes outside printable ASCII
+ * percent-encoded, so that the message is valid UTF-8 (a JSON string)
+ * whatever the caller sent; a bound token_url never holds any. */
+static const char *shown(struct ctx *c, const char *url)
+{
+    struct buf b;
+    buf_init(&b, c->a);
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+        char e[4];
+        if (*p >= 0x20 && *p < 0x7f)
+            buf_add(&b, (const char *)p, 1);
+        else
+            buf_add(&b, e, (size_t)snprintf(e, sizeof e, "%%%02X", *p));
+    }
+    buf_add(&b, "", 1);
+    return b.p;
 }
 
 /* Failure limits: a bad apiKey counts against the caller's address. Once
@@ -145,7 +164,8 @@ enum st api_auth_info(struct ctx *c)
     if (st != ST_OK)
         return engage_fail(c, 503, ENGAGE_UNAVAILABLE, "Service Temporarily Unavailable");
     if (url && strcmp(url, t.token_url))
-        return engage_fail(c, 400, ENGAGE_URL_MISMATCH,
-                           arena_printf(c->a, "Token URL mismatch: (%s) (%s)", url, t.token_url));
+        return engage_fail(
+            c, 400, ENGAGE_URL_MISMATCH,
+            arena_printf(c->a, "Token URL mismatch: (%s) (%s)", shown(c, url), t.token_url));
     return answer(c, &t, ext && !strcmp(ext, "true"));
 }

@@ -272,6 +272,18 @@ Test(api_signin, auth_info_extended_mismatch_expiry_and_other_apps)
     arena_cleanup(&a);
 }
 
+Test(api_signin, auth_info_mismatch_message_stays_json_whatever_the_url_holds)
+{
+    world();
+    char q[512];
+    mint(APP, TOK1, SITE, 120);
+    snprintf(q, sizeof q,
+             "apiKey=%s&token=" TOK1 "&tokenURL=https://shop.example/%%FF%%01x%%C3%%A9", key);
+    auth_info(q);
+    assert_fail(3, "Token URL mismatch: (https://shop.example/%FF%01x%C3%A9) (" SITE ")");
+    cr_assert_eq(r.json ? 0 : 1, 0, "not JSON: %s", r.body);
+}
+
 Test(api_signin, auth_info_takes_forms_and_a_rotated_key_stops_at_once)
 {
     world();
