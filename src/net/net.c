@@ -4,8 +4,9 @@
  * libcurl multi handle (its connection pool makes reuse automatic); other
  * threads only queue requests and wake it. Every easy handle is set up by
  * one function, configure(), so no transfer escapes a protection. The
- * trust, the address guard and the size cap live here; what a request
- * means (OIDC, OAuth 2) is the caller's. Nothing here logs a URL's path or
+ * trust, the address guard, the size cap and the queue's fairness (a cap
+ * per host, a deadline for waiting) live here; what a request means
+ * (OIDC, OAuth 2) is the caller's. Nothing here logs a URL's path or
  * query, a header or a body.
  */
 #include "net.h"
@@ -13,6 +14,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -26,10 +28,11 @@
 #include <unistd.h>
 
 #define CA_MAX_BYTES (4 * 1024 * 1024) /* a CA file, or the system bundle */
-/* No cap per host, and the cap in all is our own in-flight cap: libcurl
- * never holds a transfer back waiting for a connection, where its total
- * timeout would run while it waits (50 sign-ins parked at one slow IdP
- * must each get their whole 10 s). Waiting happens in our queue, unclocked. */
+/* No cap per host in libcurl, and the cap in all is our own in-flight cap:
+ * libcurl never holds a transfer back waiting for a connection, where its
+ * total timeout would run while it waits (50 sign-ins parked at one slow
+ * IdP must each get their whole 10 s). Waiting happens in our queue, which
+ * caps each host itself (NET_MAX_PER_HOST) and has a deadline of its own. */
 #define HOST_CONNECTIONS 0L
 #define TOTAL_CONNECTIONS NET_MAX_IN_FLIGHT /* sockets at once */
 #define CACHED_CONNECTIONS 64               /* idle connections kept for reuse */
@@ -37,7 +40,13 @@
 
 /* One request, from net_fetch to its done. */
 struct transfer {
-    struct transfer *next, *prev; /* the queue (next only), or the active list */
+    struct transfer *next, *prev; /* the queue, the active list, or a list taken off the queue */
+    struct transfer *host_next;   /* the host's queue */
+    struct host *host;            /* while it waits or runs (under mu) */
+    char *key;                    /* the host's key, or NULL when the request cannot be sent */
+    uint64_t seq;                 /* order of arrival */
+    int64_t queued_us;            /* when it arrived (monotonic) */
+    bool in_flight;               /* taken off the queue: counts against its host */
     struct net_client *c;
     CURL *h;
     char *url, *body;
@@ -54,6 +63,15 @@ struct transfer {
     bool not_public; /* the address guard refused an address */
 };
 
+/* A host and port with transfers waiting or in flight (under mu). */
+struct host {
+    struct host *next, *prev;
+    struct transfer *head, *tail; /* waiting, oldest first */
+    int active;                   /* in flight, at most NET_MAX_PER_HOST */
+    int refs;                     /* transfers waiting or in flight */
+    char key[];                   /* "host:port", as host_key writes it */
+};
+
 struct net_client {
     long connect_ms, total_ms;
     size_t max_bytes;
@@ -62,7 +80,11 @@ struct net_client {
     char ca_path[256]; /* the PEM file libcurl trusts; "" when its defaults serve */
     bool own_trust;    /* ca_path holds the system's CAs: no CA directory */
     pthread_mutex_t mu;
-    struct transfer *queue, *queue_tail; /* waiting for the thread (under mu) */
+    struct transfer *queue, *queue_tail; /* waiting, oldest first (under mu) */
+    struct transfer *refused;            /* not sendable: done on the thread (under mu) */
+    struct host *hosts;                  /* those with a transfer waiting or in flight (under mu) */
+    uint64_t seq;                        /* the next arrival's (under mu) */
+    bool recheck;                        /* an arrival or a freed slot since take (under mu) */
     bool stopping;                       /* net_client_stop was called (under mu) */
     bool closed;                         /* the thread takes no more (under mu) */
     pthread_t thread;
@@ -236,8 +258,36 @@ static void header_add(struct transfer *t, const char *name, const char *value)
     t->headers = l;
 }
 
+/* The key of the host a URL names, as libcurl connects to it: the host in
+ * its ASCII (punycode) form, lower-case, without a trailing dot (libcurl
+ * drops it), then ':' and the port (443 when none is named). NULL when
+ * libcurl cannot read the URL. xmalloc'd. */
+static char *host_key(const char *url)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        abort(); /* out of memory */
+    char *host = NULL, *port = NULL, *key = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, CURLU_PUNYCODE) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t n = strlen(host);
+        if (n > 1 && host[n - 1] == '.')
+            n--;
+        size_t cap = n + strlen(port) + 2;
+        key = xmalloc(cap);
+        snprintf(key, cap, "%.*s:%s", (int)n, host, port);
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return key;
+}
+
 /* Copies req into a new transfer; a request that cannot be sent is marked
- * failed (st, why) and still queued, so its done runs on the thread. */
+ * failed (st, why), and its done still runs on the thread. */
 static struct transfer *transfer_new(struct net_client *c, const struct net_request *req,
                                      net_done_fn done, void *arg)
 {
@@ -260,6 +310,9 @@ static struct transfer *transfer_new(struct net_client *c, const struct net_requ
     } else if (strncasecmp(t->url, "https://", 8) != 0) {
         t->st = ST_INVALID;
         t->why = NET_WHY_NOT_HTTPS;
+    } else if (!(t->key = host_key(t->url))) {
+        t->st = ST_INVALID;
+        t->why = NET_WHY_BAD_REQUEST;
     }
     if (t->why)
         return t;
@@ -306,16 +359,154 @@ static void transfer_free(struct transfer *t)
     free(t->body);
     secret_wipe(t->url, strlen(t->url)); /* a query may hold a token */
     free(t->url);
+    free(t->key);
     if (t->buf)
         secret_wipe(t->buf, t->cap);
     free(t->buf);
     free(t);
 }
 
+/* ---- the queue: a cap per host, a deadline for waiting ------------------ */
+
+/* The host of key, made when new, with one more transfer (under mu). */
+static struct host *host_get(struct net_client *c, const char *key)
+{
+    struct host *h = c->hosts;
+    while (h && strcmp(h->key, key) != 0)
+        h = h->next;
+    if (!h) {
+        size_t n = strlen(key) + 1;
+        h = xcalloc(1, sizeof *h + n);
+        memcpy(h->key, key, n);
+        h->next = c->hosts;
+        if (c->hosts)
+            c->hosts->prev = h;
+        c->hosts = h;
+    }
+    h->refs++;
+    return h;
+}
+
+/* t ends: its host has one transfer less, and is freed with the last
+ * (under mu). A freed slot may let a waiting transfer go. */
+static void host_leave(struct net_client *c, struct transfer *t)
+{
+    struct host *h = t->host;
+    t->host = NULL;
+    if (t->in_flight) {
+        h->active--;
+        c->recheck = true;
+    }
+    if (--h->refs > 0)
+        return;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        c->hosts = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    free(h);
+}
+
+/* Appends t to the queue and to its host's (under mu). */
+static void enqueue(struct net_client *c, struct transfer *t)
+{
+    struct host *h = host_get(c, t->key);
+    t->host = h;
+    t->seq = c->seq++;
+    t->queued_us = util_mono_us();
+    t->next = t->host_next = NULL;
+    t->prev = c->queue_tail;
+    if (c->queue_tail)
+        c->queue_tail->next = t;
+    else
+        c->queue = t;
+    c->queue_tail = t;
+    if (h->tail)
+        h->tail->host_next = t;
+    else
+        h->head = t;
+    h->tail = t;
+    c->recheck = true;
+}
+
+/* Takes t, the oldest of its host's, off the queue (under mu). */
+static void dequeue(struct net_client *c, struct transfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        c->queue = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        c->queue_tail = t->prev;
+    t->next = t->prev = NULL;
+    struct host *h = t->host;
+    h->head = t->host_next;
+    if (!h->head)
+        h->tail = NULL;
+    t->host_next = NULL;
+}
+
+/* Takes up to room waiting transfers in order of arrival, passing over
+ * hosts at their cap, so that one slow host holds back no other (under
+ * mu). Each counts against its host from now on. */
+static struct transfer *take(struct net_client *c, int room)
+{
+    struct transfer *first = NULL, **tail = &first;
+    for (; room > 0; room--) {
+        struct host *best = NULL;
+        for (struct host *h = c->hosts; h; h = h->next)
+            if (h->head && h->active < NET_MAX_PER_HOST &&
+                (!best || h->head->seq < best->head->seq))
+                best = h;
+        if (!best)
+            break;
+        struct transfer *t = best->head;
+        dequeue(c, t);
+        best->active++;
+        t->in_flight = true;
+        *tail = t;
+        tail = &t->next;
+    }
+    return first;
+}
+
+/* Takes the transfers that have waited longer than connect_ms (under mu).
+ * The queue is in order of arrival, so they come first, and each is also
+ * the oldest of its host's. */
+static struct transfer *expire(struct net_client *c, int64_t now_us)
+{
+    struct transfer *first = NULL, **tail = &first;
+    while (c->queue && now_us - c->queue->queued_us > c->connect_ms * 1000) {
+        struct transfer *t = c->queue;
+        dequeue(c, t);
+        *tail = t;
+        tail = &t->next;
+    }
+    return first;
+}
+
+/* How long the thread may wait for news: until the oldest waiting
+ * transfer's deadline, at most POLL_MS (under mu). */
+static int wait_ms(const struct net_client *c, int64_t now_us)
+{
+    if (!c->queue)
+        return POLL_MS;
+    int64_t left_ms = (c->queue->queued_us + c->connect_ms * 1000 - now_us) / 1000 + 1;
+    return left_ms < 0 ? 0 : left_ms > POLL_MS ? POLL_MS : (int)left_ms;
+}
+
 /* Hands the outcome to done and frees t. On ST_OK the answer's body moves
  * into the response. */
 static void finish(struct transfer *t, enum st st, const char *why, long status)
 {
+    if (t->host) {
+        pthread_mutex_lock(&t->c->mu);
+        host_leave(t->c, t);
+        pthread_mutex_unlock(&t->c->mu);
+    }
     struct net_response *r = xcalloc(1, sizeof *r);
     r->st = st;
     r->why = why;
@@ -564,24 +755,22 @@ static void active_unlink(struct net_client *c, struct transfer *t)
     c->nactive--;
 }
 
-/* Hands t to the multi handle, or ends it at once when it cannot start. */
-static void start(struct net_client *c, struct transfer *t)
+/* Hands t to the multi handle; false when it ended at once (it could not
+ * start). */
+static bool start(struct net_client *c, struct transfer *t)
 {
     t->next = NULL;
-    if (t->why) {
-        finish(t, t->st, t->why, 0);
-        return;
-    }
     t->h = curl_easy_init();
     if (!t->h || configure(c, t) != CURLE_OK || curl_multi_add_handle(c->multi, t->h) != CURLM_OK) {
         finish(t, ST_INTERNAL, NET_WHY_TRANSFER, 0);
-        return;
+        return false;
     }
     t->next = c->active;
     if (c->active)
         c->active->prev = t;
     c->active = t;
     c->nactive++;
+    return true;
 }
 
 /* Ends the transfers libcurl has finished; returns how many. */
@@ -603,19 +792,44 @@ static int reap(struct net_client *c)
     return n;
 }
 
-/* Takes up to room queued transfers (under mu). */
-static struct transfer *take(struct net_client *c, int room)
+/* Ends every transfer of a list (linked by next) with st and why, or with
+ * its own when it has one. */
+static void finish_all(struct transfer *t, enum st st, const char *why)
 {
-    struct transfer *first = c->queue, *last = NULL;
-    for (struct transfer *t = c->queue; t && room > 0; t = t->next, room--)
-        last = t;
-    if (!last)
-        return NULL;
-    c->queue = last->next;
-    if (!c->queue)
-        c->queue_tail = NULL;
-    last->next = NULL;
-    return first;
+    while (t) {
+        struct transfer *next = t->next;
+        if (t->why)
+            finish(t, t->st, t->why, 0);
+        else
+            finish(t, st, why, 0);
+        t = next;
+    }
+}
+
+/* What the thread does next, gathered under mu. */
+struct batch {
+    struct transfer *refused; /* not sendable */
+    struct transfer *ready;   /* taken off the queue: start them */
+    struct transfer *late;    /* waited too long */
+    int wait_ms;
+};
+
+/* Fills b; false once net_client_stop was called. */
+static bool gather(struct net_client *c, struct batch *b)
+{
+    pthread_mutex_lock(&c->mu);
+    bool stopping = c->stopping;
+    if (!stopping) {
+        int64_t now = util_mono_us();
+        b->refused = c->refused;
+        c->refused = NULL;
+        b->ready = c->recheck ? take(c, NET_MAX_IN_FLIGHT - c->nactive) : NULL;
+        c->recheck = false;
+        b->late = expire(c, now);
+        b->wait_ms = wait_ms(c, now);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return !stopping;
 }
 
 /* Ends everything at stop: what waits, and what runs. */
@@ -623,14 +837,13 @@ static void end_all(struct net_client *c)
 {
     pthread_mutex_lock(&c->mu);
     c->closed = true;
-    struct transfer *q = c->queue;
-    c->queue = c->queue_tail = NULL;
+    struct transfer *q = c->queue, *refused = c->refused;
+    c->queue = c->queue_tail = c->refused = NULL;
+    for (struct host *h = c->hosts; h; h = h->next)
+        h->head = h->tail = NULL; /* their transfers are in q */
     pthread_mutex_unlock(&c->mu);
-    while (q) {
-        struct transfer *next = q->next;
-        finish(q, ST_INTERNAL, NET_WHY_STOPPING, 0);
-        q = next;
-    }
+    finish_all(refused, ST_INTERNAL, NET_WHY_STOPPING);
+    finish_all(q, ST_INTERNAL, NET_WHY_STOPPING);
     while (c->active) {
         struct transfer *t = c->active;
         curl_multi_remove_handle(c->multi, t->h);
@@ -645,22 +858,20 @@ static void *run(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main loop's */
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        bool stopping = c->stopping;
-        struct transfer *ready = stopping ? NULL : take(c, NET_MAX_IN_FLIGHT - c->nactive);
-        pthread_mutex_unlock(&c->mu);
-        if (stopping)
-            break;
-        while (ready) {
-            struct transfer *next = ready->next;
-            start(c, ready);
-            ready = next;
+    struct batch b;
+    while (gather(c, &b)) {
+        finish_all(b.refused, ST_INTERNAL, NET_WHY_TRANSFER);
+        finish_all(b.late, ST_INTERNAL, NET_WHY_BUSY);
+        int ended = 0; /* freed slots: take from the queue without waiting */
+        while (b.ready) {
+            struct transfer *next = b.ready->next;
+            ended += !start(c, b.ready);
+            b.ready = next;
         }
         int running = 0;
         curl_multi_perform(c->multi, &running);
-        int ended = reap(c); /* freed slots: take from the queue without waiting */
-        curl_multi_poll(c->multi, NULL, 0, ended ? 0 : POLL_MS, NULL);
+        ended += reap(c);
+        curl_multi_poll(c->multi, NULL, 0, ended ? 0 : b.wait_ms, NULL);
     }
     end_all(c);
     return NULL;
@@ -736,11 +947,12 @@ void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn 
     pthread_mutex_lock(&c->mu);
     bool closed = c->closed;
     if (!closed) {
-        if (c->queue_tail)
-            c->queue_tail->next = t;
-        else
-            c->queue = t;
-        c->queue_tail = t;
+        if (t->why) {
+            t->next = c->refused;
+            c->refused = t;
+        } else {
+            enqueue(c, t);
+        }
         curl_multi_wakeup(c->multi); /* under mu: the thread frees nothing before closed */
     }
     pthread_mutex_unlock(&c->mu);
