@@ -9,7 +9,7 @@
  * (OIDC, OAuth 2) is the caller's. Nothing here logs a URL's path or
  * query, a header or a body.
  */
-#include "net.h"
+#include "net_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,13 +41,9 @@
 
 /* One request, from net_fetch to its done. */
 struct transfer {
-    struct transfer *next, *prev; /* the queue, the active list, or a list taken off the queue */
-    struct transfer *host_next;   /* the host's queue */
-    struct host *host;            /* while it waits or runs (under mu) */
-    char *key;                    /* the host's key, or NULL when the request cannot be sent */
-    uint64_t seq;                 /* order of arrival */
-    int64_t queued_us;            /* when it arrived (monotonic) */
-    bool in_flight;               /* taken off the queue: counts against its host */
+    struct net_wait wait;         /* in the queue and after (under mu); refused: next only */
+    struct transfer *next, *prev; /* the active list */
+    char *key;                    /* its host (host_key), or NULL when it cannot be sent */
     struct net_client *c;
     CURL *h;
     char *url, *body;
@@ -63,15 +60,6 @@ struct transfer {
     bool not_public; /* the address guard refused an address */
 };
 
-/* A host and port with transfers waiting or in flight (under mu). */
-struct host {
-    struct host *next, *prev;
-    struct transfer *head, *tail; /* waiting, oldest first */
-    int active;                   /* in flight, at most NET_MAX_PER_HOST */
-    int refs;                     /* transfers waiting or in flight */
-    char key[];                   /* "host:port", as host_key writes it */
-};
-
 struct net_client {
     long connect_ms, total_ms;
     size_t max_bytes;
@@ -80,13 +68,10 @@ struct net_client {
     char ca_path[256]; /* the PEM file libcurl trusts; "" when its defaults serve */
     bool own_trust;    /* ca_path holds the system's CAs: no CA directory */
     pthread_mutex_t mu;
-    struct transfer *queue, *queue_tail; /* waiting, oldest first (under mu) */
-    struct transfer *refused;            /* not sendable: done on the thread (under mu) */
-    struct host *hosts;                  /* those with a transfer waiting or in flight (under mu) */
-    uint64_t seq;                        /* the next arrival's (under mu) */
-    bool recheck;                        /* an arrival or a freed slot since take (under mu) */
-    bool stopping;                       /* net_client_stop was called (under mu) */
-    bool closed;                         /* the thread takes no more (under mu) */
+    struct net_queue queue;   /* waiting for the thread (under mu) */
+    struct net_wait *refused; /* not sendable: done on the thread (under mu) */
+    bool stopping;            /* net_client_stop was called (under mu) */
+    bool closed;              /* the thread takes no more (under mu) */
     pthread_t thread;
     CURLM *multi;
     CURLSH *share;           /* TLS sessions across easy handles; one thread: no locks */
@@ -366,145 +351,18 @@ static void transfer_free(struct transfer *t)
     free(t);
 }
 
-/* ---- the queue: a cap per host, a deadline for waiting ------------------ */
-
-/* The host of key, made when new, with one more transfer (under mu). */
-static struct host *host_get(struct net_client *c, const char *key)
+static struct transfer *transfer_of(struct net_wait *w)
 {
-    struct host *h = c->hosts;
-    while (h && strcmp(h->key, key) != 0)
-        h = h->next;
-    if (!h) {
-        size_t n = strlen(key) + 1;
-        h = xcalloc(1, sizeof *h + n);
-        memcpy(h->key, key, n);
-        h->next = c->hosts;
-        if (c->hosts)
-            c->hosts->prev = h;
-        c->hosts = h;
-    }
-    h->refs++;
-    return h;
-}
-
-/* t ends: its host has one transfer less, and is freed with the last
- * (under mu). A freed slot may let a waiting transfer go. */
-static void host_leave(struct net_client *c, struct transfer *t)
-{
-    struct host *h = t->host;
-    t->host = NULL;
-    if (t->in_flight) {
-        h->active--;
-        c->recheck = true;
-    }
-    if (--h->refs > 0)
-        return;
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        c->hosts = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    free(h);
-}
-
-/* Appends t to the queue and to its host's (under mu). */
-static void enqueue(struct net_client *c, struct transfer *t)
-{
-    struct host *h = host_get(c, t->key);
-    t->host = h;
-    t->seq = c->seq++;
-    t->queued_us = util_mono_us();
-    t->next = t->host_next = NULL;
-    t->prev = c->queue_tail;
-    if (c->queue_tail)
-        c->queue_tail->next = t;
-    else
-        c->queue = t;
-    c->queue_tail = t;
-    if (h->tail)
-        h->tail->host_next = t;
-    else
-        h->head = t;
-    h->tail = t;
-    c->recheck = true;
-}
-
-/* Takes t, the oldest of its host's, off the queue (under mu). */
-static void dequeue(struct net_client *c, struct transfer *t)
-{
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        c->queue = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        c->queue_tail = t->prev;
-    t->next = t->prev = NULL;
-    struct host *h = t->host;
-    h->head = t->host_next;
-    if (!h->head)
-        h->tail = NULL;
-    t->host_next = NULL;
-}
-
-/* Takes up to room waiting transfers in order of arrival, passing over
- * hosts at their cap, so that one slow host holds back no other (under
- * mu). Each counts against its host from now on. */
-static struct transfer *take(struct net_client *c, int room)
-{
-    struct transfer *first = NULL, **tail = &first;
-    for (; room > 0; room--) {
-        struct host *best = NULL;
-        for (struct host *h = c->hosts; h; h = h->next)
-            if (h->head && h->active < NET_MAX_PER_HOST &&
-                (!best || h->head->seq < best->head->seq))
-                best = h;
-        if (!best)
-            break;
-        struct transfer *t = best->head;
-        dequeue(c, t);
-        best->active++;
-        t->in_flight = true;
-        *tail = t;
-        tail = &t->next;
-    }
-    return first;
-}
-
-/* Takes the transfers that have waited longer than connect_ms (under mu).
- * The queue is in order of arrival, so they come first, and each is also
- * the oldest of its host's. */
-static struct transfer *expire(struct net_client *c, int64_t now_us)
-{
-    struct transfer *first = NULL, **tail = &first;
-    while (c->queue && now_us - c->queue->queued_us > c->connect_ms * 1000) {
-        struct transfer *t = c->queue;
-        dequeue(c, t);
-        *tail = t;
-        tail = &t->next;
-    }
-    return first;
-}
-
-/* How long the thread may wait for news: until the oldest waiting
- * transfer's deadline, at most POLL_MS (under mu). */
-static int wait_ms(const struct net_client *c, int64_t now_us)
-{
-    if (!c->queue)
-        return POLL_MS;
-    int64_t left_ms = (c->queue->queued_us + c->connect_ms * 1000 - now_us) / 1000 + 1;
-    return left_ms < 0 ? 0 : left_ms > POLL_MS ? POLL_MS : (int)left_ms;
+    return (struct transfer *)(void *)((char *)w - offsetof(struct transfer, wait));
 }
 
 /* Hands the outcome to done and frees t. On ST_OK the answer's body moves
  * into the response. */
 static void finish(struct transfer *t, enum st st, const char *why, long status)
 {
-    if (t->host) {
+    if (t->wait.host) {
         pthread_mutex_lock(&t->c->mu);
-        host_leave(t->c, t);
+        net_queue_leave(&t->c->queue, &t->wait);
         pthread_mutex_unlock(&t->c->mu);
     }
     struct net_response *r = xcalloc(1, sizeof *r);
@@ -792,41 +650,43 @@ static int reap(struct net_client *c)
     return n;
 }
 
-/* Ends every transfer of a list (linked by next) with st and why, or with
- * its own when it has one. */
-static void finish_all(struct transfer *t, enum st st, const char *why)
+/* Ends every transfer of a list handed out by the queue, or of refused
+ * ones, with st and why, or with its own when it has one. */
+static void finish_all(struct net_wait *w, enum st st, const char *why)
 {
-    while (t) {
-        struct transfer *next = t->next;
+    while (w) {
+        struct transfer *t = transfer_of(w);
+        w = w->next;
         if (t->why)
             finish(t, t->st, t->why, 0);
         else
             finish(t, st, why, 0);
-        t = next;
     }
 }
 
 /* What the thread does next, gathered under mu. */
 struct batch {
-    struct transfer *refused; /* not sendable */
-    struct transfer *ready;   /* taken off the queue: start them */
-    struct transfer *late;    /* waited too long */
-    int wait_ms;
+    struct net_wait *refused; /* not sendable */
+    struct net_wait *ready;   /* taken off the queue: start them */
+    struct net_wait *late;    /* waited longer than connect_ms */
+    int wait_ms;              /* until the oldest waiting one's deadline, at most POLL_MS */
 };
 
-/* Fills b; false once net_client_stop was called. */
+/* Fills b; false once net_client_stop was called. A transfer that could
+ * start now starts, even when it is also late. */
 static bool gather(struct net_client *c, struct batch *b)
 {
     pthread_mutex_lock(&c->mu);
     bool stopping = c->stopping;
     if (!stopping) {
-        int64_t now = util_mono_us();
+        int64_t now = util_mono_us(), wait_us = (int64_t)c->connect_ms * 1000;
         b->refused = c->refused;
         c->refused = NULL;
-        b->ready = c->recheck ? take(c, NET_MAX_IN_FLIGHT - c->nactive) : NULL;
-        c->recheck = false;
-        b->late = expire(c, now);
-        b->wait_ms = wait_ms(c, now);
+        b->ready = net_queue_take(&c->queue, NET_MAX_IN_FLIGHT - c->nactive);
+        b->late = net_queue_expire(&c->queue, now - wait_us);
+        int64_t left_ms =
+            c->queue.head ? (c->queue.head->since_us + wait_us - now) / 1000 + 1 : POLL_MS;
+        b->wait_ms = left_ms < 0 ? 0 : left_ms > POLL_MS ? POLL_MS : (int)left_ms;
     }
     pthread_mutex_unlock(&c->mu);
     return !stopping;
@@ -837,13 +697,11 @@ static void end_all(struct net_client *c)
 {
     pthread_mutex_lock(&c->mu);
     c->closed = true;
-    struct transfer *q = c->queue, *refused = c->refused;
-    c->queue = c->queue_tail = c->refused = NULL;
-    for (struct host *h = c->hosts; h; h = h->next)
-        h->head = h->tail = NULL; /* their transfers are in q */
+    struct net_wait *waiting = net_queue_drain(&c->queue), *refused = c->refused;
+    c->refused = NULL;
     pthread_mutex_unlock(&c->mu);
     finish_all(refused, ST_INTERNAL, NET_WHY_STOPPING);
-    finish_all(q, ST_INTERNAL, NET_WHY_STOPPING);
+    finish_all(waiting, ST_INTERNAL, NET_WHY_STOPPING);
     while (c->active) {
         struct transfer *t = c->active;
         curl_multi_remove_handle(c->multi, t->h);
@@ -864,8 +722,8 @@ static void *run(void *arg)
         finish_all(b.late, ST_INTERNAL, NET_WHY_BUSY);
         int ended = 0; /* freed slots: take from the queue without waiting */
         while (b.ready) {
-            struct transfer *next = b.ready->next;
-            ended += !start(c, b.ready);
+            struct net_wait *next = b.ready->next;
+            ended += !start(c, transfer_of(b.ready));
             b.ready = next;
         }
         int running = 0;
@@ -948,10 +806,10 @@ void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn 
     bool closed = c->closed;
     if (!closed) {
         if (t->why) {
-            t->next = c->refused;
-            c->refused = t;
+            t->wait.next = c->refused;
+            c->refused = &t->wait;
         } else {
-            enqueue(c, t);
+            net_queue_add(&c->queue, &t->wait, t->key, util_mono_us());
         }
         curl_multi_wakeup(c->multi); /* under mu: the thread frees nothing before closed */
     }

@@ -2,6 +2,7 @@
 /*
  * Unit tests of net/: which addresses the guard lets through (every
  * refused range, its IPv4-mapped, NAT64 and 6to4 forms, public addresses),
+ * the queue's order, cap per host and expiry (no network, no clock),
  * and live fetches against an HTTPS server each test starts on 127.0.0.1
  * (libmicrohttpd, a self-signed certificate): answers, refusals (scheme,
  * redirect, size, address, certificate), timeouts, what the server
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "net/net_int.h"
 #include "net_test_cert.h"
 
 /* ---- the address guard -------------------------------------------------- */
@@ -78,6 +80,98 @@ Test(net_addr, public_addresses_pass_in_every_form)
         struct net_addr a = addr(public[i]);
         cr_expect(net_addr_public(&a), "%s is public", public[i]);
     }
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+#define QN (NET_MAX_PER_HOST + 8)
+
+/* The index in w of each transfer of a handed-out list, -1 at the end. */
+static void indexes(const struct net_wait *list, const struct net_wait *w, int out[QN + 1])
+{
+    int n = 0;
+    for (; list && n < QN; list = list->next)
+        out[n++] = (int)(list - w);
+    out[n] = -1;
+}
+
+/* Hands out what still waits and lets every transfer go: no host is left. */
+static void queue_empty(struct net_queue *q, struct net_wait *w, int n)
+{
+    net_queue_drain(q);
+    for (int i = 0; i < n; i++)
+        if (w[i].host)
+            net_queue_leave(q, &w[i]);
+    cr_expect_null(q->hosts, "a host outlived its transfers");
+    cr_expect_null(q->head);
+}
+
+Test(net_queue, a_host_at_its_cap_is_passed_over_and_the_rest_go_in_order)
+{
+    struct net_queue q = {0};
+    struct net_wait w[QN] = {0};
+    int a = NET_MAX_PER_HOST + 2; /* w[0..a) to a, then b, a, c */
+    for (int i = 0; i < a; i++)
+        net_queue_add(&q, &w[i], "a:443", i);
+    net_queue_add(&q, &w[a], "b:443", a);
+    net_queue_add(&q, &w[a + 1], "a:443", a + 1);
+    net_queue_add(&q, &w[a + 2], "c:443", a + 2);
+    int got[QN + 1];
+    indexes(net_queue_take(&q, NET_MAX_IN_FLIGHT), w, got);
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        cr_expect_eq(got[i], i, "place %d: %d", i, got[i]);
+    cr_expect_eq(got[NET_MAX_PER_HOST], a, "b goes past the waiting a's");
+    cr_expect_eq(got[NET_MAX_PER_HOST + 1], a + 2, "then c");
+    cr_expect_eq(got[NET_MAX_PER_HOST + 2], -1, "and no a beyond its cap");
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT), "nothing changed");
+    net_queue_leave(&q, &w[a]); /* b's slot frees none of a's */
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT));
+    net_queue_leave(&q, &w[5]); /* an a ends: its oldest waiting goes */
+    indexes(net_queue_take(&q, NET_MAX_IN_FLIGHT), w, got);
+    cr_expect_eq(got[0], NET_MAX_PER_HOST);
+    cr_expect_eq(got[1], -1);
+    queue_empty(&q, w, QN);
+}
+
+Test(net_queue, room_limits_a_take_and_the_rest_follow_in_order)
+{
+    struct net_queue q = {0};
+    struct net_wait w[5] = {0};
+    static const char *const keys[] = {"a:443", "b:443", "c:443", "b:443", "d:443"};
+    for (int i = 0; i < 5; i++)
+        net_queue_add(&q, &w[i], keys[i], 0);
+    int got[QN + 1];
+    indexes(net_queue_take(&q, 3), w, got);
+    cr_expect(got[0] == 0 && got[1] == 1 && got[2] == 2 && got[3] == -1);
+    cr_expect_null(net_queue_take(&q, 0));
+    indexes(net_queue_take(&q, 3), w, got); /* no news, but room again */
+    cr_expect(got[0] == 3 && got[1] == 4 && got[2] == -1);
+    queue_empty(&q, w, 5);
+}
+
+Test(net_queue, the_oldest_expire_first_whatever_their_host)
+{
+    struct net_queue q = {0};
+    struct net_wait w[QN] = {0};
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        net_queue_add(&q, &w[i], "a:443", 0);
+    net_queue_take(&q, NET_MAX_PER_HOST); /* a is at its cap */
+    int n = NET_MAX_PER_HOST;
+    net_queue_add(&q, &w[n], "a:443", 10);
+    net_queue_add(&q, &w[n + 1], "b:443", 20);
+    net_queue_add(&q, &w[n + 2], "a:443", 30);
+    int got[QN + 1];
+    indexes(net_queue_expire(&q, 25), w, got);
+    cr_expect(got[0] == n && got[1] == n + 1 && got[2] == -1, "%d %d %d", got[0], got[1], got[2]);
+    cr_expect_null(net_queue_expire(&q, 30), "arrived at 30: not before");
+    net_queue_leave(&q, &w[n]);
+    net_queue_leave(&q, &w[n + 1]);
+    cr_expect_eq(q.hosts, w[n + 2].host, "b had no other transfer: only a is left");
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT), "a is still at its cap");
+    indexes(net_queue_expire(&q, 31), w, got);
+    cr_expect(got[0] == n + 2 && got[1] == -1);
+    net_queue_leave(&q, &w[n + 2]);
+    queue_empty(&q, w, QN);
 }
 
 /* ---- the HTTPS server --------------------------------------------------- */
