@@ -11,15 +11,15 @@
  */
 #include "net_int.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
-#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
