@@ -4,12 +4,14 @@
  * libcurl multi handle (its connection pool makes reuse automatic); other
  * threads only queue requests and wake it. Every easy handle is set up by
  * one function, configure(), so no transfer escapes a protection. The
- * trust, the address guard and the size cap live here; what a request
- * means (OIDC, OAuth 2) is the caller's. Nothing here logs a URL's path or
+ * trust, the address guard, the size cap and the queue's fairness (a cap
+ * per host, a deadline for waiting) live here; what a request means
+ * (OIDC, OAuth 2) is the caller's. Nothing here logs a URL's path or
  * query, a header or a body.
  */
-#include "net.h"
+#include "net_int.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +29,11 @@
 #include <unistd.h>
 
 #define CA_MAX_BYTES (4 * 1024 * 1024) /* a CA file, or the system bundle */
-/* No cap per host, and the cap in all is our own in-flight cap: libcurl
- * never holds a transfer back waiting for a connection, where its total
- * timeout would run while it waits (50 sign-ins parked at one slow IdP
- * must each get their whole 10 s). Waiting happens in our queue, unclocked. */
+/* No cap per host in libcurl, and the cap in all is our own in-flight cap:
+ * libcurl never holds a transfer back waiting for a connection, where its
+ * total timeout would run while it waits (50 sign-ins parked at one slow
+ * IdP must each get their whole 10 s). Waiting happens in our queue, which
+ * caps each host itself (NET_MAX_PER_HOST) and has a deadline of its own. */
 #define HOST_CONNECTIONS 0L
 #define TOTAL_CONNECTIONS NET_MAX_IN_FLIGHT /* sockets at once */
 #define CACHED_CONNECTIONS 64               /* idle connections kept for reuse */
@@ -37,7 +41,9 @@
 
 /* One request, from net_fetch to its done. */
 struct transfer {
-    struct transfer *next, *prev; /* the queue (next only), or the active list */
+    struct net_wait wait;         /* in the queue and after (under mu); refused: next only */
+    struct transfer *next, *prev; /* the active list */
+    char *key;                    /* its host (host_key), or NULL when it cannot be sent */
     struct net_client *c;
     CURL *h;
     char *url, *body;
@@ -62,9 +68,10 @@ struct net_client {
     char ca_path[256]; /* the PEM file libcurl trusts; "" when its defaults serve */
     bool own_trust;    /* ca_path holds the system's CAs: no CA directory */
     pthread_mutex_t mu;
-    struct transfer *queue, *queue_tail; /* waiting for the thread (under mu) */
-    bool stopping;                       /* net_client_stop was called (under mu) */
-    bool closed;                         /* the thread takes no more (under mu) */
+    struct net_queue queue;   /* waiting for the thread (under mu) */
+    struct net_wait *refused; /* not sendable: done on the thread (under mu) */
+    bool stopping;            /* net_client_stop was called (under mu) */
+    bool closed;              /* the thread takes no more (under mu) */
     pthread_t thread;
     CURLM *multi;
     CURLSH *share;           /* TLS sessions across easy handles; one thread: no locks */
@@ -236,8 +243,36 @@ static void header_add(struct transfer *t, const char *name, const char *value)
     t->headers = l;
 }
 
+/* The key of the host a URL names, as libcurl connects to it: the host in
+ * its ASCII (punycode) form, lower-case, without a trailing dot (libcurl
+ * drops it), then ':' and the port (443 when none is named). NULL when
+ * libcurl cannot read the URL. xmalloc'd. */
+static char *host_key(const char *url)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        abort(); /* out of memory */
+    char *host = NULL, *port = NULL, *key = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, CURLU_PUNYCODE) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t n = strlen(host);
+        if (n > 1 && host[n - 1] == '.')
+            n--;
+        size_t cap = n + strlen(port) + 2;
+        key = xmalloc(cap);
+        snprintf(key, cap, "%.*s:%s", (int)n, host, port);
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return key;
+}
+
 /* Copies req into a new transfer; a request that cannot be sent is marked
- * failed (st, why) and still queued, so its done runs on the thread. */
+ * failed (st, why), and its done still runs on the thread. */
 static struct transfer *transfer_new(struct net_client *c, const struct net_request *req,
                                      net_done_fn done, void *arg)
 {
@@ -260,6 +295,9 @@ static struct transfer *transfer_new(struct net_client *c, const struct net_requ
     } else if (strncasecmp(t->url, "https://", 8) != 0) {
         t->st = ST_INVALID;
         t->why = NET_WHY_NOT_HTTPS;
+    } else if (!(t->key = host_key(t->url))) {
+        t->st = ST_INVALID;
+        t->why = NET_WHY_BAD_REQUEST;
     }
     if (t->why)
         return t;
@@ -306,16 +344,27 @@ static void transfer_free(struct transfer *t)
     free(t->body);
     secret_wipe(t->url, strlen(t->url)); /* a query may hold a token */
     free(t->url);
+    free(t->key);
     if (t->buf)
         secret_wipe(t->buf, t->cap);
     free(t->buf);
     free(t);
 }
 
+static struct transfer *transfer_of(struct net_wait *w)
+{
+    return (struct transfer *)(void *)((char *)w - offsetof(struct transfer, wait));
+}
+
 /* Hands the outcome to done and frees t. On ST_OK the answer's body moves
  * into the response. */
 static void finish(struct transfer *t, enum st st, const char *why, long status)
 {
+    if (t->wait.host) {
+        pthread_mutex_lock(&t->c->mu);
+        net_queue_leave(&t->c->queue, &t->wait);
+        pthread_mutex_unlock(&t->c->mu);
+    }
     struct net_response *r = xcalloc(1, sizeof *r);
     r->st = st;
     r->why = why;
@@ -564,24 +613,22 @@ static void active_unlink(struct net_client *c, struct transfer *t)
     c->nactive--;
 }
 
-/* Hands t to the multi handle, or ends it at once when it cannot start. */
-static void start(struct net_client *c, struct transfer *t)
+/* Hands t to the multi handle; false when it ended at once (it could not
+ * start). */
+static bool start(struct net_client *c, struct transfer *t)
 {
     t->next = NULL;
-    if (t->why) {
-        finish(t, t->st, t->why, 0);
-        return;
-    }
     t->h = curl_easy_init();
     if (!t->h || configure(c, t) != CURLE_OK || curl_multi_add_handle(c->multi, t->h) != CURLM_OK) {
         finish(t, ST_INTERNAL, NET_WHY_TRANSFER, 0);
-        return;
+        return false;
     }
     t->next = c->active;
     if (c->active)
         c->active->prev = t;
     c->active = t;
     c->nactive++;
+    return true;
 }
 
 /* Ends the transfers libcurl has finished; returns how many. */
@@ -603,19 +650,46 @@ static int reap(struct net_client *c)
     return n;
 }
 
-/* Takes up to room queued transfers (under mu). */
-static struct transfer *take(struct net_client *c, int room)
+/* Ends every transfer of a list handed out by the queue, or of refused
+ * ones, with st and why, or with its own when it has one. */
+static void finish_all(struct net_wait *w, enum st st, const char *why)
 {
-    struct transfer *first = c->queue, *last = NULL;
-    for (struct transfer *t = c->queue; t && room > 0; t = t->next, room--)
-        last = t;
-    if (!last)
-        return NULL;
-    c->queue = last->next;
-    if (!c->queue)
-        c->queue_tail = NULL;
-    last->next = NULL;
-    return first;
+    while (w) {
+        struct transfer *t = transfer_of(w);
+        w = w->next;
+        if (t->why)
+            finish(t, t->st, t->why, 0);
+        else
+            finish(t, st, why, 0);
+    }
+}
+
+/* What the thread does next, gathered under mu. */
+struct batch {
+    struct net_wait *refused; /* not sendable */
+    struct net_wait *ready;   /* taken off the queue: start them */
+    struct net_wait *late;    /* waited longer than connect_ms */
+    int wait_ms;              /* until the oldest waiting one's deadline, at most POLL_MS */
+};
+
+/* Fills b; false once net_client_stop was called. A transfer that could
+ * start now starts, even when it is also late. */
+static bool gather(struct net_client *c, struct batch *b)
+{
+    pthread_mutex_lock(&c->mu);
+    bool stopping = c->stopping;
+    if (!stopping) {
+        int64_t now = util_mono_us(), wait_us = (int64_t)c->connect_ms * 1000;
+        b->refused = c->refused;
+        c->refused = NULL;
+        b->ready = net_queue_take(&c->queue, NET_MAX_IN_FLIGHT - c->nactive);
+        b->late = net_queue_expire(&c->queue, now - wait_us);
+        int64_t left_ms =
+            c->queue.head ? (c->queue.head->since_us + wait_us - now) / 1000 + 1 : POLL_MS;
+        b->wait_ms = left_ms < 0 ? 0 : left_ms > POLL_MS ? POLL_MS : (int)left_ms;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return !stopping;
 }
 
 /* Ends everything at stop: what waits, and what runs. */
@@ -623,14 +697,11 @@ static void end_all(struct net_client *c)
 {
     pthread_mutex_lock(&c->mu);
     c->closed = true;
-    struct transfer *q = c->queue;
-    c->queue = c->queue_tail = NULL;
+    struct net_wait *waiting = net_queue_drain(&c->queue), *refused = c->refused;
+    c->refused = NULL;
     pthread_mutex_unlock(&c->mu);
-    while (q) {
-        struct transfer *next = q->next;
-        finish(q, ST_INTERNAL, NET_WHY_STOPPING, 0);
-        q = next;
-    }
+    finish_all(refused, ST_INTERNAL, NET_WHY_STOPPING);
+    finish_all(waiting, ST_INTERNAL, NET_WHY_STOPPING);
     while (c->active) {
         struct transfer *t = c->active;
         curl_multi_remove_handle(c->multi, t->h);
@@ -645,22 +716,20 @@ static void *run(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main loop's */
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        bool stopping = c->stopping;
-        struct transfer *ready = stopping ? NULL : take(c, NET_MAX_IN_FLIGHT - c->nactive);
-        pthread_mutex_unlock(&c->mu);
-        if (stopping)
-            break;
-        while (ready) {
-            struct transfer *next = ready->next;
-            start(c, ready);
-            ready = next;
+    struct batch b;
+    while (gather(c, &b)) {
+        finish_all(b.refused, ST_INTERNAL, NET_WHY_TRANSFER);
+        finish_all(b.late, ST_INTERNAL, NET_WHY_BUSY);
+        int ended = 0; /* freed slots: take from the queue without waiting */
+        while (b.ready) {
+            struct net_wait *next = b.ready->next;
+            ended += !start(c, transfer_of(b.ready));
+            b.ready = next;
         }
         int running = 0;
         curl_multi_perform(c->multi, &running);
-        int ended = reap(c); /* freed slots: take from the queue without waiting */
-        curl_multi_poll(c->multi, NULL, 0, ended ? 0 : POLL_MS, NULL);
+        ended += reap(c);
+        curl_multi_poll(c->multi, NULL, 0, ended ? 0 : b.wait_ms, NULL);
     }
     end_all(c);
     return NULL;
@@ -736,11 +805,12 @@ void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn 
     pthread_mutex_lock(&c->mu);
     bool closed = c->closed;
     if (!closed) {
-        if (c->queue_tail)
-            c->queue_tail->next = t;
-        else
-            c->queue = t;
-        c->queue_tail = t;
+        if (t->why) {
+            t->wait.next = c->refused;
+            c->refused = &t->wait;
+        } else {
+            net_queue_add(&c->queue, &t->wait, t->key, util_mono_us());
+        }
         curl_multi_wakeup(c->multi); /* under mu: the thread frees nothing before closed */
     }
     pthread_mutex_unlock(&c->mu);

@@ -8,7 +8,9 @@
  * redirects (a 3xx is a failure), no proxy from the environment, and no
  * connection to a loopback, private, link-local or otherwise non-public
  * address after DNS resolution unless allowed. Connections are reused.
- * Knows no HTTP server, store or protocol.
+ * One slow host cannot hold the others up: it gets at most
+ * NET_MAX_PER_HOST transfers at once, and a request waits in the queue no
+ * longer than the connect timeout. Knows no HTTP server, store or protocol.
  */
 #ifndef SG_NET_H
 #define SG_NET_H
@@ -19,11 +21,12 @@
 #define NET_TOTAL_MS 10000          /* a whole transfer */
 #define NET_MAX_BYTES (1024 * 1024) /* an answer's body */
 #define NET_MAX_IN_FLIGHT 256       /* transfers at once; more wait in the queue */
+#define NET_MAX_PER_HOST 64         /* transfers at once to one host:port */
 
 struct net_opts {
     const char *ca_file; /* PEM CAs trusted besides the system's, or NULL */
     bool allow_private;  /* --allow-private-network: local IdPs, tests */
-    long connect_ms;     /* 0: NET_CONNECT_MS */
+    long connect_ms;     /* 0: NET_CONNECT_MS; also the longest wait in the queue */
     long total_ms;       /* 0: NET_TOTAL_MS */
     size_t max_bytes;    /* 0: NET_MAX_BYTES */
 };
@@ -50,13 +53,15 @@ struct net_request {
 #define NET_WHY_TOO_LARGE "answer over the size cap"
 /* ST_FORBIDDEN: the guard refused an address, and no other was reached. */
 #define NET_WHY_NOT_PUBLIC "address not public"
-/* ST_INTERNAL: the provider could not be reached, or net_client_stop. */
+/* ST_INTERNAL: the provider could not be reached, the request waited in
+ * the queue longer than connect_ms, or net_client_stop. */
 #define NET_WHY_TIMED_OUT "timed out"
 #define NET_WHY_RESOLVE "could not resolve"
 #define NET_WHY_CONNECT "could not connect"
 #define NET_WHY_TLS_VERIFY "TLS verification failed" /* untrusted or wrong certificate */
 #define NET_WHY_TLS "TLS handshake failed"
-#define NET_WHY_TRANSFER "transfer failed" /* the connection broke, or no valid answer */
+#define NET_WHY_TRANSFER "transfer failed"      /* the connection broke, or no valid answer */
+#define NET_WHY_BUSY "too many calls in flight" /* never sent: the queue's deadline passed */
 #define NET_WHY_STOPPING "stopping"
 
 /* What came back. st is ST_OK when an HTTP answer arrived (any status but
@@ -90,7 +95,12 @@ typedef void (*net_done_fn)(void *arg, struct net_response *resp);
 /* Starts req (copied) and returns at once; done(arg, resp) runs later on
  * the client's thread, exactly once (on the caller's thread instead when
  * net_client_stop has already ended the client's thread). At most
- * NET_MAX_IN_FLIGHT transfers run at once; the others wait in order.
+ * NET_MAX_IN_FLIGHT transfers run at once, and at most NET_MAX_PER_HOST to
+ * one host (the URL's host and port, as libcurl connects to them); the
+ * others wait in the queue in order, except that a request to a host at
+ * its cap never holds back one to another host. A request still waiting
+ * after connect_ms fails unsent (ST_INTERNAL, NET_WHY_BUSY); total_ms
+ * counts from when the transfer leaves the queue.
  * Thread-safe; done may call net_fetch, never net_client_stop. */
 void net_fetch(struct net_client *c, const struct net_request *req, net_done_fn done, void *arg);
 

@@ -2,11 +2,13 @@
 /*
  * Unit tests of net/: which addresses the guard lets through (every
  * refused range, its IPv4-mapped, NAT64 and 6to4 forms, public addresses),
+ * the queue's order, cap per host and expiry (no network, no clock),
  * and live fetches against an HTTPS server each test starts on 127.0.0.1
  * (libmicrohttpd, a self-signed certificate): answers, refusals (scheme,
  * redirect, size, address, certificate), timeouts, what the server
- * receives, many transfers at once, and a stop with transfers in flight.
- * Nothing here measures time; waits have a generous safety limit only.
+ * receives, many transfers at once, the cap per host and the queue's
+ * deadline, and a stop with transfers in flight. Nothing here measures
+ * time; waits have a generous safety limit only.
  */
 #include <criterion/criterion.h>
 #include <microhttpd.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "net/net_int.h"
 #include "net_test_cert.h"
 
 /* ---- the address guard -------------------------------------------------- */
@@ -79,10 +82,103 @@ Test(net_addr, public_addresses_pass_in_every_form)
     }
 }
 
+/* ---- the queue ---------------------------------------------------------- */
+
+#define QN (NET_MAX_PER_HOST + 8)
+
+/* The index in w of each transfer of a handed-out list, -1 at the end. */
+static void indexes(const struct net_wait *list, const struct net_wait *w, int out[QN + 1])
+{
+    int n = 0;
+    for (; list && n < QN; list = list->next)
+        out[n++] = (int)(list - w);
+    out[n] = -1;
+}
+
+/* Hands out what still waits and lets every transfer go: no host is left. */
+static void queue_empty(struct net_queue *q, struct net_wait *w, int n)
+{
+    net_queue_drain(q);
+    for (int i = 0; i < n; i++)
+        if (w[i].host)
+            net_queue_leave(q, &w[i]);
+    cr_expect_null(q->hosts, "a host outlived its transfers");
+    cr_expect_null(q->head);
+}
+
+Test(net_queue, a_host_at_its_cap_is_passed_over_and_the_rest_go_in_order)
+{
+    struct net_queue q = {0};
+    struct net_wait w[QN] = {0};
+    int a = NET_MAX_PER_HOST + 2; /* w[0..a) to a, then b, a, c */
+    for (int i = 0; i < a; i++)
+        net_queue_add(&q, &w[i], "a:443", i);
+    net_queue_add(&q, &w[a], "b:443", a);
+    net_queue_add(&q, &w[a + 1], "a:443", a + 1);
+    net_queue_add(&q, &w[a + 2], "c:443", a + 2);
+    int got[QN + 1];
+    indexes(net_queue_take(&q, NET_MAX_IN_FLIGHT), w, got);
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        cr_expect_eq(got[i], i, "place %d: %d", i, got[i]);
+    cr_expect_eq(got[NET_MAX_PER_HOST], a, "b goes past the waiting a's");
+    cr_expect_eq(got[NET_MAX_PER_HOST + 1], a + 2, "then c");
+    cr_expect_eq(got[NET_MAX_PER_HOST + 2], -1, "and no a beyond its cap");
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT), "nothing changed");
+    net_queue_leave(&q, &w[a]); /* b's slot frees none of a's */
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT));
+    net_queue_leave(&q, &w[5]); /* an a ends: its oldest waiting goes */
+    indexes(net_queue_take(&q, NET_MAX_IN_FLIGHT), w, got);
+    cr_expect_eq(got[0], NET_MAX_PER_HOST);
+    cr_expect_eq(got[1], -1);
+    queue_empty(&q, w, QN);
+}
+
+Test(net_queue, room_limits_a_take_and_the_rest_follow_in_order)
+{
+    struct net_queue q = {0};
+    struct net_wait w[5] = {0};
+    static const char *const keys[] = {"a:443", "b:443", "c:443", "b:443", "d:443"};
+    for (int i = 0; i < 5; i++)
+        net_queue_add(&q, &w[i], keys[i], 0);
+    int got[QN + 1];
+    indexes(net_queue_take(&q, 3), w, got);
+    cr_expect(got[0] == 0 && got[1] == 1 && got[2] == 2 && got[3] == -1);
+    cr_expect_null(net_queue_take(&q, 0));
+    indexes(net_queue_take(&q, 3), w, got); /* no news, but room again */
+    cr_expect(got[0] == 3 && got[1] == 4 && got[2] == -1);
+    queue_empty(&q, w, 5);
+}
+
+Test(net_queue, the_oldest_expire_first_whatever_their_host)
+{
+    struct net_queue q = {0};
+    struct net_wait w[QN] = {0};
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        net_queue_add(&q, &w[i], "a:443", 0);
+    net_queue_take(&q, NET_MAX_PER_HOST); /* a is at its cap */
+    int n = NET_MAX_PER_HOST;
+    net_queue_add(&q, &w[n], "a:443", 10);
+    net_queue_add(&q, &w[n + 1], "b:443", 20);
+    net_queue_add(&q, &w[n + 2], "a:443", 30);
+    int got[QN + 1];
+    indexes(net_queue_expire(&q, 25), w, got);
+    cr_expect(got[0] == n && got[1] == n + 1 && got[2] == -1, "%d %d %d", got[0], got[1], got[2]);
+    cr_expect_null(net_queue_expire(&q, 30), "arrived at 30: not before");
+    net_queue_leave(&q, &w[n]);
+    net_queue_leave(&q, &w[n + 1]);
+    cr_expect_eq(q.hosts, w[n + 2].host, "b had no other transfer: only a is left");
+    cr_expect_null(net_queue_take(&q, NET_MAX_IN_FLIGHT), "a is still at its cap");
+    indexes(net_queue_expire(&q, 31), w, got);
+    cr_expect(got[0] == n + 2 && got[1] == -1);
+    net_queue_leave(&q, &w[n + 2]);
+    queue_empty(&q, w, QN);
+}
+
 /* ---- the HTTPS server --------------------------------------------------- */
 
 #define BODY_CAP 1000 /* max_bytes of the size tests */
 #define MANY 50
+#define HELD_MAX (NET_MAX_IN_FLIGHT + 10) /* fetches to one held host */
 
 static struct {
     pthread_mutex_t mu;
@@ -323,16 +419,31 @@ static void waiter_wait(struct waiter *w)
     cr_assert(calls > 0, "done was never called");
 }
 
+static struct net_client *client_with(const struct net_opts *o)
+{
+    struct net_client *c = NULL;
+    struct err e = {0};
+    cr_assert_eq(net_client_start(o, &c, &e), ST_OK, "%s", e.msg);
+    return c;
+}
+
 static struct net_client *client(bool with_ca, bool allow_private, long total_ms, size_t max)
 {
     struct net_opts o = {.ca_file = with_ca ? srv.ca_path : NULL,
                          .allow_private = allow_private,
                          .total_ms = total_ms,
                          .max_bytes = max};
-    struct net_client *c = NULL;
-    struct err e = {0};
-    cr_assert_eq(net_client_start(&o, &c, &e), ST_OK, "%s", e.msg);
-    return c;
+    return client_with(&o);
+}
+
+/* A client trusting the server, with the given timeouts. */
+static struct net_client *client_timed(long connect_ms, long total_ms)
+{
+    struct net_opts o = {.ca_file = srv.ca_path,
+                         .allow_private = true,
+                         .connect_ms = connect_ms,
+                         .total_ms = total_ms};
+    return client_with(&o);
 }
 
 static char *url(const char *path)
@@ -531,13 +642,15 @@ Test(net_fetch, a_failure_log_line_names_the_host_and_no_secret)
     cr_expect(strstr(text, "SECRET") == NULL, "a secret in the log: %s", text);
 }
 
-/* A shared counter for many transfers. */
+/* A shared counter for many transfers, each known by its index. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int done, ok;
-    int calls[MANY];
-    const char *why[MANY];
+    int calls[HELD_MAX];
+    enum st st[HELD_MAX];
+    const char *why[HELD_MAX];
+    bool answered[HELD_MAX]; /* ST_OK and 200 */
 } many = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 static void on_many(void *arg, struct net_response *r)
@@ -545,8 +658,10 @@ static void on_many(void *arg, struct net_response *r)
     int i = (int)(intptr_t)arg;
     pthread_mutex_lock(&many.mu);
     many.calls[i]++;
+    many.st[i] = r->st;
     many.why[i] = r->why;
-    many.ok += r->st == ST_OK && r->status == 200;
+    many.answered[i] = r->st == ST_OK && r->status == 200;
+    many.ok += many.answered[i];
     many.done++;
     pthread_cond_broadcast(&many.cond);
     pthread_mutex_unlock(&many.mu);
@@ -594,6 +709,116 @@ Test(net_fetch, stopping_ends_every_transfer_in_flight_once)
         cr_expect_str_eq(many.why[i] ? many.why[i] : "(none)", NET_WHY_STOPPING);
     }
     pthread_mutex_unlock(&many.mu);
+}
+
+/* Waits until n transfers of many have ended (at most 120 s: a safety net). */
+static void many_wait(int n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 120;
+    pthread_mutex_lock(&many.mu);
+    while (many.done < n && pthread_cond_timedwait(&many.cond, &many.mu, &until) == 0)
+        ;
+    int done = many.done;
+    pthread_mutex_unlock(&many.mu);
+    cr_assert_geq(done, n, "only %d of %d transfers ended", done, n);
+}
+
+/* Waits until n requests are held at /slow (at most 60 s), and returns
+ * how many are. */
+static int held_wait(int n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&srv.mu);
+    while (srv.slow_waiting < n && pthread_cond_timedwait(&srv.cond, &srv.mu, &until) == 0)
+        ;
+    int held = srv.slow_waiting;
+    pthread_mutex_unlock(&srv.mu);
+    cr_assert_geq(held, n, "only %d of %d requests reached the server", held, n);
+    return held;
+}
+
+static void release_held(void)
+{
+    pthread_mutex_lock(&srv.mu);
+    srv.release = true;
+    pthread_cond_broadcast(&srv.cond);
+    pthread_mutex_unlock(&srv.mu);
+}
+
+/* More calls to one held host than the whole client runs at once, then one
+ * to another host (localhost, the same server: another host:port key). */
+Test(net_fetch, a_host_at_its_cap_holds_back_no_other_host)
+{
+    struct net_client *c = client_timed(60000, 120000); /* nothing here times out */
+    struct net_request held = {.method = "GET", .url = url("/slow")};
+    for (int i = 0; i < HELD_MAX; i++)
+        net_fetch(c, &held, on_many, (void *)(intptr_t)i);
+    char other[64];
+    snprintf(other, sizeof other, "https://localhost:%u/ok", srv.port);
+    struct net_response *r = get(c, other);
+    pthread_mutex_lock(&many.mu);
+    int ended_first = many.done;
+    pthread_mutex_unlock(&many.mu);
+    cr_expect_eq(r->st, ST_OK, "%s", r->why ? r->why : "");
+    cr_expect_eq(r->status, 200);
+    net_response_free(r);
+    cr_expect_eq(ended_first, 0, "the other host answered while every held call waited");
+    cr_expect_eq(held_wait(NET_MAX_PER_HOST), NET_MAX_PER_HOST,
+                 "the held host got its cap and no more");
+    release_held();
+    many_wait(HELD_MAX);
+    net_client_stop(c);
+    pthread_mutex_lock(&many.mu);
+    for (int i = 0; i < HELD_MAX; i++) {
+        cr_expect_eq(many.calls[i], 1, "transfer %d: %d calls", i, many.calls[i]);
+        cr_expect(many.answered[i], "transfer %d: %s", i, many.why[i] ? many.why[i] : "");
+    }
+    pthread_mutex_unlock(&many.mu);
+    pthread_mutex_lock(&srv.mu);
+    cr_expect_eq(srv.slow_waiting, HELD_MAX, "each waiting call was sent once released");
+    pthread_mutex_unlock(&srv.mu);
+}
+
+/* The host's cap is filled one call at a time (each connects alone, well
+ * within the short connect timeout), then BEYOND more calls wait past it. */
+Test(net_fetch, a_call_waiting_past_the_connect_timeout_fails_busy)
+{
+    enum { BEYOND = 10 };
+    struct net_client *c = client_timed(1000, 120000);
+    struct net_request held = {.method = "GET", .url = url("/slow")};
+    for (int i = 0; i < NET_MAX_PER_HOST; i++) {
+        net_fetch(c, &held, on_many, (void *)(intptr_t)i);
+        held_wait(i + 1);
+    }
+    for (int i = NET_MAX_PER_HOST; i < NET_MAX_PER_HOST + BEYOND; i++)
+        net_fetch(c, &held, on_many, (void *)(intptr_t)i);
+    many_wait(BEYOND);
+    pthread_mutex_lock(&many.mu);
+    cr_expect_eq(many.done, BEYOND, "only the waiting calls ended");
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        cr_expect_eq(many.calls[i], 0, "held transfer %d ended", i);
+    for (int i = NET_MAX_PER_HOST; i < NET_MAX_PER_HOST + BEYOND; i++) {
+        cr_expect_eq(many.calls[i], 1, "transfer %d: %d calls", i, many.calls[i]);
+        cr_expect_eq(many.st[i], ST_INTERNAL, "transfer %d: %s", i, st_name(many.st[i]));
+        cr_expect_str_eq(many.why[i] ? many.why[i] : "(none)", NET_WHY_BUSY);
+    }
+    pthread_mutex_unlock(&many.mu);
+    release_held();
+    many_wait(NET_MAX_PER_HOST + BEYOND);
+    net_client_stop(c);
+    pthread_mutex_lock(&many.mu);
+    for (int i = 0; i < NET_MAX_PER_HOST + BEYOND; i++)
+        cr_expect_eq(many.calls[i], 1, "transfer %d: %d calls", i, many.calls[i]);
+    for (int i = 0; i < NET_MAX_PER_HOST; i++)
+        cr_expect(many.answered[i], "held transfer %d: %s", i, many.why[i] ? many.why[i] : "");
+    pthread_mutex_unlock(&many.mu);
+    pthread_mutex_lock(&srv.mu);
+    cr_expect_eq(srv.slow_waiting, NET_MAX_PER_HOST, "the calls that failed were never sent");
+    pthread_mutex_unlock(&srv.mu);
 }
 
 /* ---- starting ----------------------------------------------------------- */
