@@ -90,6 +90,7 @@ class World:
         answer (the stub redirects at once, no login page)."""
         r = self.start(pid, token_url)
         assert r.status_code == 302, r.text
+        self.issued.add(query_of(r.headers["Location"]).get("state"))  # never in a log line
         back = stub.session().get(r.headers["Location"], allow_redirects=False, timeout=15) \
             if hasattr(stub, "session") else requests.get(r.headers["Location"], verify=self.ca.ca,
                                                           allow_redirects=False, timeout=15)
@@ -97,7 +98,10 @@ class World:
         code = query_of(back.headers["Location"]).get("code")
         if code:
             self.issued.add(code)  # never in a log line
-        return self.callback(back.headers["Location"])
+        answer = self.callback(back.headers["Location"])
+        for t in list(getattr(stub, "access_tokens", {})):
+            self.issued.add(t)  # the IdP's tokens neither
+        return answer
 
     def handed(self, r):
         """The fields the answer hands to the site: the auto-POST form's,
