@@ -99,6 +99,17 @@ struct idp_ctx {
     const char *pinned_issuer; /* the provider's pinned iss, or NULL */
 };
 
+/* What an identity provider's answers may cost a run (a hostile IdP
+ * chooses them). A token, userinfo (profile_url) or discovery answer over
+ * IDP_ANSWER_MAX bytes, a key set over IDP_JWKS_MAX, is refused before it
+ * is parsed: the run ends with provider_error, check "token answer too
+ * large", "userinfo answer too large", "discovery answer too large" or
+ * "jwks answer too large" (an answer net/ cut at its own cap too). A key
+ * set may carry certificate chains for up to JOSE_MAX_KEYS keys, hence
+ * its larger cap. */
+#define IDP_ANSWER_MAX (64 * 1024)
+#define IDP_JWKS_MAX (256 * 1024)
+
 /* How a run ended (struct idp_result.error): what the site is told. */
 #define IDP_ACCESS_DENIED "access_denied"   /* the IdP said error=access_denied */
 #define IDP_LOGIN_FAILED "login_failed"     /* an answer failed a check */
@@ -116,7 +127,8 @@ struct idp_result {
     json_t *extended;           /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
     json_t *access_credentials; /* {"accessToken", "expires" (now + expires_in, when an
                                  * integer), "refreshToken", "idToken", "scopes" (the
-                                 * answer's scope), each when given} (owned) */
+                                 * answer's scope), each when given} (owned); all a run
+                                 * keeps of the token answer, which it frees once read */
     const char *issuer;         /* OIDC: the verified iss, to pin when none was; else NULL */
 };
 

@@ -80,9 +80,13 @@ struct idp_run {
     /* from the callback */
     const char *code;
     const char *iss_param; /* RFC 9207, or NULL */
-    /* from the token answer */
-    json_t *token;      /* the answer as an object (owned) */
-    const char *access; /* its access_token (lives in token) */
+    /* from the token answer: these members alone, copied into a (the
+     * answer's tree is freed as soon as they are read) */
+    struct {
+        const char *access, *id_token, *type, *scope, *refresh; /* NULL: absent, not a string */
+        bool type_given;    /* token_type present, a string or not */
+        int64_t expires_in; /* -1: absent, not an integer, or over ten years */
+    } tok;
     struct jose_jws jws;
     const char *iss;               /* the id_token's iss, unverified until RS_VERIFY passes */
     const char *issuer, *jwks_uri; /* from discovery */
@@ -158,6 +162,9 @@ bool idp_https_url(const char *s);
 /* True when the media type of content_type (parameters and case aside) is
  * media. */
 bool idp_media_is(const char *content_type, const char *media);
+/* Whether resp's body passed max bytes: longer as received, or cut by
+ * net/'s own cap (ST_TOO_LARGE). Such an answer is never parsed. */
+bool idp_too_large(const struct net_response *resp, size_t max);
 /* The JSON object in an answer's body, or NULL: nesting over
  * IDP_JSON_MAX_DEPTH, invalid JSON (duplicate members too), or another
  * value. Owned by the caller. */

@@ -42,7 +42,7 @@ static bool depth_within(const json_t *v, int max)
 
 static void read_id_token(struct idp_run *r)
 {
-    const char *t = json_string_value(json_object_get(r->token, OIDC_ID_TOKEN));
+    const char *t = r->tok.id_token;
     if (!t) {
         idp_run_fail(r, IDP_LOGIN_FAILED, "id_token missing");
         return;
@@ -109,8 +109,14 @@ static const char *discovery_check(const struct idp_run *r, const struct net_res
 
 static void discovery_answer(struct idp_run *r, const struct net_response *resp)
 {
-    if (resp->st != ST_OK) {
+    if (resp->st != ST_OK && resp->st != ST_TOO_LARGE) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "discovery unreachable");
+        return;
+    }
+    /* real ones are a few KiB; measured before it is parsed (another
+     * status than 200 is discovery_check's) */
+    if (idp_too_large(resp, IDP_ANSWER_MAX) && (resp->st != ST_OK || resp->status == 200)) {
+        idp_run_fail(r, IDP_PROVIDER_ERROR, "discovery answer too large");
         return;
     }
     json_t *doc = resp->status == 200 ? idp_json_object(resp) : NULL;
@@ -144,12 +150,17 @@ static void find_keys(struct idp_run *r)
  * cached one lacked the kid. A failed fetch leaves the cache as it was. */
 static void keys_answer(struct idp_run *r, const struct net_response *resp)
 {
-    if (resp->st != ST_OK) {
+    if (resp->st != ST_OK && resp->st != ST_TOO_LARGE) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks unreachable");
         return;
     }
-    if (resp->status != 200) {
+    if (resp->st == ST_OK && resp->status != 200) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks status");
+        return;
+    }
+    /* measured before it is parsed; what is kept is JOSE_MAX_KEYS keys */
+    if (idp_too_large(resp, IDP_JWKS_MAX)) {
+        idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks answer too large");
         return;
     }
     json_t *doc = idp_json_object(resp);

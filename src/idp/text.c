@@ -58,6 +58,11 @@ bool idp_media_is(const char *content_type, const char *media)
     return *rest == '\0' || *rest == ';';
 }
 
+bool idp_too_large(const struct net_response *resp, size_t max)
+{
+    return resp->st == ST_TOO_LARGE || (resp->st == ST_OK && resp->len > max);
+}
+
 json_t *idp_json_object(const struct net_response *resp)
 {
     if (resp->st != ST_OK || !resp->body ||
