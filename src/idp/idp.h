@@ -85,7 +85,10 @@ const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
 /* Discovery documents and key sets, cached per issuer for the process
  * (10 minutes, by the runs' ctx.now), with at most one refetch of a key
  * set per issuer per 60 s on an unknown kid, for at most 256 issuers (the
- * least recently used goes). Thread-safe: one cache serves every run.
+ * least recently used goes). A discovery document is kept only once it
+ * named the token_url of the provider that fetched it, and only its
+ * issuer, token_endpoint and jwks_uri. Thread-safe: one cache serves
+ * every run.
  * idp_cache_free after the last run using it is freed; NULL is accepted. */
 struct idp_cache;
 struct idp_cache *idp_cache_new(void);
@@ -106,9 +109,11 @@ struct idp_ctx {
  * large", "userinfo answer too large", "discovery answer too large" or
  * "jwks answer too large" (an answer net/ cut at its own cap too). A key
  * set may carry certificate chains for up to JOSE_MAX_KEYS keys, hence
- * its larger cap. */
+ * its larger cap. The strings a discovery document gives (issuer,
+ * token_endpoint, jwks_uri) are https URLs of at most IDP_URL_MAX bytes. */
 #define IDP_ANSWER_MAX (64 * 1024)
 #define IDP_JWKS_MAX (256 * 1024)
+#define IDP_URL_MAX 2048
 
 /* How a run ended (struct idp_result.error): what the site is told. */
 #define IDP_ACCESS_DENIED "access_denied"   /* the IdP said error=access_denied */

@@ -156,8 +156,9 @@ void idp_keys_release(struct idp_keys *k);
  * %XX (upper-case hex), from a. Good for query values, form bodies
  * (a space is %20) and path segments alike. */
 char *idp_pct_encode(struct arena *a, const char *s);
-/* True when s is an https URL with a host, and no space, control byte,
- * fragment or userinfo: what an issuer or a jwks_uri may be. */
+/* True when s is an https URL of at most IDP_URL_MAX bytes with a host,
+ * and no space, control byte, fragment or userinfo: what an issuer, a
+ * token_endpoint or a jwks_uri may be. */
 bool idp_https_url(const char *s);
 /* True when the media type of content_type (parameters and case aside) is
  * media. */

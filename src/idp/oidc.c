@@ -64,16 +64,18 @@ static void read_id_token(struct idp_run *r)
 }
 
 /* The discovery document must name the token endpoint the id_token came
- * from: that binds the issuer to this provider. */
-static void use_discovery(struct idp_run *r, const struct idp_discovery *d)
+ * from: that binds the issuer to this provider. False when it does not
+ * (the run failed). */
+static bool use_discovery(struct idp_run *r, const struct idp_discovery *d)
 {
     if (strcmp(d->token_endpoint, r->token_url) != 0) {
         idp_run_fail(r, IDP_LOGIN_FAILED, "discovery token_endpoint");
-        return;
+        return false;
     }
     r->issuer = d->issuer;
     r->jwks_uri = d->jwks_uri;
     r->state = RS_KEYS;
+    return true;
 }
 
 static void find_discovery(struct idp_run *r)
@@ -98,7 +100,9 @@ static const char *discovery_check(const struct idp_run *r, const struct net_res
     *error = IDP_PROVIDER_ERROR;
     if (resp->status != 200)
         return "discovery status";
-    if (!doc || !json_is_string(json_object_get(doc, OIDC_TOKEN_ENDPOINT)) ||
+    /* userinfo_endpoint and the rest are never read: profile_url is the
+     * provider's own; they cost nothing once the document is freed */
+    if (!doc || !idp_https_url(json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT))) ||
         !idp_https_url(json_string_value(json_object_get(doc, OIDC_JWKS_URI))))
         return "discovery answer";
     *error = IDP_LOGIN_FAILED;
@@ -131,9 +135,11 @@ static void discovery_answer(struct idp_run *r, const struct net_response *resp)
         arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT))),
         arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_JWKS_URI)))};
     json_decref(doc);
-    /* kept even when it names another token endpoint: it is the issuer's */
-    idp_cache_discovery_put(r->cache, r->iss, &d, r->now);
-    use_discovery(r, &d);
+    /* kept only once it names our token endpoint: one that names another
+     * is of no use to this provider, and must not push the documents of
+     * other tenants' issuers out of the cache they all share */
+    if (use_discovery(r, &d))
+        idp_cache_discovery_put(r->cache, r->iss, &d, r->now);
 }
 
 static void find_keys(struct idp_run *r)

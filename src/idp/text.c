@@ -35,7 +35,7 @@ char *idp_pct_encode(struct arena *a, const char *s)
 bool idp_https_url(const char *s)
 {
     static const char scheme[] = "https://";
-    if (!s || strncmp(s, scheme, sizeof scheme - 1) != 0 || strlen(s) > 2048)
+    if (!s || strncmp(s, scheme, sizeof scheme - 1) != 0 || strlen(s) > IDP_URL_MAX)
         return false;
     const char *host = s + sizeof scheme - 1;
     size_t hlen = strcspn(host, "/?#");

@@ -452,6 +452,17 @@ Test(idp_profile, https_urls_an_issuer_may_be)
         cr_expect_not(idp_https_url(bad[i]), "%s", bad[i] ? bad[i] : "NULL");
 }
 
+Test(idp_profile, https_urls_are_at_most_2048_bytes)
+{
+    char url[IDP_URL_MAX + 2];
+    memset(url, 'a', sizeof url - 1);
+    url[sizeof url - 1] = '\0';
+    memcpy(url, "https://idp.example/", 20);
+    cr_expect_not(idp_https_url(url), "2049 bytes");
+    url[IDP_URL_MAX] = '\0';
+    cr_expect(idp_https_url(url), "2048 bytes");
+}
+
 Test(idp_profile, media_types_compare_without_case_and_parameters)
 {
     cr_expect(idp_media_is("application/x-www-form-urlencoded", MEDIA_FORM));

@@ -406,6 +406,44 @@ static bool discovery_cached(void)
     return idp_cache_discovery_find(fx.cache, ISS, NOW, &fx.a, &d);
 }
 
+/* After a discovery answer was refused: nothing cached, and the next run
+ * fetches discovery again and signs in. */
+static void next_run_fetches_discovery(void)
+{
+    cr_expect_not(discovery_cached(), "a refused discovery document is not cached");
+    struct answer ans[] = {OK(token_answer(sign("RS256", "rsa1", claims()))), OK(DISCOVERY),
+                           OK(fx.jwks)};
+    const struct idp_result *res = drive(start("code=abc"), ans, 3);
+    cr_expect_null(res->error, "failed: %s", res->check);
+    cr_expect_str_eq(fx.seen[1].url, DISCOVERY_URL);
+    cr_expect(discovery_cached(), "a good one is");
+}
+
+Test(idp_run, a_discovery_with_an_over_long_token_endpoint_fails_and_is_not_cached)
+{
+    /* an https URL of 2049 bytes: one over IDP_URL_MAX */
+    const char *base = TOKEN_URL "/";
+    char *url = arena_alloc(&fx.a, IDP_URL_MAX + 2);
+    memset(url, 'a', IDP_URL_MAX + 1);
+    memcpy(url, base, strlen(base));
+    fx.p.token_url = url; /* even when it is the provider's own */
+    struct answer ans[] = DISCOVERED(arena_printf(
+        &fx.a, "{\"issuer\":\"" ISS "\",\"token_endpoint\":\"%s\",\"jwks_uri\":\"" JWKS_URL "\"}",
+        url));
+    expect_fail(drive(start("code=abc"), ans, 2), IDP_PROVIDER_ERROR, "discovery answer");
+    fx.p.token_url = TOKEN_URL;
+    next_run_fetches_discovery();
+}
+
+Test(idp_run, a_discovery_naming_another_token_endpoint_is_not_cached)
+{
+    struct answer ans[] =
+        DISCOVERED("{\"issuer\":\"" ISS "\",\"token_endpoint\":\"https://evil.example/"
+                   "token\",\"jwks_uri\":\"" JWKS_URL "\"}");
+    expect_fail(drive(start("code=abc"), ans, 2), IDP_LOGIN_FAILED, "discovery token_endpoint");
+    next_run_fetches_discovery();
+}
+
 Test(idp_run, a_discovery_answer_over_64_kib_is_refused_unread)
 {
     const char *members =
