@@ -87,7 +87,10 @@ struct idp_run {
         bool type_given;    /* token_type present, a string or not */
         int64_t expires_in; /* -1: absent, not an integer, or over ten years */
     } tok;
+    /* the id_token parsed, or zeroed: dropped before every fetch, so a
+     * waiting run holds its text (tok.id_token), never its tree */
     struct jose_jws jws;
+    enum jose_alg alg;             /* its alg, read once */
     const char *iss;               /* the id_token's iss, unverified until RS_VERIFY passes */
     const char *issuer, *jwks_uri; /* from discovery */
     struct idp_keys *keys;         /* a counted reference, or NULL */
@@ -116,6 +119,9 @@ void idp_oidc_answer(struct idp_run *r, const struct net_response *resp);
 /* The profile document and success of an openidconnect run, from the
  * userinfo object (taken; NULL when no profile_url). */
 void idp_oidc_finish(struct idp_run *r, json_t *userinfo);
+/* Wipes and frees the parsed id_token (r->jws), which the states that
+ * need it parse again from r->tok.id_token. */
+void idp_oidc_drop(struct idp_run *r);
 
 /* ---- cache.c ----------------------------------------------------------- */
 

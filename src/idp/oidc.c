@@ -40,18 +40,42 @@ static bool depth_within(const json_t *v, int max)
     return ok;
 }
 
-static void read_id_token(struct idp_run *r)
+void idp_oidc_drop(struct idp_run *r)
+{
+    if (r->jws.signing_input)
+        secret_wipe(r->jws.signing_input, r->jws.signing_len);
+    if (r->jws.sig)
+        secret_wipe(r->jws.sig, r->jws.sig_len);
+    jose_jws_cleanup(&r->jws);
+}
+
+/* Parses the id_token into r->jws unless it is: its claims a JSON object
+ * within IDP_JSON_MAX_DEPTH. False (the run failed) when it does not. A
+ * tree costs up to ~20 times its text (a payload under 48 KiB), which is
+ * why a run drops it before it waits and parses the text again after. */
+static bool load(struct idp_run *r)
 {
     const char *t = r->tok.id_token;
-    if (!t) {
+    if (r->jws.signing_input)
+        return true;
+    if (jose_jws_parse(t, strlen(t), &r->jws, NULL) != ST_OK || !r->jws.claims ||
+        !depth_within(r->jws.claims, IDP_JSON_MAX_DEPTH)) {
+        idp_oidc_drop(r);
+        idp_run_fail(r, IDP_LOGIN_FAILED, "id_token malformed");
+        return false;
+    }
+    return true;
+}
+
+static void read_id_token(struct idp_run *r)
+{
+    if (!r->tok.id_token) {
         idp_run_fail(r, IDP_LOGIN_FAILED, "id_token missing");
         return;
     }
-    if (jose_jws_parse(t, strlen(t), &r->jws, NULL) != ST_OK || !r->jws.claims ||
-        !depth_within(r->jws.claims, IDP_JSON_MAX_DEPTH)) {
-        idp_run_fail(r, IDP_LOGIN_FAILED, "id_token malformed");
+    if (!load(r))
         return;
-    }
+    r->alg = r->jws.alg;
     /* read unverified: it only names where the keys are, and the pin
      * (or discovery bound to token_url) decides whether to trust it */
     const char *iss = json_string_value(json_object_get(r->jws.claims, OIDC_ISS));
@@ -144,9 +168,9 @@ static void discovery_answer(struct idp_run *r, const struct net_response *resp)
 
 static void find_keys(struct idp_run *r)
 {
-    if (!(r->jws.alg & JOSE_HMAC))
+    if (!(r->alg & JOSE_HMAC))
         r->keys = idp_cache_keys_find(r->cache, r->iss, r->jwks_uri, r->now);
-    if (r->keys || (r->jws.alg & JOSE_HMAC))
+    if (r->keys || (r->alg & JOSE_HMAC))
         r->state = RS_VERIFY;
     else
         idp_run_get(r, r->jwks_uri, NULL);
@@ -240,6 +264,8 @@ static enum st signature(const struct idp_run *r)
 
 static void verify(struct idp_run *r)
 {
+    if (!load(r))
+        return;
     enum st st = signature(r);
     /* an unknown kid: the issuer may have rotated its keys since we cached
      * them; a set fetched by this very run has nothing newer to offer */
@@ -293,6 +319,10 @@ void idp_oidc_answer(struct idp_run *r, const struct net_response *resp)
 
 void idp_oidc_finish(struct idp_run *r, json_t *userinfo)
 {
+    if (!load(r)) {
+        json_decref(userinfo);
+        return;
+    }
     const json_t *claims = r->jws.claims;
     const char *sub = json_string_value(json_object_get(claims, OIDC_SUB));
     json_t *doc = userinfo;

@@ -178,6 +178,8 @@ enum idp_next idp_run_step(struct idp_run *r, struct net_request *req)
     }
     if (r->state == RS_DONE)
         return IDP_DONE;
+    /* a run may wait seconds: it holds text then, not a parsed tree */
+    idp_oidc_drop(r);
     *req = r->req;
     return IDP_FETCH;
 }
@@ -218,11 +220,7 @@ void idp_run_free(struct idp_run *r)
     if (!r)
         return;
     idp_json_wipe_free(r->res.access_credentials);
-    if (r->jws.signing_input)
-        secret_wipe(r->jws.signing_input, r->jws.signing_len);
-    if (r->jws.sig)
-        secret_wipe(r->jws.sig, r->jws.sig_len);
-    jose_jws_cleanup(&r->jws);
+    idp_oidc_drop(r);
     idp_keys_release(r->keys);
     json_decref(r->attribute_map);
     json_decref(r->res.doc);

@@ -499,3 +499,30 @@ Test(idp_run, a_userinfo_answer_over_64_kib_is_refused_unread)
     struct answer o[] = {OK("{\"access_token\":\"t\"}"), OK(sized("\"id\":1", 65 * 1024))};
     expect_fail(drive(start("code=abc"), o, 2), IDP_PROVIDER_ERROR, "userinfo answer too large");
 }
+
+Test(idp_run, a_run_waiting_for_an_answer_holds_no_parsed_id_token)
+{
+    fx.p.profile_url = USERINFO_URL;
+    /* 20,000 zeros in a claim: a tree of ~1 MB from 40 KB of text */
+    json_t *zeros = json_array();
+    for (int i = 0; i < 20000; i++)
+        json_array_append_new(zeros, json_integer(0));
+    const char *answers[] = {token_answer(sign("RS256", "rsa1", claims_with("pad", zeros))),
+                             DISCOVERY, fx.jwks, "{\"sub\":\"alice\"}"};
+    struct idp_run *r = start("code=abc");
+    struct net_request req;
+    for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
+        cr_assert_eq(idp_run_step(r, &req), IDP_FETCH, "request %zu", i + 1);
+        cr_expect_null(r->jws.claims, "waiting for answer %zu", i + 1);
+        cr_expect_null(r->jws.signing_input);
+        struct net_response resp = {.st = ST_OK, .status = 200, .len = strlen(answers[i])};
+        resp.body = xstrdup(answers[i]);
+        strcpy(resp.content_type, JSON);
+        idp_run_feed(r, &resp);
+        free(resp.body);
+    }
+    cr_assert_eq(idp_run_step(r, &req), IDP_DONE);
+    const struct idp_result *res = idp_run_result(r);
+    cr_assert_null(res->error, "failed: %s", res->check);
+    cr_expect_eq(json_array_size(json_object_get(res->doc, "pad")), 20000, "read again at the end");
+}
