@@ -114,6 +114,8 @@ struct idp_ctx {
 #define IDP_ANSWER_MAX (64 * 1024)
 #define IDP_JWKS_MAX (256 * 1024)
 #define IDP_URL_MAX 2048
+/* Bytes of one profile value (SPEC §7.5): longer ones are left out. */
+#define IDP_PROFILE_VALUE_MAX 1024
 
 /* How a run ended (struct idp_result.error): what the site is told. */
 #define IDP_ACCESS_DENIED "access_denied"   /* the IdP said error=access_denied */
@@ -177,7 +179,10 @@ void idp_run_free(struct idp_run *r);
  * email_verified is true (a JSON true). name.formatted is the given and
  * family names joined by one space when either is set, unless mapped.
  * Never fails; a pointer that finds nothing, or finds a value that is not
- * a string, number or boolean, maps nothing. Pure. */
+ * a string, number or boolean, maps nothing; a value over
+ * IDP_PROFILE_VALUE_MAX bytes maps nothing either (the field is left out,
+ * the sign-in goes on), so a profile stays within about 10 KiB of values
+ * whatever the IdP sends. Pure. */
 json_t *idp_profile(const struct idp_provider *p, const char *realm, const char *subject,
                     const json_t *doc, bool standard_claims);
 
