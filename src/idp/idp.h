@@ -85,7 +85,10 @@ const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
 /* Discovery documents and key sets, cached per issuer for the process
  * (10 minutes, by the runs' ctx.now), with at most one refetch of a key
  * set per issuer per 60 s on an unknown kid, for at most 256 issuers (the
- * least recently used goes). Thread-safe: one cache serves every run.
+ * least recently used goes). A discovery document is kept only once it
+ * named the token_url of the provider that fetched it, and only its
+ * issuer, token_endpoint and jwks_uri. Thread-safe: one cache serves
+ * every run.
  * idp_cache_free after the last run using it is freed; NULL is accepted. */
 struct idp_cache;
 struct idp_cache *idp_cache_new(void);
@@ -98,6 +101,21 @@ struct idp_ctx {
     int64_t skew;              /* seconds of clock skew allowed (SPEC: 120) */
     const char *pinned_issuer; /* the provider's pinned iss, or NULL */
 };
+
+/* What an identity provider's answers may cost a run (a hostile IdP
+ * chooses them). A token, userinfo (profile_url) or discovery answer over
+ * IDP_ANSWER_MAX bytes, a key set over IDP_JWKS_MAX, is refused before it
+ * is parsed: the run ends with provider_error, check "token answer too
+ * large", "userinfo answer too large", "discovery answer too large" or
+ * "jwks answer too large" (an answer net/ cut at its own cap too). A key
+ * set may carry certificate chains for up to JOSE_MAX_KEYS keys, hence
+ * its larger cap. The strings a discovery document gives (issuer,
+ * token_endpoint, jwks_uri) are https URLs of at most IDP_URL_MAX bytes. */
+#define IDP_ANSWER_MAX (64 * 1024)
+#define IDP_JWKS_MAX (256 * 1024)
+#define IDP_URL_MAX 2048
+/* Bytes of one profile value (SPEC §7.5): longer ones are left out. */
+#define IDP_PROFILE_VALUE_MAX 1024
 
 /* How a run ended (struct idp_result.error): what the site is told. */
 #define IDP_ACCESS_DENIED "access_denied"   /* the IdP said error=access_denied */
@@ -116,7 +134,8 @@ struct idp_result {
     json_t *extended;           /* "oidc": {iss, sub, aud, claims}, or NULL (owned) */
     json_t *access_credentials; /* {"accessToken", "expires" (now + expires_in, when an
                                  * integer), "refreshToken", "idToken", "scopes" (the
-                                 * answer's scope), each when given} (owned) */
+                                 * answer's scope), each when given} (owned); all a run
+                                 * keeps of the token answer, which it frees once read */
     const char *issuer;         /* OIDC: the verified iss, to pin when none was; else NULL */
 };
 
@@ -160,7 +179,10 @@ void idp_run_free(struct idp_run *r);
  * email_verified is true (a JSON true). name.formatted is the given and
  * family names joined by one space when either is set, unless mapped.
  * Never fails; a pointer that finds nothing, or finds a value that is not
- * a string, number or boolean, maps nothing. Pure. */
+ * a string, number or boolean, maps nothing; a value over
+ * IDP_PROFILE_VALUE_MAX bytes maps nothing either (the field is left out,
+ * the sign-in goes on), so a profile stays within about 10 KiB of values
+ * whatever the IdP sends. Pure. */
 json_t *idp_profile(const struct idp_provider *p, const char *realm, const char *subject,
                     const json_t *doc, bool standard_claims);
 

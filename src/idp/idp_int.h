@@ -80,10 +80,17 @@ struct idp_run {
     /* from the callback */
     const char *code;
     const char *iss_param; /* RFC 9207, or NULL */
-    /* from the token answer */
-    json_t *token;      /* the answer as an object (owned) */
-    const char *access; /* its access_token (lives in token) */
+    /* from the token answer: these members alone, copied into a (the
+     * answer's tree is freed as soon as they are read) */
+    struct {
+        const char *access, *id_token, *type, *scope, *refresh; /* NULL: absent, not a string */
+        bool type_given;    /* token_type present, a string or not */
+        int64_t expires_in; /* -1: absent, not an integer, or over ten years */
+    } tok;
+    /* the id_token parsed, or zeroed: dropped before every fetch, so a
+     * waiting run holds its text (tok.id_token), never its tree */
     struct jose_jws jws;
+    enum jose_alg alg;             /* its alg, read once */
     const char *iss;               /* the id_token's iss, unverified until RS_VERIFY passes */
     const char *issuer, *jwks_uri; /* from discovery */
     struct idp_keys *keys;         /* a counted reference, or NULL */
@@ -112,6 +119,9 @@ void idp_oidc_answer(struct idp_run *r, const struct net_response *resp);
 /* The profile document and success of an openidconnect run, from the
  * userinfo object (taken; NULL when no profile_url). */
 void idp_oidc_finish(struct idp_run *r, json_t *userinfo);
+/* Wipes and frees the parsed id_token (r->jws), which the states that
+ * need it parse again from r->tok.id_token. */
+void idp_oidc_drop(struct idp_run *r);
 
 /* ---- cache.c ----------------------------------------------------------- */
 
@@ -152,12 +162,16 @@ void idp_keys_release(struct idp_keys *k);
  * %XX (upper-case hex), from a. Good for query values, form bodies
  * (a space is %20) and path segments alike. */
 char *idp_pct_encode(struct arena *a, const char *s);
-/* True when s is an https URL with a host, and no space, control byte,
- * fragment or userinfo: what an issuer or a jwks_uri may be. */
+/* True when s is an https URL of at most IDP_URL_MAX bytes with a host,
+ * and no space, control byte, fragment or userinfo: what an issuer, a
+ * token_endpoint or a jwks_uri may be. */
 bool idp_https_url(const char *s);
 /* True when the media type of content_type (parameters and case aside) is
  * media. */
 bool idp_media_is(const char *content_type, const char *media);
+/* Whether resp's body passed max bytes: longer as received, or cut by
+ * net/'s own cap (ST_TOO_LARGE). Such an answer is never parsed. */
+bool idp_too_large(const struct net_response *resp, size_t max);
 /* The JSON object in an answer's body, or NULL: nesting over
  * IDP_JSON_MAX_DEPTH, invalid JSON (duplicate members too), or another
  * value. Owned by the caller. */

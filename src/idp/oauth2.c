@@ -3,8 +3,10 @@
  * The OAuth 2.0 half of a run, shared by both protocols: the code
  * exchange at token_url (RFC 6749 §4.1.3 with PKCE, client_secret_basic
  * and one retry as client_secret_post on invalid_client), its answer in
- * JSON or form encoding, and the profile fetched with the access token;
- * for oauth2 the subject taken from it. The id_token is oidc.c's.
+ * JSON or form encoding (at most IDP_ANSWER_MAX bytes, of which the run
+ * keeps a few members), and the profile fetched with the access token (at
+ * most IDP_ANSWER_MAX bytes too); for oauth2 the subject taken from it.
+ * The id_token is oidc.c's.
  */
 #include "idp_int.h"
 
@@ -66,11 +68,11 @@ void idp_token_request(struct idp_run *r)
 
 /* A form-encoded answer as a JSON object of strings (expires_in as a
  * number when it is one), or NULL: it does not parse, repeats a name, or
- * holds a name or value that is not UTF-8. */
-static json_t *form_object(struct idp_run *r, const struct net_response *resp)
+ * holds a name or value that is not UTF-8. The parsed form lives in tmp. */
+static json_t *form_object(struct arena *tmp, const struct net_response *resp)
 {
     struct form f;
-    if (oauth_form_parse(&r->a, resp->body, resp->len, &f, NULL) != ST_OK)
+    if (oauth_form_parse(tmp, resp->body, resp->len, &f, NULL) != ST_OK)
         return NULL;
     json_t *o = json_object();
     for (int i = 0; i < f.n; i++) {
@@ -93,13 +95,14 @@ static json_t *form_object(struct idp_run *r, const struct net_response *resp)
     return o;
 }
 
-/* The token endpoint's answer as an object, or NULL when it does not read. */
-static json_t *token_object(struct idp_run *r, const struct net_response *resp)
+/* The token endpoint's answer as an object, or NULL when it does not read
+ * (a form's parts in tmp). */
+static json_t *token_object(struct arena *tmp, const struct net_response *resp)
 {
     if (!resp->body)
         return NULL;
     if (idp_media_is(resp->content_type, MEDIA_FORM))
-        return form_object(r, resp);
+        return form_object(tmp, resp);
     return idp_json_object(resp);
 }
 
@@ -114,11 +117,14 @@ static bool token_chars(const char *s)
     return true;
 }
 
-/* The failed check of a token answer (its object ans, or NULL), or NULL. */
-static const char *token_check(const struct net_response *resp, const json_t *ans)
+/* The failed check of a token answer (its object ans, or NULL; big when
+ * it was over IDP_ANSWER_MAX and not read), or NULL. */
+static const char *token_check(const struct net_response *resp, const json_t *ans, bool big)
 {
     if (resp->status != 200)
         return "token endpoint status";
+    if (big)
+        return "token answer too large";
     if (!ans)
         return "token answer";
     if (json_object_get(ans, OAUTH_ERROR)) /* some IdPs say 200 with an error */
@@ -128,30 +134,76 @@ static const char *token_check(const struct net_response *resp, const json_t *an
     return NULL;
 }
 
+/* Copies string member name of ans into r's arena: *out stays NULL when
+ * it is absent or not a string. False when it holds a NUL byte, which no
+ * token, type or scope has, and a C string would cut. */
+static bool keep(struct idp_run *r, const json_t *ans, const char *name, const char **out)
+{
+    const json_t *v = json_object_get(ans, name);
+    *out = NULL;
+    if (!json_is_string(v))
+        return true;
+    size_t n = json_string_length(v);
+    if (memchr(json_string_value(v), '\0', n))
+        return false;
+    *out = arena_strndup(&r->a, json_string_value(v), n);
+    return true;
+}
+
+/* Keeps the members of a good token answer that the run uses (RFC 6749
+ * §5.1, OIDC Core §3.1.3.3), so the answer itself can go at once: a
+ * run waiting at discovery, the key set or userinfo then holds at most
+ * IDP_ANSWER_MAX bytes of it, never a parsed tree. False when one holds a
+ * NUL byte. */
+static bool keep_token(struct idp_run *r, const json_t *ans)
+{
+    const json_t *in = json_object_get(ans, OAUTH_EXPIRES_IN);
+    json_int_t secs = json_is_integer(in) ? json_integer_value(in) : -1;
+    /* at most ten years: now + expires_in cannot overflow */
+    r->tok.expires_in = secs >= 0 && secs <= 10LL * 366 * 24 * 3600 ? secs : -1;
+    r->tok.type_given = json_object_get(ans, OAUTH_TOKEN_TYPE) != NULL;
+    return keep(r, ans, OAUTH_ACCESS_TOKEN, &r->tok.access) &&
+           keep(r, ans, OIDC_ID_TOKEN, &r->tok.id_token) &&
+           keep(r, ans, OAUTH_TOKEN_TYPE, &r->tok.type) &&
+           keep(r, ans, OAUTH_SCOPE, &r->tok.scope) &&
+           keep(r, ans, OIDC_REFRESH_TOKEN, &r->tok.refresh);
+}
+
+/* Whether ans asks for the client_secret_post retry: the IdP may take
+ * that method only (RFC 6749 §2.3.1 allows it). */
+static bool retry_with_post(const struct idp_run *r, const struct net_response *resp,
+                            const json_t *ans)
+{
+    const char *error = json_string_value(json_object_get(ans, OAUTH_ERROR));
+    return !r->post_auth && r->secret && (resp->status == 400 || resp->status == 401) && error &&
+           !strcmp(error, OAUTH_ERR_INVALID_CLIENT);
+}
+
 void idp_token_answer(struct idp_run *r, const struct net_response *resp)
 {
     if (resp->st != ST_OK) {
-        idp_run_fail(r, IDP_PROVIDER_ERROR, "token endpoint unreachable");
+        idp_run_fail(r, IDP_PROVIDER_ERROR,
+                     resp->st == ST_TOO_LARGE ? "token answer too large"
+                                              : "token endpoint unreachable");
         return;
     }
-    json_t *ans = token_object(r, resp);
-    const char *error = json_string_value(json_object_get(ans, OAUTH_ERROR));
-    if (!r->post_auth && r->secret && (resp->status == 400 || resp->status == 401) && error &&
-        !strcmp(error, OAUTH_ERR_INVALID_CLIENT)) {
-        /* the IdP may take client_secret_post only (RFC 6749 §2.3.1 allows it) */
-        idp_json_wipe_free(ans);
-        r->post_auth = true;
-        return; /* still RS_TOKEN: the next step asks again */
-    }
-    const char *check = token_check(resp, ans);
-    if (check) {
-        idp_json_wipe_free(ans);
+    /* measured before it is parsed: a tree costs ~20 times its text */
+    bool big = idp_too_large(resp, IDP_ANSWER_MAX);
+    struct arena tmp;
+    arena_init(&tmp);
+    json_t *ans = big ? NULL : token_object(&tmp, resp);
+    bool retry = retry_with_post(r, resp, ans);
+    const char *check = NULL;
+    if (!retry && !(check = token_check(resp, ans, big)) && !keep_token(r, ans))
+        check = "token answer";
+    idp_json_wipe_free(ans);
+    arena_cleanup(&tmp); /* wipes a form answer's parts */
+    if (retry)
+        r->post_auth = true; /* still RS_TOKEN: the next step asks again */
+    else if (check)
         idp_run_fail(r, IDP_PROVIDER_ERROR, check);
-        return;
-    }
-    r->token = ans;
-    r->access = json_string_value(json_object_get(ans, OAUTH_ACCESS_TOKEN));
-    r->state = !strcmp(r->protocol, PROTO_OIDC) ? RS_ID_TOKEN : RS_PROFILE;
+    else
+        r->state = !strcmp(r->protocol, PROTO_OIDC) ? RS_ID_TOKEN : RS_PROFILE;
 }
 
 void idp_profile_request(struct idp_run *r)
@@ -165,23 +217,28 @@ void idp_profile_request(struct idp_run *r)
         return;
     }
     /* RFC 6750 is the only way we present a token */
-    const json_t *type = json_object_get(r->token, OAUTH_TOKEN_TYPE);
-    const char *t = json_string_value(type);
-    if (type && !(t && strlen(t) == strlen(OAUTH_BEARER) &&
-                  util_strncaseeq(t, OAUTH_BEARER, strlen(OAUTH_BEARER))))
+    const char *t = r->tok.type;
+    if (r->tok.type_given && !(t && strlen(t) == strlen(OAUTH_BEARER) &&
+                               util_strncaseeq(t, OAUTH_BEARER, strlen(OAUTH_BEARER))))
         idp_run_fail(r, IDP_PROVIDER_ERROR, "token_type");
     else
-        idp_run_get(r, r->profile_url, r->access);
+        idp_run_get(r, r->profile_url, r->tok.access);
 }
 
 void idp_profile_answer(struct idp_run *r, const struct net_response *resp)
 {
-    if (resp->st != ST_OK) {
+    if (resp->st != ST_OK && resp->st != ST_TOO_LARGE) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "userinfo unreachable");
         return;
     }
-    if (resp->status != 200) {
+    if (resp->st == ST_OK && resp->status != 200) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "userinfo status");
+        return;
+    }
+    /* measured before it is parsed; the document then lives until the
+     * sign-in's data is made from it */
+    if (idp_too_large(resp, IDP_ANSWER_MAX)) {
+        idp_run_fail(r, IDP_PROVIDER_ERROR, "userinfo answer too large");
         return;
     }
     json_t *doc = idp_json_object(resp);

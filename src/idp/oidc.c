@@ -40,18 +40,42 @@ static bool depth_within(const json_t *v, int max)
     return ok;
 }
 
+void idp_oidc_drop(struct idp_run *r)
+{
+    if (r->jws.signing_input)
+        secret_wipe(r->jws.signing_input, r->jws.signing_len);
+    if (r->jws.sig)
+        secret_wipe(r->jws.sig, r->jws.sig_len);
+    jose_jws_cleanup(&r->jws);
+}
+
+/* Parses the id_token into r->jws unless it is: its claims a JSON object
+ * within IDP_JSON_MAX_DEPTH. False (the run failed) when it does not. A
+ * tree costs up to ~20 times its text (a payload under 48 KiB), which is
+ * why a run drops it before it waits and parses the text again after. */
+static bool load(struct idp_run *r)
+{
+    const char *t = r->tok.id_token;
+    if (r->jws.signing_input)
+        return true;
+    if (jose_jws_parse(t, strlen(t), &r->jws, NULL) != ST_OK || !r->jws.claims ||
+        !depth_within(r->jws.claims, IDP_JSON_MAX_DEPTH)) {
+        idp_oidc_drop(r);
+        idp_run_fail(r, IDP_LOGIN_FAILED, "id_token malformed");
+        return false;
+    }
+    return true;
+}
+
 static void read_id_token(struct idp_run *r)
 {
-    const char *t = json_string_value(json_object_get(r->token, OIDC_ID_TOKEN));
-    if (!t) {
+    if (!r->tok.id_token) {
         idp_run_fail(r, IDP_LOGIN_FAILED, "id_token missing");
         return;
     }
-    if (jose_jws_parse(t, strlen(t), &r->jws, NULL) != ST_OK || !r->jws.claims ||
-        !depth_within(r->jws.claims, IDP_JSON_MAX_DEPTH)) {
-        idp_run_fail(r, IDP_LOGIN_FAILED, "id_token malformed");
+    if (!load(r))
         return;
-    }
+    r->alg = r->jws.alg;
     /* read unverified: it only names where the keys are, and the pin
      * (or discovery bound to token_url) decides whether to trust it */
     const char *iss = json_string_value(json_object_get(r->jws.claims, OIDC_ISS));
@@ -64,16 +88,18 @@ static void read_id_token(struct idp_run *r)
 }
 
 /* The discovery document must name the token endpoint the id_token came
- * from: that binds the issuer to this provider. */
-static void use_discovery(struct idp_run *r, const struct idp_discovery *d)
+ * from: that binds the issuer to this provider. False when it does not
+ * (the run failed). */
+static bool use_discovery(struct idp_run *r, const struct idp_discovery *d)
 {
     if (strcmp(d->token_endpoint, r->token_url) != 0) {
         idp_run_fail(r, IDP_LOGIN_FAILED, "discovery token_endpoint");
-        return;
+        return false;
     }
     r->issuer = d->issuer;
     r->jwks_uri = d->jwks_uri;
     r->state = RS_KEYS;
+    return true;
 }
 
 static void find_discovery(struct idp_run *r)
@@ -98,7 +124,9 @@ static const char *discovery_check(const struct idp_run *r, const struct net_res
     *error = IDP_PROVIDER_ERROR;
     if (resp->status != 200)
         return "discovery status";
-    if (!doc || !json_is_string(json_object_get(doc, OIDC_TOKEN_ENDPOINT)) ||
+    /* userinfo_endpoint and the rest are never read: profile_url is the
+     * provider's own; they cost nothing once the document is freed */
+    if (!doc || !idp_https_url(json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT))) ||
         !idp_https_url(json_string_value(json_object_get(doc, OIDC_JWKS_URI))))
         return "discovery answer";
     *error = IDP_LOGIN_FAILED;
@@ -109,8 +137,14 @@ static const char *discovery_check(const struct idp_run *r, const struct net_res
 
 static void discovery_answer(struct idp_run *r, const struct net_response *resp)
 {
-    if (resp->st != ST_OK) {
+    if (resp->st != ST_OK && resp->st != ST_TOO_LARGE) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "discovery unreachable");
+        return;
+    }
+    /* real ones are a few KiB; measured before it is parsed (another
+     * status than 200 is discovery_check's) */
+    if (idp_too_large(resp, IDP_ANSWER_MAX) && (resp->st != ST_OK || resp->status == 200)) {
+        idp_run_fail(r, IDP_PROVIDER_ERROR, "discovery answer too large");
         return;
     }
     json_t *doc = resp->status == 200 ? idp_json_object(resp) : NULL;
@@ -125,16 +159,18 @@ static void discovery_answer(struct idp_run *r, const struct net_response *resp)
         arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_TOKEN_ENDPOINT))),
         arena_strdup(&r->a, json_string_value(json_object_get(doc, OIDC_JWKS_URI)))};
     json_decref(doc);
-    /* kept even when it names another token endpoint: it is the issuer's */
-    idp_cache_discovery_put(r->cache, r->iss, &d, r->now);
-    use_discovery(r, &d);
+    /* kept only once it names our token endpoint: one that names another
+     * is of no use to this provider, and must not push the documents of
+     * other tenants' issuers out of the cache they all share */
+    if (use_discovery(r, &d))
+        idp_cache_discovery_put(r->cache, r->iss, &d, r->now);
 }
 
 static void find_keys(struct idp_run *r)
 {
-    if (!(r->jws.alg & JOSE_HMAC))
+    if (!(r->alg & JOSE_HMAC))
         r->keys = idp_cache_keys_find(r->cache, r->iss, r->jwks_uri, r->now);
-    if (r->keys || (r->jws.alg & JOSE_HMAC))
+    if (r->keys || (r->alg & JOSE_HMAC))
         r->state = RS_VERIFY;
     else
         idp_run_get(r, r->jwks_uri, NULL);
@@ -144,12 +180,17 @@ static void find_keys(struct idp_run *r)
  * cached one lacked the kid. A failed fetch leaves the cache as it was. */
 static void keys_answer(struct idp_run *r, const struct net_response *resp)
 {
-    if (resp->st != ST_OK) {
+    if (resp->st != ST_OK && resp->st != ST_TOO_LARGE) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks unreachable");
         return;
     }
-    if (resp->status != 200) {
+    if (resp->st == ST_OK && resp->status != 200) {
         idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks status");
+        return;
+    }
+    /* measured before it is parsed; what is kept is JOSE_MAX_KEYS keys */
+    if (idp_too_large(resp, IDP_JWKS_MAX)) {
+        idp_run_fail(r, IDP_PROVIDER_ERROR, "jwks answer too large");
         return;
     }
     json_t *doc = idp_json_object(resp);
@@ -223,6 +264,8 @@ static enum st signature(const struct idp_run *r)
 
 static void verify(struct idp_run *r)
 {
+    if (!load(r))
+        return;
     enum st st = signature(r);
     /* an unknown kid: the issuer may have rotated its keys since we cached
      * them; a set fetched by this very run has nothing newer to offer */
@@ -276,6 +319,10 @@ void idp_oidc_answer(struct idp_run *r, const struct net_response *resp)
 
 void idp_oidc_finish(struct idp_run *r, json_t *userinfo)
 {
+    if (!load(r)) {
+        json_decref(userinfo);
+        return;
+    }
     const json_t *claims = r->jws.claims;
     const char *sub = json_string_value(json_object_get(claims, OIDC_SUB));
     json_t *doc = userinfo;

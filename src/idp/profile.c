@@ -3,8 +3,9 @@
  * The Engage profile of a signed-in person (SPEC §7.5): the identifier
  * built from the subject, never from an e-mail address; what attribute_map
  * maps from the profile document by RFC 6901 pointers; with
- * standard_claims, the OIDC standard claims where nothing is mapped. Also
- * the oauth2 subject. Pure functions of their arguments.
+ * standard_claims, the OIDC standard claims where nothing is mapped; each
+ * value at most IDP_PROFILE_VALUE_MAX bytes. Also the oauth2 subject. Pure
+ * functions of their arguments.
  */
 #include "idp_int.h"
 
@@ -101,13 +102,23 @@ const json_t *idp_pointer_find(const json_t *doc, const char *ptr)
     return v;
 }
 
+/* A string of at most IDP_PROFILE_VALUE_MAX bytes: what a profile field
+ * may hold. A longer one is left out rather than cut (a cut address or
+ * URL would be wrong) or failing the sign-in (a long name is no attack on
+ * the person signing in); it bounds what one sign-in stores. */
+static bool fits(const json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) <= IDP_PROFILE_VALUE_MAX;
+}
+
 /* A scalar as profile text: strings as they are, numbers and booleans
- * written out; NULL for anything else (objects, arrays, null). */
+ * written out; NULL for anything else (objects, arrays, null) and for a
+ * string that does not fit. */
 static json_t *as_text(const json_t *v)
 {
     char num[40];
     if (json_is_string(v))
-        return json_stringn_nocheck(json_string_value(v), json_string_length(v));
+        return fits(v) ? json_stringn_nocheck(json_string_value(v), json_string_length(v)) : NULL;
     if (json_is_boolean(v))
         return json_string(json_is_true(v) ? "true" : "false");
     if (json_is_integer(v)) {
@@ -165,7 +176,7 @@ static void map_standard(json_t *profile, const struct idp_provider *p, const js
     /* a verified address only on the IdP's word, a JSON true */
     const json_t *email = json_object_get(doc, "email");
     if (!mapped(p, F_VERIFIED_EMAIL) && json_is_true(json_object_get(doc, "email_verified")) &&
-        json_is_string(email))
+        fits(email))
         put(profile, F_VERIFIED_EMAIL, json_copy((json_t *)email));
 }
 
@@ -182,7 +193,8 @@ static void formatted(json_t *profile, const struct idp_provider *p)
     const char *text = given && family ? arena_printf(&a, "%s %s", given, family)
                        : given         ? given
                                        : family;
-    json_object_set_new(name, "formatted", json_string(text));
+    if (strlen(text) <= IDP_PROFILE_VALUE_MAX)
+        json_object_set_new(name, "formatted", json_string(text));
     arena_cleanup(&a);
 }
 

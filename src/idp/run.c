@@ -33,28 +33,24 @@ void idp_run_fail(struct idp_run *r, const char *error, const char *check)
     r->state = RS_DONE;
 }
 
-/* The access credentials the site may ask for (SPEC §7.5). */
+/* The access credentials the site may ask for (SPEC §7.5), from what the
+ * run kept of the token answer. */
 static json_t *credentials(const struct idp_run *r)
 {
     json_t *c = json_object();
-    json_object_set_new(c, "accessToken", json_string(r->access));
-    const json_t *in = json_object_get(r->token, OAUTH_EXPIRES_IN);
-    /* at most ten years: now + in cannot overflow */
-    if (json_is_integer(in) && json_integer_value(in) >= 0 &&
-        json_integer_value(in) <= 10LL * 366 * 24 * 3600)
-        json_object_set_new(c, "expires", json_integer(r->now + json_integer_value(in)));
-    static const struct {
-        const char *from, *to;
+    json_object_set_new(c, "accessToken", json_string(r->tok.access));
+    if (r->tok.expires_in >= 0)
+        json_object_set_new(c, "expires", json_integer(r->now + r->tok.expires_in));
+    const struct {
+        const char *value, *to;
     } copied[] = {
-        {OIDC_REFRESH_TOKEN, "refreshToken"},
-        {OIDC_ID_TOKEN, "idToken"},
-        {OAUTH_SCOPE, "scopes"},
+        {r->tok.refresh, "refreshToken"},
+        {r->tok.id_token, "idToken"},
+        {r->tok.scope, "scopes"},
     };
-    for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
-        const json_t *v = json_object_get(r->token, copied[i].from);
-        if (json_is_string(v))
-            json_object_set_new(c, copied[i].to, json_copy((json_t *)v));
-    }
+    for (size_t i = 0; i < sizeof copied / sizeof *copied; i++)
+        if (copied[i].value)
+            json_object_set_new(c, copied[i].to, json_string(copied[i].value));
     return c;
 }
 
@@ -182,6 +178,8 @@ enum idp_next idp_run_step(struct idp_run *r, struct net_request *req)
     }
     if (r->state == RS_DONE)
         return IDP_DONE;
+    /* a run may wait seconds: it holds text then, not a parsed tree */
+    idp_oidc_drop(r);
     *req = r->req;
     return IDP_FETCH;
 }
@@ -221,17 +219,12 @@ void idp_run_free(struct idp_run *r)
 {
     if (!r)
         return;
-    idp_json_wipe_free(r->token);
     idp_json_wipe_free(r->res.access_credentials);
-    if (r->jws.signing_input)
-        secret_wipe(r->jws.signing_input, r->jws.signing_len);
-    if (r->jws.sig)
-        secret_wipe(r->jws.sig, r->jws.sig_len);
-    jose_jws_cleanup(&r->jws);
+    idp_oidc_drop(r);
     idp_keys_release(r->keys);
     json_decref(r->attribute_map);
     json_decref(r->res.doc);
     json_decref(r->res.extended);
-    arena_cleanup(&r->a); /* wipes the code, the secret and the requests */
+    arena_cleanup(&r->a); /* wipes the code, the secret, the tokens and the requests */
     free(r);
 }

@@ -35,7 +35,7 @@ char *idp_pct_encode(struct arena *a, const char *s)
 bool idp_https_url(const char *s)
 {
     static const char scheme[] = "https://";
-    if (!s || strncmp(s, scheme, sizeof scheme - 1) != 0 || strlen(s) > 2048)
+    if (!s || strncmp(s, scheme, sizeof scheme - 1) != 0 || strlen(s) > IDP_URL_MAX)
         return false;
     const char *host = s + sizeof scheme - 1;
     size_t hlen = strcspn(host, "/?#");
@@ -56,6 +56,11 @@ bool idp_media_is(const char *content_type, const char *media)
     while (*rest == ' ' || *rest == '\t')
         rest++;
     return *rest == '\0' || *rest == ';';
+}
+
+bool idp_too_large(const struct net_response *resp, size_t max)
+{
+    return resp->st == ST_TOO_LARGE || (resp->st == ST_OK && resp->len > max);
 }
 
 json_t *idp_json_object(const struct net_response *resp)

@@ -72,7 +72,8 @@ static void fail_here(struct callback *cb, int status, const char *code, const c
 }
 
 /* What auth_info will answer, sealed: the profile and, kept apart, the
- * extended data and the provider's tokens (only when the app asks). */
+ * extended data and the provider's tokens (only when the app asks). The
+ * caller refuses text over SIGNIN_DATA_MAX. */
 static char *token_data(struct callback *cb, const struct idp_result *r, size_t *len)
 {
     json_t *profile =
@@ -96,6 +97,13 @@ static void succeed(struct callback *cb, const struct idp_result *r)
     char *text = token_data(cb, r, &n);
     if (!text) {
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "profile");
+        return;
+    }
+    if (n > SIGNIN_DATA_MAX) { /* every row a hostile IdP makes stays small */
+        secret_wipe(text, n);
+        free(text);
+        fail_to_site(cb, IDP_PROVIDER_ERROR, "The identity provider's answer was too large",
+                     "sign-in data too large");
         return;
     }
     struct signin_token_rec t = {

@@ -15,6 +15,11 @@
 #define FLOW_TTL 600          /* seconds a started sign-in may take */
 #define SIGNIN_TOKEN_BYTES 20 /* 160 bits: 40 hex characters */
 #define SIGNIN_WORKERS 2      /* threads that run callbacks' steps */
+/* Bytes of a one-time token's data before it is sealed: the profile (its
+ * values capped by idp/), the id_token's claims (under JOSE_MAX_LEN) and
+ * the provider's tokens (under IDP_ANSWER_MAX) stay near 160 KiB at
+ * most; past this, what an IdP sent is refused rather than stored. */
+#define SIGNIN_DATA_MAX (256 * 1024)
 
 /* A piece of work for the runtime's workers. */
 struct signin_job {

@@ -200,6 +200,53 @@ def test_a_bad_token_answer_is_a_provider_error(world, stub, answer):
     assert world.server.running
 
 
+def logged_check(world, error):
+    """The check named by the one log line of a sign-in that failed with
+    error (info lines are flushed a few times a second)."""
+    lines = []
+    for _ in range(50):
+        lines = [l for l in world.server.log_tail(20000).splitlines() if f"failed: {error}" in l]
+        if lines:
+            break
+        time.sleep(0.1)
+    assert len(lines) == 1, lines
+    return lines[0].rsplit("(", 1)[1].rstrip(")")
+
+
+# ---- what a hostile provider's answers may cost (docs/SECURITY.md) ---------------
+
+def test_an_answer_over_64_kib_is_refused_unread(world, stub):
+    """A userinfo answer of a 500 kB address and a 500 kB name (a 1 MB
+    one-time token before the caps): provider_error, nothing stored."""
+    pid, _ = world.stub_provider(stub, protocol="oauth2")
+    stub.claims = {"email": "e" * 500_000 + "@example.com", "name": "n" * 500_000}
+    assert world.error_of(world.stub_sign_in(stub, pid)) == "provider_error"
+    assert logged_check(world, "provider_error") == "userinfo answer too large"
+
+
+def test_a_profile_value_over_1_kib_is_left_out(world, stub):
+    pid, _ = world.stub_provider(stub, protocol="oauth2")
+    stub.claims = {"email": "e" * 1100 + "@example.com", "given_name": "g" * 1024,
+                   "family_name": "Stub"}
+    token = world.token_of(world.stub_sign_in(stub, pid))
+    p = world.auth_info(token).json()["profile"]
+    assert "email" not in p, p.keys()
+    assert p["name"]["givenName"] == "g" * 1024 and p["name"]["familyName"] == "Stub"
+    assert "formatted" not in p["name"]  # 1029 bytes joined
+
+
+def test_sign_in_data_over_256_kib_is_refused(world, stub):
+    """An id_token under every cap whose claims grow when written out again
+    (0.1 is written 0.10000000000000001), in aud, which the extended data
+    repeats: ~440 KiB of data, refused rather than stored."""
+    pid, _ = world.stub_provider(stub)
+    stub.id_token_claims = {"aud": [stub.client_id] + [0.1] * 11_000, "azp": stub.client_id}
+    assert world.error_of(world.stub_sign_in(stub, pid)) == "provider_error"
+    assert logged_check(world, "provider_error") == "sign-in data too large"
+    stub.id_token_claims = {"aud": [stub.client_id] + [0.1] * 3_000, "azp": stub.client_id}
+    world.token_of(world.stub_sign_in(stub, pid))  # ~120 KiB passes
+
+
 def test_invalid_client_on_basic_retries_with_post(world, stub):
     pid, _ = world.stub_provider(stub)
     stub.token_auth = "post_only"

@@ -6,7 +6,8 @@
  * the attribute_map JSON and the document JSON, separated by a blank line
  * or a NUL byte; any JSON values are let through. Asserts the identifier
  * and the provider's names are never mapped over, the identifier holds
- * only percent-encoded text, and a subject is 1 to 255 bytes.
+ * only percent-encoded text, a subject is 1 to 255 bytes, and no mapped
+ * value passes IDP_PROFILE_VALUE_MAX bytes.
  */
 #include "fuzz.h"
 #include "idp/idp.h"
@@ -39,12 +40,20 @@ static void check(const json_t *profile, const char *subject)
     const char *spec = json_string_value(json_object_get(profile, "providerSpecifier"));
     if (!name || strcmp(name, "T") != 0 || !spec || strcmp(spec, "c.p") != 0)
         __builtin_trap();
-    const char *key;
-    json_t *v;
+    const char *key, *pkey; /* the loop finds its place by its key: one each */
+    json_t *v, *part;
     json_object_foreach((json_t *)profile, key, v)
     {
         if (!json_is_string(v) && !(strcmp(key, "name") == 0 && json_is_object(v)))
             __builtin_trap();
+        if (json_is_string(v) && strcmp(key, "identifier") != 0 &&
+            json_string_length(v) > IDP_PROFILE_VALUE_MAX)
+            __builtin_trap();
+        json_object_foreach(json_is_object(v) ? v : NULL, pkey, part)
+        {
+            if (!json_is_string(part) || json_string_length(part) > IDP_PROFILE_VALUE_MAX)
+                __builtin_trap();
+        }
     }
 }
 

@@ -353,7 +353,7 @@ Test(idp, discovery_answers_that_do_not_read_are_provider_errors)
                               {404, JSON, DISCOVERY, ST_OK}};
     expect_fail(drive(start("code=abc"), status, 2), IDP_PROVIDER_ERROR, "discovery status");
     struct answer down[] = {OK(token_answer(sign("RS256", "rsa1", claims()))),
-                            {0, NULL, NULL, ST_TOO_LARGE}};
+                            {0, NULL, NULL, ST_INTERNAL}};
     expect_fail(drive(start("code=abc"), down, 2), IDP_PROVIDER_ERROR, "discovery unreachable");
 }
 

@@ -185,6 +185,47 @@ Test(idp_profile, the_email_is_never_the_identifier)
     cr_expect_null(strstr(field("/identifier"), "example.com"));
 }
 
+/* n bytes of c, from the test's arena. */
+static const char *run_of(char c, size_t n)
+{
+    char *s = arena_alloc(&a, n + 1);
+    memset(s, c, n);
+    return s;
+}
+
+Test(idp_profile, values_over_1_kib_are_left_out_and_the_rest_kept)
+{
+    const char *kib = run_of('k', IDP_PROFILE_VALUE_MAX), *over = run_of('o', 1025);
+    const char *email = arena_printf(&a, "%s@example.com", run_of('e', 1013)); /* 1025 bytes */
+    /* standard claims: the over-long email, and so verifiedEmail, left out */
+    map(NULL,
+        arena_printf(&a,
+                     "{\"email\":\"%s\",\"email_verified\":true,\"name\":\"%s\","
+                     "\"picture\":\"https://p.example/%s\",\"given_name\":\"%s\","
+                     "\"family_name\":\"Doe\"}",
+                     email, kib, over, run_of('g', 1000)),
+        true);
+    cr_expect_null(field("/email"));
+    cr_expect_null(field("/verifiedEmail"));
+    cr_expect_null(field("/photo"));
+    cr_expect_eq(strlen(field("/displayName")), IDP_PROFILE_VALUE_MAX, "exactly 1 KiB is kept");
+    cr_expect_eq(strlen(field("/name/givenName")), 1000);
+    cr_expect_str_eq(field("/name/familyName"), "Doe");
+    cr_expect_eq(strlen(field("/name/formatted")), 1004);
+    /* two names that fit, joined into one that does not: the parts stay */
+    map(NULL, arena_printf(&a, "{\"given_name\":\"%s\",\"family_name\":\"Doe\"}", kib), true);
+    cr_expect_eq(strlen(field("/name/givenName")), IDP_PROFILE_VALUE_MAX);
+    cr_expect_str_eq(field("/name/familyName"), "Doe");
+    cr_expect_null(field("/name/formatted"));
+    /* mapped fields the same */
+    map("{\"/email\":\"/a\",\"/url\":\"/b\",\"/displayName\":\"/c/0\"}",
+        arena_printf(&a, "{\"a\":\"%s\",\"b\":\"%s\",\"c\":[\"%s\"]}", over, kib, over), false);
+    cr_expect_null(field("/email"));
+    cr_expect_null(field("/displayName"));
+    cr_expect_eq(strlen(field("/url")), IDP_PROFILE_VALUE_MAX);
+    cr_expect_eq(json_object_size(profile), 4, "identifier, names and url");
+}
+
 /* ---- pointers and subjects -------------------------------------------------- */
 
 Test(idp_profile, rfc6901_pointers)
@@ -450,6 +491,17 @@ Test(idp_profile, https_urls_an_issuer_may_be)
                                       "https://a\\b",       "HTTPS://a",   NULL};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_expect_not(idp_https_url(bad[i]), "%s", bad[i] ? bad[i] : "NULL");
+}
+
+Test(idp_profile, https_urls_are_at_most_2048_bytes)
+{
+    char url[IDP_URL_MAX + 2];
+    memset(url, 'a', sizeof url - 1);
+    url[sizeof url - 1] = '\0';
+    memcpy(url, "https://idp.example/", 20);
+    cr_expect_not(idp_https_url(url), "2049 bytes");
+    url[IDP_URL_MAX] = '\0';
+    cr_expect(idp_https_url(url), "2048 bytes");
 }
 
 Test(idp_profile, media_types_compare_without_case_and_parameters)
