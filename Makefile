@@ -51,7 +51,7 @@ BENCH_BUILD ?= build-bench
 bench: deps
 	@[ -f $(BENCH_BUILD)/build.ninja ] || \
 	    meson setup $(BENCH_BUILD) --buildtype=release -Dblackbox=false -Dbench=true
-	@ninja -C $(BENCH_BUILD) socialgate bench/bench-baseline
+	@ninja -C $(BENCH_BUILD) socialgate bench/bench-baseline bench/bench-mint
 	@/usr/bin/python3 bench/run --build-dir $(BENCH_BUILD) \
 	    $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
 

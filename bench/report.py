@@ -1,28 +1,35 @@
 # SPDX-License-Identifier: MIT
-"""The report of `make bench`: the results table, the targets with PASS or
-FAIL, every run, as Markdown and as JSON. Imported by bench/run; measures
-nothing and runs nothing. A result is anything with scenario, server, runs,
-warmup, rss_kib, non2xx, socket_errors and median(attr) (bench/run's Result).
+"""The report of `make bench`: the results table, the complete sign-ins,
+the targets with PASS or FAIL, every run, as Markdown and as JSON. Imported
+by bench/run; measures nothing and runs nothing. A result is anything with
+scenario, server, runs, warmup, rss_kib, non2xx, socket_errors, exhausted
+and median(attr) (bench/run's Result); the sign-ins are bench/signin.py's
+SignIns.
 """
 
 import statistics
 from dataclasses import dataclass, field
 
 LEGEND = """\
-req/s: requests completed ÷ wrk's duration. p50, p99: wrk's latency percentiles. CPU µs/req: the
-server process's user + system time (/proc/PID/stat, all threads) during the run ÷ the requests.
-RSS peak: the server's VmHWM (/proc/PID/status) after the scenario, so far in the run. non-2xx:
-exact (every response checked) in the warm-up and in --check runs, otherwise wrk's count of
-status ≥ 400; summed over all runs, warm-up included, like socket errors (connect, read, write,
-timeout). × baseline: req/s ÷ the baseline's req/s. × fsync: req/s ÷ the fsync rate."""
+req/s: requests completed ÷ wrk's duration; auth_info: only answers with "stat":"ok" (≥: its
+tokens ran out before the end, a lower bound). p50, p99: wrk's latency percentiles. CPU µs/req:
+the server process's user + system time (/proc/PID/stat, all threads) during the run ÷ the
+requests. RSS peak: the server's VmHWM (/proc/PID/status) after the scenario, so far in the
+run. bad: answers other than 2xx (start: other than 302; auth_info: other than "stat":"ok"),
+exact (every response checked) in the warm-up, in --check runs and always for auth_info,
+otherwise wrk's count of status ≥ 400; summed over all runs, warm-up included, like socket
+errors (connect, read, write, timeout). × baseline: req/s ÷ the baseline's req/s. × fsync:
+req/s ÷ the fsync rate."""
 
 # (scenario, minimum req/s ÷ baseline); scenarios whose p99 must be ≤ P99_MAX_MS;
 # scenarios whose req/s must be ≥ FSYNC_MIN × the fsync rate.
-BASELINE_MIN = (("token", 0.5), ("get", 0.6), ("list", 0.4), ("introspect", 0.5))
+BASELINE_MIN = (("token", 0.5), ("get", 0.6), ("list", 0.4), ("introspect", 0.5),
+                ("start", 0.5), ("auth_info", 0.3))
 P99_MAX_MS, P99_SCENARIOS = 5, ("token", "get", "introspect")
 FSYNC_MIN, FSYNC_SCENARIOS = 5, ("create", "patch")
 RSS_MAX_MIB = 64
 STARTUP_MAX_MS = 100
+SIGNIN_CPU_MAX_US = 1000  # socialgate's CPU per complete sign-in
 
 
 def fmt_int(x):
@@ -43,17 +50,22 @@ class Report:
     socialgate_hwm: int  # KiB, at the end of the whole run
     peer: list = field(default_factory=list)
     peer_skipped: str = None  # why, when the peer did not run
+    signins: object = None  # complete sign-ins (bench/signin.py's SignIns)
+    signins_skipped: str = None  # why, when they did not run
 
     def by_name(self, name):
         return next(r for r in self.socialgate if r.scenario == name)
 
     def targets(self):
-        """(target, required, measured, passed) rows."""
+        """(target, required, measured, passed) rows; passed is None for
+        what was not measured."""
         base = self.baseline.median("rps")
         rows = []
         for name, k in BASELINE_MIN:
-            x = ratio(self.by_name(name).median("rps"), base)
-            rows.append((f"{name}: req/s ÷ baseline", f"≥ {k:.2f}", f"{x:.2f}", x >= k))
+            r = self.by_name(name)
+            x = ratio(r.median("rps"), base)
+            rows.append((f"{name}: req/s ÷ baseline", f"≥ {k:.2f}",
+                         f"{'≥ ' if r.exhausted else ''}{x:.2f}", x >= k))
         for name in P99_SCENARIOS:
             p99 = self.by_name(name).median("p99_ms")
             rows.append((f"{name}: p99", f"≤ {P99_MAX_MS} ms", f"{p99:.2f} ms",
@@ -62,10 +74,12 @@ class Report:
             x = ratio(self.by_name(name).median("rps"), self.fsync)
             rows.append((f"{name}: req/s ÷ fsync rate", f"≥ {FSYNC_MIN:.2f}", f"{x:.2f}",
                          x >= FSYNC_MIN))
+        rows.append(self.signin_target())
         bad = sum(r.non2xx for r in self.socialgate)
         errs = sum(r.socket_errors for r in self.socialgate)
-        rows.append(("socialgate: non-2xx / socket errors", "0 / 0", f"{bad} / {errs}",
-                     bad == 0 and errs == 0))
+        failed = self.signins.failed if self.signins else 0
+        rows.append(("socialgate: bad answers / socket errors / failed sign-ins", "0 / 0 / 0",
+                     f"{bad} / {errs} / {failed}", bad == 0 and errs == 0 and failed == 0))
         rss = self.socialgate_hwm / 1024
         rows.append(("socialgate: peak RSS, whole run", f"≤ {RSS_MAX_MIB} MiB", f"{rss:.1f} MiB",
                      rss <= RSS_MAX_MIB))
@@ -74,10 +88,29 @@ class Report:
                      ms <= STARTUP_MAX_MS))
         return rows
 
+    def signin_target(self):
+        name, req = "complete sign-in: socialgate CPU", f"≤ {SIGNIN_CPU_MAX_US:,} µs"
+        if not self.signins or not self.signins.completed:
+            return (name, req, "not measured", None)
+        us = self.signins.cpu_us
+        return (name, req, f"{us:,.0f} µs", us <= SIGNIN_CPU_MAX_US)
+
+    def signin_lines(self):
+        if self.signins is None:
+            return [f"Complete sign-ins: skipped ({self.signins_skipped or 'not run'})."]
+        s = self.signins
+        return [f"Complete sign-ins (start → the IdP stub's /authorize → callback, {s.threads} "
+                f"at a time, after {s.warmup} discarded): {s.completed:,} in {s.seconds:.1f} s "
+                f"({s.rate:,.0f}/s), {s.failed} failed; socialgate CPU per sign-in "
+                f"{s.cpu_us:,.0f} µs (start and callback, the IdP's excluded); callback latency "
+                f"p50 {s.percentile(50):.1f} ms, p99 {s.percentile(99):.1f} ms (it includes "
+                "the stub's token endpoint, Python signing an RS256 id_token)."]
+
     def row(self, r):
         rps = r.median("rps")
         xf = f"{ratio(rps, self.fsync):.2f}" if r.scenario in FSYNC_SCENARIOS else ""
-        return (f"| {r.scenario} | {r.server} | {fmt_int(rps)} | "
+        low = "≥ " if getattr(r, "exhausted", False) else ""
+        return (f"| {r.scenario} | {r.server} | {low}{fmt_int(rps)} | "
                 f"{r.median('p50_ms'):.2f} | {r.median('p99_ms'):.2f} | "
                 f"{r.median('cpu_us'):.1f} | {r.rss_kib / 1024:.1f} | {r.non2xx} | "
                 f"{r.socket_errors} | {ratio(rps, self.baseline.median('rps')):.2f} | {xf} |")
@@ -98,14 +131,15 @@ class Report:
         return out
 
     def every_run(self):
-        out = ["| scenario | server | run | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx "
+        out = ["| scenario | server | run | req/s | p50 ms | p99 ms | CPU µs/req | bad "
                "| socket errors |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
         for r in [self.baseline] + self.socialgate + self.peer:
             runs = ([("warm-up", r.warmup)] if r.warmup else []) + \
                    [(str(i + 1), x) for i, x in enumerate(r.runs)]
             for label, x in runs:
                 cpu = f"{x.cpu_us:.1f}" if label != "warm-up" else ""
-                out.append(f"| {r.scenario} | {r.server} | {label} | {fmt_int(x.rps)} | "
+                low = "≥ " if x.exhausted else ""
+                out.append(f"| {r.scenario} | {r.server} | {label} | {low}{fmt_int(x.rps)} | "
                            f"{x.p50_ms:.2f} | {x.p99_ms:.2f} | {cpu} | {x.non2xx} | "
                            f"{x.socket_errors} |")
         return out
@@ -115,15 +149,17 @@ class Report:
         out += [f"- {k}: {v}" for k, v in self.info.items() if k != "date"]
         out += ["", "## Results (median of the runs)", "",
                 "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | RSS peak MiB "
-                "| non-2xx | socket errors | × baseline | × fsync |",
+                "| bad | socket errors | × baseline | × fsync |",
                 "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
         out += [self.row(r) for r in [self.baseline] + self.socialgate + self.peer]
         out += ["", LEGEND, "", "Peak RSS of socialgate through the whole run: "
                 f"{self.socialgate_hwm / 1024:.1f} MiB.", ""]
         out += self.peer_lines()
+        out += [""] + self.signin_lines()
         out += ["", "## Targets", "", "| target | required | measured | result |",
                 "|---|---|---|---|"]
-        out += [f"| {t} | {req} | {got} | {'PASS' if ok else 'FAIL'} |"
+        out += [f"| {t} | {req} | {got} | "
+                f"{'NOT MEASURED' if ok is None else 'PASS' if ok else 'FAIL'} |"
                 for t, req, got, ok in self.targets()]
         out += ["", "## Every run", ""] + self.every_run()
         return "\n".join(out) + "\n"
@@ -131,6 +167,7 @@ class Report:
     def to_json(self):
         def res(r):
             return {"scenario": r.scenario, "server": r.server, "rss_kib": r.rss_kib,
+                    "exhausted": r.exhausted,
                     "warmup": r.warmup.__dict__ if r.warmup else None,
                     "runs": [dict(x.__dict__, rps=x.rps) for x in r.runs],
                     "median": {k: r.median(k) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}}
@@ -139,6 +176,8 @@ class Report:
             "baseline": res(self.baseline), "socialgate": [res(r) for r in self.socialgate],
             "socialgate_peak_rss_kib": self.socialgate_hwm,
             "peer": [res(r) for r in self.peer], "peer_skipped": self.peer_skipped,
+            "signins": self.signins.to_json() if self.signins else None,
+            "signins_skipped": self.signins_skipped,
             "targets": [{"target": t, "required": q, "measured": g, "pass": ok}
                         for t, q, g, ok in self.targets()],
         }

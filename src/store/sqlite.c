@@ -121,7 +121,10 @@ static const char *const sql_text[Q__COUNT] = {
                           " secret_sealed, etag, created_at, updated_at, summary)"
                           " VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7, ?9)",
     [Q_PROVIDER_GET] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2 AND id = ?3",
-    [Q_PROVIDER_LOCATE] = PROVIDER_SELECT " WHERE customer_id = ?1 AND id = ?2"
+    /* Named: without statistics SQLite prefers the primary key's prefix
+     * (customer_id), a scan of all the customer's providers per start. */
+    [Q_PROVIDER_LOCATE] = PROVIDER_SELECT " INDEXED BY providers_by_id"
+                                          " WHERE customer_id = ?1 AND id = ?2"
                                           " ORDER BY created_at, app_id LIMIT 1",
     [Q_PROVIDER_LIST] = PROVIDER_SELECT " WHERE customer_id = ?1 AND app_id = ?2"
                                         " ORDER BY created_at, id",
