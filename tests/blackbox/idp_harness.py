@@ -455,6 +455,12 @@ def _jwk_of(public_key, alg, kid):
     cls = {"RS": ja.RSAAlgorithm, "PS": ja.RSAAlgorithm, "ES": ja.ECAlgorithm,
            "Ed": ja.OKPAlgorithm}[alg[:2]]
     jwk = json.loads(cls.to_jwk(public_key))
+    if alg[:2] == "ES":  # PyJWT 2.6 drops leading zero bytes of x and y (1 key in 128):
+        # RFC 7518 §6.2.1.2 wants the curve's full length, and readers refuse less
+        n = (public_key.curve.key_size + 7) // 8
+        nums = public_key.public_numbers()
+        jwk["x"] = b64url(nums.x.to_bytes(n, "big"))
+        jwk["y"] = b64url(nums.y.to_bytes(n, "big"))
     jwk.update(kid=kid, alg=alg, use="sig")
     return jwk
 
