@@ -6,8 +6,6 @@
  */
 #include "api_int.h"
 
-#include "../signin/signin.h"
-
 #include <stdio.h>
 #include <string.h>
 
@@ -219,9 +217,4 @@ void api_async_go(struct api_write *w)
 {
     struct ctx *c = w->state;
     c->route->async(c, w);
-}
-
-void api_async_cancel(const struct api_env *env)
-{
-    signin_cancel(env->signin);
 }

@@ -81,6 +81,12 @@ void signin_cancel(struct signin *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* The only asynchronous routes are the runtime's: api.h's contract. */
+void api_async_cancel(const struct api_env *env)
+{
+    signin_cancel(env->signin);
+}
+
 void signin_stop(struct signin *s)
 {
     if (!s)
