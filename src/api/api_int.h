@@ -143,9 +143,6 @@ void api_resp_text(struct ctx *c, int status, const char *type, const char *body
 void api_resp_header(struct ctx *c, const char *name, const char *value);
 /* Absolute URL: public URL + the path printed from fmt. */
 char *api_href(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when the Content-Type ct has the media type want (case-insensitive,
- * parameters such as charset allowed). */
-bool api_media_is(const char *ct, const char *want);
 
 /* Conditional requests (RFC 9110 §13). etag is the bare 64-hex tag. */
 /* Adds the quoted ETag header. */

@@ -246,7 +246,7 @@ enum st api_provider_get(struct ctx *c)
  * new document of client-set fields (caller decrefs). */
 static enum st apply(struct ctx *c, const json_t *body, const json_t *before, json_t **after)
 {
-    bool json_patch = api_media_is(c->req->content_type, MEDIA_JSON_PATCH);
+    bool json_patch = util_media_is(c->req->content_type, MEDIA_JSON_PATCH);
     enum st st = ST_OK;
     *after = NULL;
     if (json_patch && json_is_object(body)) { /* full replacement */
@@ -319,7 +319,7 @@ enum st api_provider_modify(struct ctx *c)
     if (st == ST_OK)
         st = api_body_json(c, &body);
     bool see = st == ST_OK && may_see_secret(c, &app, c->id);
-    if (st == ST_OK && !see && api_media_is(c->req->content_type, MEDIA_JSON_PATCH) &&
+    if (st == ST_OK && !see && util_media_is(c->req->content_type, MEDIA_JSON_PATCH) &&
         model_patch_reads(body, "/" F_CLIENT_SECRET))
         st = api_insufficient_scope(c);
     struct modify m = {.c = c, .app = &app, .body = body};

@@ -95,21 +95,6 @@ enum api_run api_match(struct arena *a, struct api_req *req)
     return r->async ? API_RUN_ASYNC : r->writes ? API_RUN_WRITE : API_RUN_HERE;
 }
 
-bool api_media_is(const char *ct, const char *want)
-{
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strlen(want);
-    if (!util_strncaseeq(ct, want, n))
-        return false;
-    ct += n;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    return *ct == '\0' || *ct == ';';
-}
-
 /* Takes the request's route (matched now unless http/ did it already). */
 static enum st route_find(struct ctx *c)
 {
@@ -157,7 +142,7 @@ static enum st check(struct ctx *c)
     if (r->auth == AUTH_BEARER && r->media[0]) {
         bool ok = false;
         for (int i = 0; i < 3 && r->media[i] && !ok; i++)
-            ok = api_media_is(c->req->content_type, r->media[i]);
+            ok = util_media_is(c->req->content_type, r->media[i]);
         if (!ok)
             return ERR(&c->err, ST_UNSUPPORTED_MEDIA, NULL, "Content-Type must be %s%s%s",
                        r->media[0], r->media[1] ? " or " : "", r->media[1] ? r->media[1] : "");

@@ -46,7 +46,7 @@ static void param(struct buf *b, const char *name, const char *value)
         buf_puts(b, "&");
     buf_puts(b, name);
     buf_puts(b, "=");
-    buf_puts(b, idp_pct_encode(b->a, value));
+    buf_puts(b, util_pct_encode(b->a, value));
 }
 
 const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,

@@ -158,17 +158,10 @@ void idp_keys_release(struct idp_keys *k);
 
 /* ---- text.c -------------------------------------------------------------- */
 
-/* s with every byte but RFC 3986 unreserved ones (ALPHA DIGIT - . _ ~) as
- * %XX (upper-case hex), from a. Good for query values, form bodies
- * (a space is %20) and path segments alike. */
-char *idp_pct_encode(struct arena *a, const char *s);
 /* True when s is an https URL of at most IDP_URL_MAX bytes with a host,
  * and no space, control byte, fragment or userinfo: what an issuer, a
  * token_endpoint or a jwks_uri may be. */
 bool idp_https_url(const char *s);
-/* True when the media type of content_type (parameters and case aside) is
- * media. */
-bool idp_media_is(const char *content_type, const char *media);
 /* Whether resp's body passed max bytes: longer as received, or cut by
  * net/'s own cap (ST_TOO_LARGE). Such an answer is never parsed. */
 bool idp_too_large(const struct net_response *resp, size_t max);

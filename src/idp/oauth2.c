@@ -24,15 +24,15 @@ static void pair(struct buf *b, const char *name, const char *value)
         buf_puts(b, "&");
     buf_puts(b, name);
     buf_puts(b, "=");
-    buf_puts(b, idp_pct_encode(b->a, value));
+    buf_puts(b, util_pct_encode(b->a, value));
 }
 
 /* "Basic " and Base64(form-encoded id ":" form-encoded secret), RFC 6749
  * §2.3.1. */
 static const char *basic(struct idp_run *r)
 {
-    const char *cred = arena_printf(&r->a, "%s:%s", idp_pct_encode(&r->a, r->client_id),
-                                    idp_pct_encode(&r->a, r->secret));
+    const char *cred = arena_printf(&r->a, "%s:%s", util_pct_encode(&r->a, r->client_id),
+                                    util_pct_encode(&r->a, r->secret));
     size_t n = strlen(cred);
     size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = arena_alloc(&r->a, len);
@@ -101,7 +101,7 @@ static json_t *token_object(struct arena *tmp, const struct net_response *resp)
 {
     if (!resp->body)
         return NULL;
-    if (idp_media_is(resp->content_type, MEDIA_FORM))
+    if (util_media_is(resp->content_type, MEDIA_FORM))
         return form_object(tmp, resp);
     return idp_json_object(resp);
 }

@@ -207,7 +207,7 @@ json_t *idp_profile(const struct idp_provider *p, const char *realm, const char 
     json_t *profile = json_object();
     json_object_set_new(profile, "identifier",
                         json_string(arena_printf(&a, "%s/%s.%s/id/%s", realm ? realm : "", cid, id,
-                                                 idp_pct_encode(&a, subject ? subject : ""))));
+                                                 util_pct_encode(&a, subject ? subject : ""))));
     json_object_set_new(profile, "providerName", json_string(p->title ? p->title : ""));
     json_object_set_new(profile, "providerSpecifier",
                         json_string(arena_printf(&a, "%s.%s", cid, id)));

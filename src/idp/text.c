@@ -8,30 +8,6 @@
 
 #include <string.h>
 
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-char *idp_pct_encode(struct arena *a, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = arena_alloc(a, 3 * n + 1), *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (unreserved(*p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 bool idp_https_url(const char *s)
 {
     static const char scheme[] = "https://";
@@ -45,17 +21,6 @@ bool idp_https_url(const char *s)
         if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '\\')
             return false;
     return true;
-}
-
-bool idp_media_is(const char *content_type, const char *media)
-{
-    size_t n = strlen(media);
-    if (!content_type || !util_strncaseeq(content_type, media, n))
-        return false;
-    const char *rest = content_type + n;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    return *rest == '\0' || *rest == ';';
 }
 
 bool idp_too_large(const struct net_response *resp, size_t max)

@@ -63,26 +63,13 @@ enum st oauth_form_parse(struct arena *a, const char *body, size_t len, struct f
     return ST_OK;
 }
 
-/* True when content_type's media type (before any ';', spaces trimmed) is
- * exactly type, compared case-insensitively. */
-static bool media_is(const char *content_type, const char *type)
-{
-    const char *s = content_type;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strcspn(s, ";");
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return n == strlen(type) && util_strncaseeq(s, type, n);
-}
-
 enum st oauth_body_parse(struct arena *a, const char *content_type, const char *body, size_t len,
                          struct form *out, struct err *e)
 {
     out->n = 0;
-    if (content_type && media_is(content_type, MEDIA_FORM))
+    if (util_media_is(content_type, MEDIA_FORM))
         return oauth_form_parse(a, body, len, out, e);
-    if (content_type && media_is(content_type, MEDIA_MULTIPART))
+    if (util_media_is(content_type, MEDIA_MULTIPART))
         return oauth_multipart_parse(a, content_type, body, len, out, e);
     return ERR(e, ST_UNSUPPORTED_MEDIA, NULL, "expected %s or %s", MEDIA_FORM, MEDIA_MULTIPART);
 }

@@ -191,7 +191,7 @@ static bool read_params(struct callback *cb)
 {
     struct ctx *c = cb->c;
     if (!strcmp(c->req->method, "POST")) {
-        if (!api_media_is(c->req->content_type, MEDIA_FORM))
+        if (!util_media_is(c->req->content_type, MEDIA_FORM))
             return false;
         return oauth_form_parse(c->a, c->req->body, c->req->body_len, &cb->params, &c->err) ==
                ST_OK;

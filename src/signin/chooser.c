@@ -42,7 +42,7 @@ enum st api_signin_chooser(struct ctx *c)
     struct buf tail;
     buf_init(&tail, c->a);
     buf_puts(&tail, "/start?token_url=");
-    signin_pct(&tail, token_url);
+    buf_puts(&tail, util_pct_encode(c->a, token_url));
     buf_add(&tail, "", 1);
     struct page_choice *v = arena_alloc(c->a, (size_t)(list.n ? list.n : 1) * sizeof *v);
     int n = 0;

@@ -104,20 +104,6 @@ void page_post(struct ctx *c, const char *url, const struct page_field *fields, 
     send(c, 200, &b, CSP_POST);
 }
 
-void signin_pct(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            buf_add(b, (const char *)p, 1);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_add(b, e, 3);
-        }
-    }
-}
-
 void page_redirect(struct ctx *c, const char *url)
 {
     page_headers(c);
@@ -133,9 +119,9 @@ void page_redirect_with(struct ctx *c, const char *url, const struct page_field 
     buf_add(&b, url, frag);
     for (int i = 0; i < n; i++) {
         buf_puts(&b, i > 0 || memchr(url, '?', frag) ? "&" : "?");
-        signin_pct(&b, fields[i].name);
+        buf_puts(&b, util_pct_encode(c->a, fields[i].name));
         buf_puts(&b, "=");
-        signin_pct(&b, fields[i].value);
+        buf_puts(&b, util_pct_encode(c->a, fields[i].value));
     }
     buf_add(&b, "", 1);
     page_redirect(c, b.p);

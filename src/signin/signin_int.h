@@ -89,8 +89,6 @@ void page_chooser(struct ctx *c, const char *app_name, const struct page_choice 
 enum st signin_query(struct ctx *c, struct form *f);
 /* Lower-case hex SHA-256 of s, raw. */
 void signin_hash(const char *s, unsigned char out[32]);
-/* Appends s percent-encoded: everything but RFC 3986's unreserved. */
-void signin_pct(struct buf *b, const char *s);
 /* "{c}.{p}" from a. */
 const char *signin_specifier(struct ctx *c);
 

@@ -188,6 +188,37 @@ static int hexval(char c)
     return -1;
 }
 
+char *util_pct_encode(struct arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = arena_alloc(a, 3 * strlen(s) + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+bool util_media_is(const char *content_type, const char *type)
+{
+    if (!content_type)
+        return false;
+    const char *s = content_type;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strcspn(s, ";");
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return n == strlen(type) && util_strncaseeq(s, type, n);
+}
+
 long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space)
 {
     size_t o = 0;

@@ -292,6 +292,13 @@ bool util_strncaseeq(const char *a, const char *b, size_t n);
  * plus_is_space, '+' becomes ' '. Returns the decoded length or -1 on a bad
  * escape. The result is NUL-terminated and may contain NUL bytes. */
 long util_pct_decode(char *out, const char *s, size_t n, bool plus_is_space);
+/* s percent-encoded (from a): every byte but RFC 3986's unreserved
+ * (ALPHA DIGIT - . _ ~) as %XX, upper-case hex. For query values and the
+ * user-id and password of Basic (RFC 6749 §2.3.1). */
+char *util_pct_encode(struct arena *a, const char *s);
+/* True when content_type's media type (before any ';', spaces trimmed) is
+ * exactly type, compared case-insensitively; false for NULL. */
+bool util_media_is(const char *content_type, const char *type);
 
 /* Percent-decodes the path of a request target, s[0..n) (no query), into
  * out (which must hold n + 1 bytes), keeping the segments as they are:

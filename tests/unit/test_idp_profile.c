@@ -506,9 +506,9 @@ Test(idp_profile, https_urls_are_at_most_2048_bytes)
 
 Test(idp_profile, media_types_compare_without_case_and_parameters)
 {
-    cr_expect(idp_media_is("application/x-www-form-urlencoded", MEDIA_FORM));
-    cr_expect(idp_media_is("Application/X-WWW-Form-Urlencoded ; charset=utf-8", MEDIA_FORM));
-    cr_expect_not(idp_media_is("application/x-www-form-urlencodedx", MEDIA_FORM));
-    cr_expect_not(idp_media_is("application/json", MEDIA_FORM));
-    cr_expect_not(idp_media_is("", MEDIA_FORM));
+    cr_expect(util_media_is("application/x-www-form-urlencoded", MEDIA_FORM));
+    cr_expect(util_media_is("Application/X-WWW-Form-Urlencoded ; charset=utf-8", MEDIA_FORM));
+    cr_expect_not(util_media_is("application/x-www-form-urlencodedx", MEDIA_FORM));
+    cr_expect_not(util_media_is("application/json", MEDIA_FORM));
+    cr_expect_not(util_media_is("", MEDIA_FORM));
 }
