@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define F_ICON_URL "icon_url"
-
 /* The string member key of doc copied into a, or NULL. */
 static const char *str(struct arena *a, const json_t *doc, const char *key)
 {

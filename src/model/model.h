@@ -182,6 +182,7 @@ void app_key_generate(char out[APP_KEY_LEN + 1]);
 #define F_EMBEDDED "_embedded"
 #define F_TEMPLATED "templated"
 #define F_UI "ui"
+#define F_ICON_URL "icon_url" /* in ui */
 #define F_AUTH_URL "auth_url"
 #define F_TOKEN_URL "token_url"
 #define F_PROFILE_URL "profile_url"

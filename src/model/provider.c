@@ -103,11 +103,11 @@ static void check_ui(const json_t *doc, struct err *e)
     json_t *v;
     json_object_foreach(ui, key, v)
     {
-        if (strcmp(key, F_TITLE) != 0 && strcmp(key, "icon_url") != 0)
+        if (strcmp(key, F_TITLE) != 0 && strcmp(key, F_ICON_URL) != 0)
             bad(e, "/" F_UI, key, "unknown field");
     }
     check_string(ui, "/" F_UI, F_TITLE, false, false, e);
-    check_string(ui, "/" F_UI, "icon_url", false, true, e);
+    check_string(ui, "/" F_UI, F_ICON_URL, false, true, e);
 }
 
 static void check_map(const json_t *doc, struct err *e)
