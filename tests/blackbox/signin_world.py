@@ -125,11 +125,14 @@ class World:
         assert TOKEN_RE.match(fields["token"]), fields
         return fields["token"]
 
-    def error_of(self, r):
-        """The error handed to the site (and no token)."""
-        _, fields = self.handed(r)
+    def error_of(self, r, token_url=SITE):
+        """The error handed to the site at its token_url (and no token),
+        naming the provider as {c}.{p}."""
+        action, fields = self.handed(r)
+        assert action == token_url, action
         assert "token" not in fields, fields
-        assert fields["provider"].endswith(".") is False
+        assert fields["provider"].startswith(f"{self.cid}."), fields
+        assert fields["error_description"].isascii(), fields
         return fields["error"]
 
     def auth_info(self, token, api_key=None, method="GET", **params):
