@@ -24,7 +24,16 @@
 #define CACHE_TTL_MS 1000
 #define KEY_MAX 128
 
-enum kind { K_AUTH_ID = 1, K_AUTH_SEQ, K_REVOKED, K_APP, K_PROVIDER, K_PROVIDER_LIST };
+enum kind {
+    K_AUTH_ID = 1,
+    K_AUTH_SEQ,
+    K_REVOKED,
+    K_APP,
+    K_APP_KEY,
+    K_PROVIDER,
+    K_PROVIDER_AT, /* by customer and provider id: provider_locate */
+    K_PROVIDER_LIST
+};
 
 /* What a write can change; each has its own generation, so provider writes
  * leave the token service's entries alone. Nothing cached depends on D_META
@@ -49,8 +58,10 @@ static enum domain domain_of(enum kind k)
     case K_REVOKED:
         return D_REVOKED;
     case K_APP:
+    case K_APP_KEY:
         return D_APP;
     case K_PROVIDER:
+    case K_PROVIDER_AT:
     case K_PROVIDER_LIST:
         return D_PROVIDER;
     default:
@@ -295,6 +306,32 @@ static enum st app_get(struct store *s, struct arena *a, struct row_key key, str
     return st;
 }
 
+static void app_ref_out(const void *val, void *out, struct arena *a)
+{
+    (void)a;
+    *(struct app_ref *)out = *(const struct app_ref *)val;
+}
+
+/* auth_info's look-up, once per redemption: by the keyed hash of the key
+ * (a verifier, not the key). */
+static enum st app_find_by_key(struct store *s, const unsigned char verifier[32],
+                               struct app_ref *out, struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    struct ckey k = {.n = 33, .b = {K_APP_KEY}};
+    memcpy(k.b + 1, verifier, 32);
+    if (lookup(cs, &k, app_ref_out, out, NULL))
+        return ST_OK;
+    uint64_t gen = gen_of(cs, K_APP_KEY);
+    enum st st = store_app_find_by_key(cs->inner, verifier, out, e);
+    if (st == ST_OK) {
+        struct app_ref *v = xmalloc(sizeof *v);
+        *v = *out;
+        insert(cs, &k, gen, v);
+    }
+    return st;
+}
+
 static void provider_out(const void *val, void *out, struct arena *a)
 {
     const struct provider_rec *v = val;
@@ -310,6 +347,19 @@ static void provider_out(const void *val, void *out, struct arena *a)
     }
 }
 
+static void *provider_in(const struct provider_rec *r)
+{
+    size_t ld = strlen(r->doc) + 1, ls = strlen(r->summary) + 1;
+    struct provider_rec *v = xmalloc(sizeof *v + ld + ls + r->secret_len);
+    *v = *r;
+    char *p = (char *)(v + 1);
+    v->doc = memcpy(p, r->doc, ld);
+    v->summary = memcpy(p + ld, r->summary, ls);
+    v->protocol = NULL;
+    v->secret = r->secret ? memcpy(p + ld + ls, r->secret, r->secret_len) : NULL;
+    return v;
+}
+
 static enum st provider_get(struct store *s, struct arena *a, struct provider_key key,
                             struct provider_rec *out, struct err *e)
 {
@@ -320,34 +370,48 @@ static enum st provider_get(struct store *s, struct arena *a, struct provider_ke
         return ST_OK;
     uint64_t gen = gen_of(cs, K_PROVIDER);
     enum st st = store_provider_get(cs->inner, a, key, out, e);
-    if (st == ST_OK) {
-        size_t ld = strlen(out->doc) + 1, ls = strlen(out->summary) + 1;
-        struct provider_rec *v = xmalloc(sizeof *v + ld + ls + out->secret_len);
-        *v = *out;
-        char *p = (char *)(v + 1);
-        v->doc = memcpy(p, out->doc, ld);
-        v->summary = memcpy(p + ld, out->summary, ls);
-        v->protocol = NULL;
-        v->secret = out->secret ? memcpy(p + ld + ls, out->secret, out->secret_len) : NULL;
-        insert(cs, &k, gen, v);
-    }
+    if (st == ST_OK)
+        insert(cs, &k, gen, provider_in(out));
+    return st;
+}
+
+/* The sign-in start's look-up, once per sign-in. */
+static enum st provider_locate(struct store *s, struct arena *a, struct row_key key,
+                               struct provider_rec *out, struct err *e)
+{
+    struct cache_store *cs = (struct cache_store *)s;
+    struct ckey k;
+    make_key(&k, K_PROVIDER_AT, key.cid, key.id, NULL);
+    if (lookup(cs, &k, provider_out, out, a))
+        return ST_OK;
+    uint64_t gen = gen_of(cs, K_PROVIDER_AT);
+    enum st st = store_provider_locate(cs->inner, a, key, out, e);
+    if (st == ST_OK)
+        insert(cs, &k, gen, provider_in(out));
     return st;
 }
 
 /* ---- group commit ---------------------------------------------------------- */
 
+/* The domains the writes of this thread's batch changed (a bit each). */
+static _Thread_local unsigned batch_domains;
+
 static enum st batch_begin(struct store *s, struct err *e)
 {
+    batch_domains = 0;
     return store_batch_begin(INNER(s), e);
 }
 
 /* The batch's writes already announced themselves; a failed commit or a
  * rollback undoes them, so announce once more: nothing cached may outlive
- * them. */
+ * them. Only their domains: a batch of sign-in starts leaves the cached
+ * providers alone. */
 static void batch_over(struct store *s)
 {
     for (int d = 0; d < D__COUNT; d++)
-        written(s, (enum domain)d);
+        if (batch_domains & (1u << d))
+            written(s, (enum domain)d);
+    batch_domains = 0;
 }
 
 static enum st batch_end(struct store *s, struct err *e)
@@ -437,6 +501,7 @@ static enum st provider_list(struct store *s, struct arena *a, struct row_key ap
 #define PASS_W(name, data, params, args)                                                           \
     static enum st name(struct store *s, STORE_UNPAREN params)                                     \
     {                                                                                              \
+        batch_domains |= 1u << DOMAIN_##data;                                                      \
         written(s, DOMAIN_##data);                                                                 \
         enum st st = store_##name(INNER(s), STORE_UNPAREN args);                                   \
         written(s, DOMAIN_##data);                                                                 \

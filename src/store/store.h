@@ -274,7 +274,7 @@ struct app_ref {
     /* The app whose apiKey has this verifier (keys_verifier of the key):                          \
      * ST_NOT_FOUND when no app's has. A key names one app: _set and _create                       \
      * answer ST_CONFLICT for a verifier another app has. */                                       \
-    X(app_find_by_key, R, app,                                                                     \
+    X(app_find_by_key, C, app,                                                                     \
       (const unsigned char verifier[32], struct app_ref *out, struct err *e),                      \
       (verifier, out, e))                                                                          \
     /* The app of an app id, whichever customer's (the sign-in chooser's                           \
@@ -295,7 +295,7 @@ struct app_ref {
       (a, k, out, e))                                                                              \
     /* The provider of a customer with provider id k.id, whichever app's                           \
      * (the sign-in routes name {c}.{p}); out->app_id says which. */                               \
-    X(provider_locate, R, provider,                                                                \
+    X(provider_locate, C, provider,                                                                \
       (struct arena *a, struct row_key k, struct provider_rec *out, struct err *e),                \
       (a, k, out, e))                                                                              \
     X(provider_list, C, provider,                                                                  \
