@@ -133,21 +133,27 @@ def start_path(cid, pid):
 
 def token_data(cid, pid):
     """What auth_info answers from, as the callback seals it after a
-    sign-in at the stub: the profile, and the id_token's claims for
-    extended=true."""
+    sign-in at the stub: the answer as sent, a newline, and what
+    extended=true adds to it (the id_token's claims)."""
     spec = f"{cid}.{pid}"
     now = int(time.time())
     claims = {"iss": "https://idp.bench.example", "sub": SUBJECT, "aud": "bench-client",
               "iat": now, "exp": now + 300, "nonce": "n" * 43, "email": "carol@example.com",
               "email_verified": True, "given_name": "Carol", "family_name": "Stub",
               "name": "Carol Stub"}
-    return {"profile": {"identifier": f"{REALM}/{spec}/id/{SUBJECT}",
-                        "providerName": "Bench start", "providerSpecifier": spec,
-                        "email": "carol@example.com",
-                        "name": {"givenName": "Carol", "familyName": "Stub",
-                                 "formatted": "Carol Stub"}},
-            "oidc": {"iss": claims["iss"], "sub": SUBJECT, "aud": "bench-client",
-                     "claims": claims}}
+    answer = {"stat": "ok",
+              "profile": {"identifier": f"{REALM}/{spec}/id/{SUBJECT}",
+                          "providerName": "Bench start", "providerSpecifier": spec,
+                          "email": "carol@example.com",
+                          "name": {"givenName": "Carol", "familyName": "Stub",
+                                   "formatted": "Carol Stub"}}}
+    extended = {"oidc": {"iss": claims["iss"], "sub": SUBJECT, "aud": "bench-client",
+                         "claims": claims}}
+    return compact(answer) + "\n" + compact(extended)[1:-1]
+
+
+def compact(doc):
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def token_slices(warmup, runs, seconds, rate):
@@ -165,8 +171,8 @@ def token_slices(warmup, runs, seconds, rate):
 def mint(mint_bin, db, cid, app, pid, count, out_path):
     """count tokens of app into db (no server may be running on it) with
     bench-mint; their values, one a line, into out_path. Seconds taken."""
-    data = Path(out_path).with_suffix(".data.json")
-    data.write_text(json.dumps(token_data(cid, pid), separators=(",", ":")))
+    data = Path(out_path).with_suffix(".data")
+    data.write_text(token_data(cid, pid))
     t0 = time.monotonic()
     with open(out_path, "w") as out:
         r = subprocess.run([str(mint_bin), "--db", str(db), "--customer", cid, "--app", app,

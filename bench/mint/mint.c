@@ -2,7 +2,7 @@
 /*
  * bench-mint: one-time sign-in tokens for the auth_info scenario of
  * `make bench`, written straight into a database as the callback writes
- * them (SHA-256 of the token as the key, the answer sealed with the key
+ * them (found by the SHA-256 of the token, the answer sealed with the key
  * file, the app's token_ttl), because a benchmark at full speed redeems
  * more tokens than real sign-ins can make in the time. The tokens go to
  * stdout, one a line, once all are committed. bench/run runs it before the
@@ -11,8 +11,9 @@
  *
  * usage: bench-mint --db PATH --customer UUID --app ID --provider UUID
  *                   --token-url URL --ttl SECONDS --count N --data FILE
- *   --data: the JSON that auth_info answers from ({"profile": {...}, ...}),
- *   sealed as is, on its own, for every token.
+ *   --data: what auth_info answers from, as the callback seals it (its
+ *   answer, a newline, what extended=true adds), sealed as is, on its own,
+ *   for every token.
  */
 #include "app.h"
 
@@ -30,7 +31,7 @@ struct mint {
     struct signin_token_rec rec; /* everything but hash, data and expiry */
     const char *db;
     const char *data_path;
-    const char *text; /* --data's JSON */
+    const char *text; /* --data's text */
     size_t text_len;
     long ttl;
     long count;
@@ -124,12 +125,6 @@ struct minted {
     unsigned char hash[32];
 };
 
-static int by_hash(const void *a, const void *b)
-{
-    return memcmp((*(const struct minted *const *)a)->hash,
-                  (*(const struct minted *const *)b)->hash, 32);
-}
-
 /* One token into the open batch, its data sealed on its own as the
  * callback seals it. */
 static enum st mint_one(struct app *app, struct mint *m, const struct minted *t, struct err *e)
@@ -143,8 +138,9 @@ static enum st mint_one(struct app *app, struct mint *m, const struct minted *t,
     return st;
 }
 
-/* Inserts the tokens of order[0..n), MINT_BATCH per transaction. */
-static enum st insert(struct app *app, struct mint *m, struct minted **order, long n, struct err *e)
+/* Inserts the tokens of v[0..n), MINT_BATCH per transaction. */
+static enum st insert(struct app *app, struct mint *m, const struct minted *v, long n,
+                      struct err *e)
 {
     enum st st = ST_OK;
     for (long done = 0; st == ST_OK && done < n;) {
@@ -153,7 +149,7 @@ static enum st insert(struct app *app, struct mint *m, struct minted **order, lo
             break;
         m->rec.expires_at = util_now() + m->ttl;
         for (long i = 0; st == ST_OK && i < k; i++)
-            st = mint_one(app, m, order[done + i], e);
+            st = mint_one(app, m, &v[done + i], e);
         if (st != ST_OK) {
             store_batch_abort(app->store, NULL);
             break;
@@ -164,26 +160,21 @@ static enum st insert(struct app *app, struct mint *m, struct minted **order, lo
     return st;
 }
 
-/* Makes m->count tokens and stores them in the order of their hashes, so
- * that each transaction fills pages of the table's B-tree once instead of
- * rewriting pages all over it (minting a million takes seconds, not
- * minutes; the table is laid out as after a VACUUM). Prints them once all
- * are committed in the order they were made, which is random with respect
- * to the hashes, as real redemptions are. */
+/* Makes m->count tokens and stores them in the order they are made, as
+ * callbacks do (the table keeps tokens in that order), in transactions of
+ * many; prints them once all are committed, in the same order: auth_info
+ * redeems them as sites do, soon after each sign-in, so in about the
+ * order they were minted. */
 static enum st mint_all(struct app *app, struct mint *m, struct err *e)
 {
     struct minted *v = xcalloc((size_t)m->count, sizeof *v);
-    struct minted **order = xcalloc((size_t)m->count, sizeof *order);
     for (long i = 0; i < m->count; i++) {
         util_random_secret_hex(v[i].token, MINT_TOKEN_BYTES);
         crypto_hash_sha256(v[i].hash, (const unsigned char *)v[i].token, 2 * MINT_TOKEN_BYTES);
-        order[i] = &v[i];
     }
-    qsort(order, (size_t)m->count, sizeof *order, by_hash);
-    enum st st = insert(app, m, order, m->count, e);
+    enum st st = insert(app, m, v, m->count, e);
     for (long i = 0; st == ST_OK && i < m->count; i++)
         puts(v[i].token);
-    free(order);
     free(v);
     return st;
 }

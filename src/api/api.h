@@ -100,8 +100,9 @@ struct api_write {
     /* Called on the write thread once resp is final: durable, or failed
      * (503 when the batch's commit failed). Resumes the request. */
     void (*done)(struct api_write *w);
-    struct api_write *next; /* the queue's */
-    void *state;            /* an asynchronous route's own (api_async_*) */
+    struct api_write *next;    /* the queue's */
+    void *state;               /* an asynchronous route's own (api_async_*) */
+    struct api_staged *staged; /* a staged route's deferred write (api_staged_*) */
 };
 
 struct api_commit;
@@ -122,9 +123,10 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n);
 
 /* Where a request runs, as api_match says. */
 enum api_run {
-    API_RUN_HERE,  /* api_handle on the event thread: reads memory or the store's cache */
-    API_RUN_WRITE, /* a durable write: group commit (api_commit_*), off the event threads */
-    API_RUN_ASYNC, /* waits on the network (the sign-in callback): api_async_* */
+    API_RUN_HERE,   /* api_handle on the event thread: reads memory or the store's cache */
+    API_RUN_WRITE,  /* a durable write: group commit (api_commit_*), off the event threads */
+    API_RUN_ASYNC,  /* waits on the network (the sign-in callback): api_async_* */
+    API_RUN_STAGED, /* here, then maybe one durable write by group commit: api_staged_* */
 };
 
 /* Matches req against the route table once, into req->match (strings in
@@ -139,6 +141,16 @@ enum api_run api_match(struct arena *a, struct api_req *req);
  * final answer. The fields of w before next are the caller's. */
 bool api_async_begin(const struct api_env *env, struct api_write *w);
 void api_async_go(struct api_write *w);
+/* Staged routes (API_RUN_STAGED: the sign-in start and auth_info). The
+ * request runs on the calling thread up to its one durable write:
+ * api_staged_begin returns false when it needs none, and w->resp is then
+ * final. When it returns true, the caller suspends the request and queues
+ * w to group commit (api_commit_enqueue), whose batch makes the write;
+ * after w->done has run, the caller calls api_staged_end on an event
+ * thread, which fills w->resp. */
+bool api_staged_begin(const struct api_env *env, struct api_write *w);
+void api_staged_end(struct api_write *w);
+
 /* Answers every asynchronous request still waiting (the server stops)
  * and returns once each has called its done. */
 void api_async_cancel(const struct api_env *env);

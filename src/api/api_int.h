@@ -48,6 +48,7 @@ struct route {
     const char *media[3]; /* accepted body media types; none: no body is read */
     size_t body_limit;
     bool writes;        /* makes a durable write: waits for a disk flush */
+    bool staged;        /* runs like a read; its one durable write (api_defer) waits for one */
     api_async_fn async; /* instead of handler: waits on the network (API_RUN_ASYNC) */
     const char *summary;
 };
@@ -67,8 +68,24 @@ struct ctx {
     const char *scope;         /* AUTH_BEARER: the token's granted scopes, space-separated */
     const char *www_auth;      /* WWW-Authenticate for a 401 or 403 */
     const char *oauth_error;   /* token endpoints: the RFC 6749 code of a failure */
+    struct api_staged *staged; /* a staged route's deferred write (api_defer), or NULL */
     struct err err;
 };
+
+/* A staged route's one durable write. Its handler runs on the event thread
+ * like a read, checks and prepares everything, then calls api_defer and
+ * returns ST_OK without answering. step runs on the write thread inside
+ * group commit's batch: store calls only, on c's arena, its status kept
+ * (ST_STORAGE or ST_INTERNAL fails the batch). Once the batch is durable,
+ * or failed (then st is ST_STORAGE), `then` answers on an event thread.
+ * The write thread so does a write's work only, not the request's. */
+typedef enum st (*api_step_fn)(struct ctx *c, void *arg);
+typedef void (*api_then_fn)(struct ctx *c, void *arg, enum st st);
+void api_defer(struct ctx *c, api_step_fn step, api_then_fn then, void *arg);
+/* For commit.c: runs w's deferred write in the batch (false when it
+ * failed the batch); marks it failed when the batch did not commit. */
+bool api_staged_apply(struct api_write *w);
+void api_staged_failed(struct api_write *w);
 
 extern const struct route api_routes[];
 extern const int api_nroutes;

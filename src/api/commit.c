@@ -3,8 +3,10 @@
  * Group commit: writes are queued by http/ (suspended, off the event
  * threads); one write thread takes whatever is queued, answers it as one
  * batch inside one store transaction, commits once (one disk flush), then
- * hands each request back through its done callback. Reads never wait for
- * it. Knows no sockets: http/ resumes the connection in done.
+ * hands each request back through its done callback. A staged request
+ * (api_defer) comes with its answer prepared: the batch makes only its
+ * write. Reads never wait for it. Knows no sockets: http/ resumes the
+ * connection in done.
  */
 #include "api_int.h"
 
@@ -24,10 +26,15 @@ struct api_commit {
 };
 
 /* Turns the answers of a batch that did not become durable into 503s,
- * except those refused on their own before writing (a 4xx stands). */
+ * except those refused on their own before writing (a 4xx stands); a
+ * staged write learns it failed and answers so itself. */
 static void fail_all(const struct api_env *env, struct api_write **w, int n)
 {
     for (int i = 0; i < n; i++) {
+        if (w[i]->staged) {
+            api_staged_failed(w[i]);
+            continue;
+        }
         struct api_resp *resp = w[i]->resp;
         if (resp->status >= 400 && resp->status < 500)
             continue;
@@ -44,7 +51,8 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
 {
     struct err e = {0};
     for (int i = 0; i < n; i++)
-        memset(w[i]->resp, 0, sizeof *w[i]->resp);
+        if (!w[i]->staged) /* a staged request's answer is begun already */
+            memset(w[i]->resp, 0, sizeof *w[i]->resp);
     enum st st = store_batch_begin(env->store, &e);
     if (st != ST_OK) {
         log_msg(LOG_ERROR, "a batch of %d writes cannot begin: %s", n, e.msg);
@@ -53,8 +61,14 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
     }
     int failed = -1; /* a storage failure inside the batch: none of it stays */
     for (int i = 0; i < n; i++) {
-        api_handle(env, w[i]->a, w[i]->req, w[i]->resp);
-        if (w[i]->resp->status >= 500 && failed < 0)
+        bool ok;
+        if (w[i]->staged) {
+            ok = api_staged_apply(w[i]);
+        } else {
+            api_handle(env, w[i]->a, w[i]->req, w[i]->resp);
+            ok = w[i]->resp->status < 500;
+        }
+        if (!ok && failed < 0)
             failed = i;
     }
     if (failed >= 0) {

@@ -92,7 +92,10 @@ enum api_run api_match(struct arena *a, struct api_req *req)
     const struct route *r = req->match.route;
     if (!r)
         return API_RUN_HERE;
-    return r->async ? API_RUN_ASYNC : r->writes ? API_RUN_WRITE : API_RUN_HERE;
+    return r->async    ? API_RUN_ASYNC
+           : r->staged ? API_RUN_STAGED
+           : r->writes ? API_RUN_WRITE
+                       : API_RUN_HERE;
 }
 
 /* Takes the request's route (matched now unless http/ did it already). */
@@ -166,19 +169,80 @@ static void fail(struct ctx *c, enum st st)
     api_render_error(c, st);
 }
 
+struct api_staged {
+    struct ctx *c;
+    api_step_fn step;
+    api_then_fn then;
+    void *arg;
+    enum st st;
+};
+
+void api_defer(struct ctx *c, api_step_fn step, api_then_fn then, void *arg)
+{
+    struct api_staged *s = arena_alloc(c->a, sizeof *s);
+    *s = (struct api_staged){.c = c, .step = step, .then = then, .arg = arg, .st = ST_INTERNAL};
+    c->staged = s;
+}
+
+/* Runs c's route up to its answer, or (a staged route) up to its deferred
+ * write: then c->staged is set and nothing is answered yet. */
+static void run(struct ctx *c)
+{
+    enum st st = check(c);
+    if (st == ST_OK && c->route->async)
+        st = ERR(&c->err, ST_INTERNAL, NULL, "an asynchronous route ran synchronously");
+    if (st == ST_OK)
+        st = c->route->handler(c);
+    if (st == ST_OK && c->staged && !c->route->staged)
+        st = ERR(&c->err, ST_INTERNAL, NULL, "a route that is not staged deferred a write");
+    if (st != ST_OK) {
+        c->staged = NULL;
+        fail(c, st);
+    }
+}
+
 void api_handle(const struct api_env *env, struct arena *a, const struct api_req *req,
                 struct api_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
     resp->route = "-";
-    struct ctx c = {.env = env, .a = a, .req = req, .resp = resp};
-    enum st st = check(&c);
-    if (st == ST_OK && c.route->async)
-        st = ERR(&c.err, ST_INTERNAL, NULL, "an asynchronous route ran synchronously");
-    if (st == ST_OK)
-        st = c.route->handler(&c);
-    if (st != ST_OK)
-        fail(&c, st);
+    struct ctx *c = arena_alloc(a, sizeof *c);
+    *c = (struct ctx){.env = env, .a = a, .req = req, .resp = resp};
+    run(c);
+    struct api_staged *s = c->staged;
+    if (s) /* here, in a batch or alone: durable when the store returns */
+        s->then(c, s->arg, s->step(c, s->arg));
+}
+
+bool api_staged_begin(const struct api_env *env, struct api_write *w)
+{
+    memset(w->resp, 0, sizeof *w->resp);
+    w->resp->route = "-";
+    struct ctx *c = arena_alloc(w->a, sizeof *c);
+    *c = (struct ctx){.env = env, .a = w->a, .req = w->req, .resp = w->resp};
+    run(c);
+    w->staged = c->staged;
+    return w->staged != NULL;
+}
+
+bool api_staged_apply(struct api_write *w)
+{
+    struct api_staged *s = w->staged;
+    s->st = s->step(s->c, s->arg);
+    return s->st != ST_STORAGE && s->st != ST_INTERNAL;
+}
+
+void api_staged_failed(struct api_write *w)
+{
+    w->staged->st = ST_STORAGE;
+}
+
+void api_staged_end(struct api_write *w)
+{
+    struct api_staged *s = w->staged;
+    w->staged = NULL;
+    if (s)
+        s->then(s->c, s->arg, s->st);
 }
 
 bool api_async_begin(const struct api_env *env, struct api_write *w)

@@ -196,7 +196,7 @@ const struct route api_routes[] = {
      .pattern = "/{c}.{id}/start",
      .handler = api_signin_start,
      .auth = AUTH_NONE,
-     .writes = true,
+     .staged = true,
      .summary = "Begin a sign-in with one provider (stores a flow, 302 to the provider)"},
     {.method = "GET",
      .pattern = "/{c}.{id}/callback",
@@ -219,7 +219,7 @@ const struct route api_routes[] = {
      .pattern = "/api/v2/auth_info",
      .handler = api_auth_info,
      .auth = AUTH_NONE,
-     .writes = true,
+     .staged = true,
      .summary = "Exchange a one-time token for the profile (Engage's auth_info)"},
     {.method = "POST",
      .pattern = "/api/v2/auth_info",
@@ -227,7 +227,7 @@ const struct route api_routes[] = {
      .auth = AUTH_NONE,
      .media = {MEDIA_FORM, MEDIA_MULTIPART},
      .body_limit = TOKEN_BODY_LIMIT,
-     .writes = true,
+     .staged = true,
      .summary = "Exchange a one-time token for the profile (form or multipart body)"},
 };
 

@@ -203,7 +203,8 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
     return respond(s, conn, r, &r->resp);
 }
 
-/* Group commit is done with the request: its answer is final. */
+/* Group commit (or the asynchronous route) is done with the request: its
+ * answer is final, or for a staged request its write is made. */
 static void on_written(struct api_write *w)
 {
     struct request *r = (struct request *)(void *)w;
@@ -213,8 +214,9 @@ static void on_written(struct api_write *w)
 
 /* Suspends the connection and hands the request to the write thread, or
  * (API_RUN_ASYNC) to the route that answers it later; either calls
- * on_written once the answer is final. An asynchronous route may answer
- * at once (a refusal): then it is sent now. */
+ * on_written once it is done. An asynchronous route may answer at once (a
+ * refusal), and a staged one (API_RUN_STAGED) runs here first and may need
+ * no write: then the answer is sent now. */
 static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *conn,
                                struct request *r, enum api_run run)
 {
@@ -223,6 +225,8 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
         (struct api_write){.a = &r->arena, .req = &r->req, .resp = &r->resp, .done = on_written};
     if (run == API_RUN_ASYNC && !api_async_begin(s->env, &r->write))
         return respond(s, conn, r, &r->resp);
+    if (run == API_RUN_STAGED && !api_staged_begin(s->env, &r->write))
+        return respond(s, conn, r, &r->resp); /* answered without a write */
     r->offloaded = true;
     MHD_suspend_connection(conn);
     if (run == API_RUN_ASYNC)
@@ -349,8 +353,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->status)
         return MHD_YES; /* already answered (refused, or 413 before the body) */
-    if (r->offloaded)
-        return atomic_load(&r->ready) ? respond(s, conn, r, &r->resp) : MHD_YES;
+    if (r->offloaded) {
+        if (!atomic_load(&r->ready))
+            return MHD_YES;
+        api_staged_end(&r->write); /* a staged request answers here, not on the write thread */
+        return respond(s, conn, r, &r->resp);
+    }
     fill_req(s, conn, r, method);
     enum api_run run = api_match(&r->arena, &r->req); /* matched once: api_handle uses it */
     if (run != API_RUN_HERE)

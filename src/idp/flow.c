@@ -11,7 +11,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#define RANDOM_BYTES 32     /* state, verifier and nonce: 256 bits, 43 characters */
+#define RANDOM_BYTES 32     /* verifier and nonce: 256 bits, 43 characters */
 #define REQUEST_ID_BYTES 20 /* SAML IDs: "_" and 160 bits in hex */
 
 static char *random_b64url(struct arena *a, size_t nbytes)
@@ -23,7 +23,7 @@ static char *random_b64url(struct arena *a, size_t nbytes)
 
 void idp_flow_new(struct arena *a, struct idp_flow *f)
 {
-    f->state = random_b64url(a, RANDOM_BYTES);
+    f->state = NULL;
     f->verifier = random_b64url(a, RANDOM_BYTES);
     f->nonce = random_b64url(a, RANDOM_BYTES);
     char hex[2 * REQUEST_ID_BYTES + 1];

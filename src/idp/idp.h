@@ -51,15 +51,16 @@ void idp_provider_cleanup(struct idp_provider *p);
 
 /* What start stored for the flow. */
 struct idp_flow {
-    const char *state;      /* the random state sent to the IdP (secret) */
+    const char *state;      /* the state sent to the IdP (secret): the caller's */
     const char *verifier;   /* PKCE code_verifier, 43 Base64url characters */
     const char *nonce;      /* OIDC nonce */
     const char *request_id; /* SAML AuthnRequest ID, or NULL */
 };
 
-/* Fills a flow's random values (strings from a): state, verifier and
- * nonce each 256 bits as 43 Base64url characters, the SAML request id "_"
- * and 40 hex digits (160 bits). Thread-safe. */
+/* Fills a flow's random values (strings from a): verifier and nonce each
+ * 256 bits as 43 Base64url characters, the SAML request id "_" and 40 hex
+ * digits (160 bits). The state is left NULL: the caller makes it, as its
+ * store keys flows by it. Thread-safe. */
 void idp_flow_new(struct arena *a, struct idp_flow *f);
 
 #define IDP_CHALLENGE_LEN 43

@@ -74,18 +74,41 @@ static void fail_here(struct callback *cb, int status, const char *code, const c
 /* What auth_info will answer, sealed: the profile and, kept apart, the
  * extended data and the provider's tokens (only when the app asks). The
  * caller refuses text over SIGNIN_DATA_MAX. */
+/* The token's data (SIGNIN_DATA_SEP): malloc'd, or NULL. */
 static char *token_data(struct callback *cb, const struct idp_result *r, size_t *len)
 {
     json_t *profile =
         idp_profile(&cb->p, cb->app.realm, r->subject, r->doc, cb->settings.standard_claims);
-    json_t *d = json_pack("{s:o}", "profile", profile);
-    if (r->extended)
-        json_object_set(d, strcmp(cb->p.protocol, PROTO_SAML2) ? "oidc" : "saml", r->extended);
+    json_t *d = json_pack("{s:s,s:o}", "stat", "ok", "profile", profile);
     if (cb->settings.return_access_credentials && r->access_credentials)
         json_object_set(d, "accessCredentials", r->access_credentials);
-    char *text = json_dumps(d, JSON_COMPACT);
+    char *answer = json_dumps(d, JSON_COMPACT);
     json_decref(d);
-    *len = text ? strlen(text) : 0;
+    char *more = NULL;
+    if (r->extended) { /* {"oidc":{...}} less its braces */
+        json_t *x =
+            json_pack("{s:O}", strcmp(cb->p.protocol, PROTO_SAML2) ? "oidc" : "saml", r->extended);
+        more = json_dumps(x, JSON_COMPACT);
+        json_decref(x);
+    }
+    char *text = NULL;
+    *len = 0;
+    if (answer && (more || !r->extended)) {
+        size_t na = strlen(answer), nm = more ? strlen(more) - 2 : 0;
+        text = xmalloc(na + 1 + nm + 1);
+        memcpy(text, answer, na);
+        text[na] = SIGNIN_DATA_SEP;
+        if (nm)
+            memcpy(text + na + 1, more + 1, nm);
+        text[na + 1 + nm] = '\0';
+        *len = na + 1 + nm;
+    }
+    if (answer)
+        secret_wipe(answer, strlen(answer));
+    if (more)
+        secret_wipe(more, strlen(more));
+    free(answer);
+    free(more);
     return text;
 }
 
@@ -214,9 +237,12 @@ static void first(struct signin_job *j)
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "state missing or repeated");
         return;
     }
-    unsigned char hash[32];
-    signin_hash(state, hash);
-    enum st st = store_flow_take(store, c->a, hash, &cb->flow, &c->err);
+    unsigned char key[FLOW_KEY_LEN];
+    if (!signin_state_key(state, key)) {
+        fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow unknown or used");
+        return;
+    }
+    enum st st = store_flow_take(store, c->a, key, &cb->flow, &c->err);
     if (st == ST_NOT_FOUND) {
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow unknown or used");
         return;

@@ -9,6 +9,7 @@
 #include "signin_int.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 void signin_post(struct signin *s, struct signin_job *j)
@@ -114,6 +115,38 @@ enum st signin_query(struct ctx *c, struct form *f)
 void signin_hash(const char *s, unsigned char out[32])
 {
     crypto_hash_sha256(out, (const unsigned char *)s, strlen(s));
+}
+
+/* The prefix of the next state: expires_at, then a count that runs on
+ * within a second (it wraps after 2^24 starts, at most a few times a
+ * second: each wrap is one more place where rows go in). */
+static atomic_uint_fast32_t state_count;
+
+const char *signin_state_new(struct arena *a, int64_t expires_at, unsigned char key[FLOW_KEY_LEN])
+{
+    unsigned char raw[STATE_BYTES];
+    uint64_t n = ((uint64_t)expires_at << 24) | (atomic_fetch_add(&state_count, 1) & 0xffffff);
+    for (int i = 0; i < FLOW_PREFIX_LEN; i++)
+        raw[i] = (unsigned char)(n >> (8 * (FLOW_PREFIX_LEN - 1 - i)));
+    randombytes_buf(raw + FLOW_PREFIX_LEN, STATE_BYTES - FLOW_PREFIX_LEN);
+    char *state = arena_alloc(a, STATE_LEN + 1);
+    util_b64url_encode(state, raw, sizeof raw);
+    memcpy(key, raw, FLOW_PREFIX_LEN);
+    sodium_memzero(raw, sizeof raw);
+    crypto_hash_sha256(key + FLOW_PREFIX_LEN, (const unsigned char *)state, STATE_LEN);
+    return state;
+}
+
+bool signin_state_key(const char *state, unsigned char key[FLOW_KEY_LEN])
+{
+    unsigned char raw[STATE_BYTES];
+    size_t n = strlen(state);
+    if (n != STATE_LEN || !util_b64url_decode(raw, sizeof raw, state, n))
+        return false;
+    memcpy(key, raw, FLOW_PREFIX_LEN);
+    crypto_hash_sha256(key + FLOW_PREFIX_LEN, (const unsigned char *)state, n);
+    sodium_memzero(raw, sizeof raw);
+    return true;
 }
 
 const char *signin_specifier(struct ctx *c)

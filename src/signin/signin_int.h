@@ -20,6 +20,12 @@
  * the provider's tokens (under IDP_ANSWER_MAX) stay near 160 KiB at
  * most; past this, what an IdP sent is refused rather than stored. */
 #define SIGNIN_DATA_MAX (256 * 1024)
+/* A one-time token's data, sealed: auth_info's answer as it is sent,
+ * compact JSON ({"stat":"ok","profile":{...}} and accessCredentials), a
+ * newline, then what extended=true adds before the closing brace
+ * ("oidc":{...} or "saml":{...}; nothing when none). Compact JSON holds no
+ * newline, and auth_info answers without parsing it again. */
+#define SIGNIN_DATA_SEP '\n'
 
 /* A piece of work for the runtime's workers. */
 struct signin_job {
@@ -87,8 +93,16 @@ void page_chooser(struct ctx *c, const char *app_name, const struct page_choice 
 
 /* Reads the query of c's request into f. ST_INVALID when it does not parse. */
 enum st signin_query(struct ctx *c, struct form *f);
-/* Lower-case hex SHA-256 of s, raw. */
+/* SHA-256 of s, raw. */
 void signin_hash(const char *s, unsigned char out[32]);
+/* A flow's state: FLOW_PREFIX_LEN bytes of a number that grows with time
+ * (expires_at, then a count), then 32 random bytes (256 bits), as
+ * base64url; key gets the store's key of the flow. */
+#define STATE_BYTES (FLOW_PREFIX_LEN + 32)
+#define STATE_LEN 54 /* base64url of STATE_BYTES, unpadded */
+const char *signin_state_new(struct arena *a, int64_t expires_at, unsigned char key[FLOW_KEY_LEN]);
+/* The store's key of a state as sent; false when it cannot be one of ours. */
+bool signin_state_key(const char *state, unsigned char key[FLOW_KEY_LEN]);
 /* "{c}.{p}" from a. */
 const char *signin_specifier(struct ctx *c);
 

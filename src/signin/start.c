@@ -3,6 +3,7 @@
  * GET /{c}.{p}/start (SPEC §7.3): checks the token_url against the app,
  * stores a flow (group commit: it must be there when the browser comes
  * back, on whichever instance) and sends the browser to the provider.
+ * Everything but the flow's write runs on the event thread.
  */
 #include "signin_int.h"
 
@@ -38,6 +39,30 @@ static bool too_many(struct ctx *c)
     return false;
 }
 
+/* What start leaves to group commit: the flow, and where the browser goes
+ * once it is stored. */
+struct start {
+    struct flow_rec flow;
+    const char *to;
+};
+
+static enum st store_flow(struct ctx *c, void *arg)
+{
+    struct start *s = arg;
+    return store_flow_create(c->env->store, &s->flow, &c->err);
+}
+
+static void redirect(struct ctx *c, void *arg, enum st st)
+{
+    struct start *s = arg;
+    if (st == ST_OK)
+        page_redirect(c, s->to);
+    else
+        page_error(c, 503, PAGE_UNAVAILABLE, "store");
+}
+
+/* Runs on the event thread up to the flow's write (a staged route): the
+ * write thread only stores it. */
 enum st api_signin_start(struct ctx *c)
 {
     if (c->env->starts && too_many(c))
@@ -82,31 +107,27 @@ enum st api_signin_start(struct ctx *c)
         page_error(c, 501, "unsupported_protocol", "protocol not supported yet");
         return ST_OK;
     }
+    struct start *s = arena_alloc(c->a, sizeof *s);
     struct idp_flow f;
     idp_flow_new(c->a, &f);
-    struct flow_rec fr = {
+    s->flow = (struct flow_rec){
         .token_url = token_url,
         .verifier = f.verifier,
         .nonce = f.nonce,
         .request_id = f.request_id ? f.request_id : "",
         .expires_at = c->env->now() + FLOW_TTL,
     };
-    signin_hash(f.state, fr.hash);
-    snprintf(fr.cid, sizeof fr.cid, "%s", c->customer_id);
-    snprintf(fr.app_id, sizeof fr.app_id, "%s", rec.app_id);
-    snprintf(fr.provider_id, sizeof fr.provider_id, "%s", c->id);
-    st = store_flow_create(c->env->store, &fr, &c->err);
-    if (st != ST_OK) {
-        idp_provider_cleanup(&p);
-        page_error(c, 503, PAGE_UNAVAILABLE, "store");
-        return ST_OK;
-    }
+    f.state = signin_state_new(c->a, s->flow.expires_at, s->flow.key);
+    snprintf(s->flow.cid, sizeof s->flow.cid, "%s", c->customer_id);
+    snprintf(s->flow.app_id, sizeof s->flow.app_id, "%s", rec.app_id);
+    snprintf(s->flow.provider_id, sizeof s->flow.provider_id, "%s", c->id);
     const char *force = oauth_form_get(&q, "force_reauth");
     struct idp_begin o = {
         .force_reauth = force && !strcmp(force, "true"),
         .ui_locales = locales(oauth_form_get(&q, "language_preference")),
     };
-    page_redirect(c, idp_authorize_url(c->a, &p, &f, &o));
+    s->to = idp_authorize_url(c->a, &p, &f, &o);
     idp_provider_cleanup(&p);
+    api_defer(c, store_flow, redirect, s);
     return ST_OK;
 }

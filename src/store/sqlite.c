@@ -33,7 +33,7 @@ extern const int sqlite_migrations_count;
 #define PROVIDER_SELECT                                                                            \
     "SELECT id, app_id, doc, secret_sealed, etag, created_at, updated_at, summary FROM providers"
 #define FLOW_COLUMNS                                                                               \
-    "hash, customer_id, app_id, provider_id, token_url, verifier, nonce, request_id, expires_at"
+    "key, customer_id, app_id, provider_id, token_url, verifier, nonce, request_id, expires_at"
 #define TOKEN_COLUMNS "hash, customer_id, app_id, provider_id, token_url, data, expires_at"
 
 static const char *const sql_text[Q__COUNT] = {
@@ -81,17 +81,18 @@ static const char *const sql_text[Q__COUNT] = {
                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (customer_id, app_id, provider_id)"
                      " DO UPDATE SET endpoints = excluded.endpoints, iss = excluded.iss"
                      " WHERE endpoints <> excluded.endpoints",
-    [Q_FLOW_INSERT] = "INSERT INTO flows(hash, customer_id, app_id, provider_id, token_url,"
+    [Q_FLOW_INSERT] = "INSERT INTO flows(key, customer_id, app_id, provider_id, token_url,"
                       " verifier, nonce, request_id, expires_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [Q_FLOW_TAKE] = "DELETE FROM flows WHERE hash = ?1 RETURNING " FLOW_COLUMNS,
-    [Q_FLOW_PURGE] = "DELETE FROM flows WHERE hash IN (SELECT hash FROM flows"
+    [Q_FLOW_TAKE] = "DELETE FROM flows WHERE key = ?1 RETURNING " FLOW_COLUMNS,
+    [Q_FLOW_PURGE] = "DELETE FROM flows WHERE key IN (SELECT key FROM flows"
                      " WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_TOKEN_INSERT] = "INSERT INTO signin_tokens(hash, customer_id, app_id, provider_id,"
                        " token_url, data, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [Q_TOKEN_TAKE] = "DELETE FROM signin_tokens WHERE hash = ?1 AND customer_id = ?2"
-                     " AND app_id = ?3 RETURNING " TOKEN_COLUMNS,
-    [Q_TOKEN_PURGE] = "DELETE FROM signin_tokens WHERE hash IN (SELECT hash FROM signin_tokens"
+    [Q_TOKEN_FIND] = "SELECT " TOKEN_COLUMNS ", id FROM signin_tokens WHERE hash = ?1"
+                     " AND customer_id = ?2 AND app_id = ?3 AND taken = 0",
+    [Q_TOKEN_MARK] = "UPDATE signin_tokens SET taken = 1, data = x'' WHERE id = ?1",
+    [Q_TOKEN_PURGE] = "DELETE FROM signin_tokens WHERE id IN (SELECT id FROM signin_tokens"
                       " WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
                      " ORDER BY seq LIMIT 1",

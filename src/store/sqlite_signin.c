@@ -2,19 +2,20 @@
 /*
  * The SQLite backend's operations for the sign-in runtime: flows, one-time
  * tokens, their purge, the app of an apiKey and the pinned issuers. A take
- * is one DELETE ... RETURNING on the writer's connection, so exactly one of
- * concurrent takes of a row gets it, whatever the number of servers.
+ * is one write transaction (a flow's one DELETE ... RETURNING; a token's
+ * look-up and mark), and SQLite runs one at a time whatever the number of
+ * processes, so exactly one of concurrent takes of a row gets it.
  */
 #include "sqlite_int.h"
 
 #include <string.h>
 
-/* Copies a 32-byte blob column into out; ST_STORAGE when it is not one. */
-static enum st col_hash(sqlite3_stmt *q, int i, unsigned char out[32], struct err *e)
+/* Copies a blob column of n bytes into out; ST_STORAGE when it is not one. */
+static enum st col_key(sqlite3_stmt *q, int i, unsigned char *out, int n, struct err *e)
 {
-    if (sqlite3_column_bytes(q, i) != 32)
-        return ERR(e, ST_STORAGE, NULL, "a stored sign-in hash is damaged");
-    memcpy(out, sqlite3_column_blob(q, i), 32);
+    if (sqlite3_column_bytes(q, i) != n)
+        return ERR(e, ST_STORAGE, NULL, "a stored sign-in key is damaged");
+    memcpy(out, sqlite3_column_blob(q, i), (size_t)n);
     return ST_OK;
 }
 
@@ -46,7 +47,7 @@ static enum st do_flow_create(struct conn *c, const void *args, struct err *e)
 {
     const struct flow_rec *f = args;
     sqlite3_stmt *q = sq_stmt(c, Q_FLOW_INSERT);
-    sqlite3_bind_blob(q, 1, f->hash, sizeof f->hash, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 1, f->key, sizeof f->key, SQLITE_STATIC);
     const char *text[] = {f->cid,
                           f->app_id,
                           f->provider_id,
@@ -77,15 +78,15 @@ static enum st read_flow(struct arena *a, sqlite3_stmt *q, void *out, struct err
     f->nonce = sq_col_text(a, q, 6);
     f->request_id = sq_col_text(a, q, 7);
     f->expires_at = sqlite3_column_int64(q, 8);
-    return col_hash(q, 0, f->hash, e);
+    return col_key(q, 0, f->key, FLOW_KEY_LEN, e);
 }
 
-enum st sq_flow_take(struct store *s, struct arena *a, const unsigned char hash[32],
+enum st sq_flow_take(struct store *s, struct arena *a, const unsigned char key[FLOW_KEY_LEN],
                      struct flow_rec *out, struct err *e)
 {
     struct take_args t = {.r = {.q = Q_FLOW_TAKE,
-                                .tag = hash,
-                                .tag_len = 32,
+                                .tag = key,
+                                .tag_len = FLOW_KEY_LEN,
                                 .row = read_flow,
                                 .a = a,
                                 .what = "sign-in flow"},
@@ -117,24 +118,51 @@ enum st sq_signin_token_create(struct store *s, const struct signin_token_rec *t
     return sq_write(s, do_signin_token_create, t, e);
 }
 
-/* Reads TOKEN_COLUMNS (sqlite.c). */
+/* A token as found: the record and its row id. */
+struct token_row {
+    struct signin_token_rec rec;
+    sqlite3_int64 id;
+};
+
+/* Reads TOKEN_COLUMNS (sqlite.c), then the row id. */
 static enum st read_token(struct arena *a, sqlite3_stmt *q, void *out, struct err *e)
 {
-    struct signin_token_rec *t = out;
+    struct signin_token_rec *t = &((struct token_row *)out)->rec;
+    ((struct token_row *)out)->id = sqlite3_column_int64(q, 7);
     sq_col_copy(t->cid, sizeof t->cid, q, 1);
     sq_col_copy(t->app_id, sizeof t->app_id, q, 2);
     sq_col_copy(t->provider_id, sizeof t->provider_id, q, 3);
     t->token_url = sq_col_text(a, q, 4);
     t->data = col_blob(a, q, 5, &t->data_len);
     t->expires_at = sqlite3_column_int64(q, 6);
-    return col_hash(q, 0, t->hash, e);
+    return col_key(q, 0, t->hash, 32, e);
+}
+
+/* The token is found and marked taken (its data dropped) in one write
+ * transaction, which no other writer can interleave with: only the first
+ * take finds it. Marking changes the token's own row, on a page of the
+ * tokens minted at the same moment, where deleting it would also change a
+ * page of the hash index, anywhere in it; the purge deletes it later. */
+static enum st do_token_take(struct conn *c, const void *args, struct err *e)
+{
+    const struct take_args *t = args;
+    struct token_row row;
+    enum st st = sq_take_one(c, &t->r, &row, e);
+    if (st != ST_OK)
+        return st;
+    sqlite3_stmt *q = sq_stmt(c, Q_TOKEN_MARK);
+    sqlite3_bind_int64(q, 1, row.id);
+    st = sq_changed_one(c, q, "sign-in token", e);
+    if (st == ST_OK)
+        *(struct signin_token_rec *)t->out = row.rec;
+    return st;
 }
 
 enum st sq_signin_token_take(struct store *s, struct arena *a, struct row_key app,
                              const unsigned char hash[32], struct signin_token_rec *out,
                              struct err *e)
 {
-    struct take_args t = {.r = {.q = Q_TOKEN_TAKE,
+    struct take_args t = {.r = {.q = Q_TOKEN_FIND,
                                 .tag = hash,
                                 .tag_len = 32,
                                 .text = {app.cid, app.id},
@@ -142,7 +170,7 @@ enum st sq_signin_token_take(struct store *s, struct arena *a, struct row_key ap
                                 .a = a,
                                 .what = "sign-in token"},
                           .out = out};
-    return sq_write(s, do_take, &t, e);
+    return sq_write(s, do_token_take, &t, e);
 }
 
 /* Deletes up to limit expired rows with q; returns how many in *n. */

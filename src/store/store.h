@@ -112,10 +112,17 @@ struct provider_list {
 /* Revoked token identifiers are purged by at most this many per call. */
 #define STORE_PURGE_BATCH 500
 
+/* A flow's key: FLOW_PREFIX_LEN bytes that its creator makes grow with
+ * time, so new flows go at the end of the table and a batch of them writes
+ * a page or two, not one each; then 32 bytes, the SHA-256 of the state
+ * (whose first bytes the prefix is). The state itself is never stored. */
+#define FLOW_PREFIX_LEN 8
+#define FLOW_KEY_LEN (FLOW_PREFIX_LEN + 32)
+
 /* A sign-in in progress (SPEC §7.3), stored by start, taken by callback.
  * Strings are arena-owned on reads; never NULL ("" for none). */
 struct flow_rec {
-    unsigned char hash[32]; /* SHA-256 of the state; the state itself is never stored */
+    unsigned char key[FLOW_KEY_LEN];
     char cid[UUID_LEN + 1];
     char app_id[APP_ID_LEN + 1];
     char provider_id[UUID_LEN + 1];
@@ -225,17 +232,20 @@ struct app_ref {
     X(revocation_purge, W, revocation, (int64_t now, int *purged, struct err *e),                  \
       (now, purged, e))                                                                            \
     /* Sign-in flows (SPEC §7.3) and one-time tokens (§7.5), keyed by the                          \
-     * SHA-256 of the state or token. _create: ST_CONFLICT for an existing                         \
-     * hash. _take deletes the row and returns it (strings and data from a) in                     \
-     * one statement: of any number of concurrent calls with one hash, on any                      \
-     * number of servers, exactly one gets ST_OK, the others ST_NOT_FOUND.                         \
-     * Expired rows are taken and returned too: the caller checks expires_at.                      \
+     * flow's key (FLOW_KEY_LEN) or the token's SHA-256. _create: ST_CONFLICT                      \
+     * for an existing key. _take returns the row (strings and data from a) and                    \
+     * makes it unusable, atomically: of any number of concurrent calls with one                   \
+     * key, on any number of servers, exactly one gets ST_OK, the others                           \
+     * ST_NOT_FOUND. Expired rows are taken and returned too: the caller checks                    \
+     * expires_at. A flow taken is deleted; a token taken is kept, marked and                      \
+     * without its data, until signin_purge deletes it once expired.                               \
      * signin_token_take takes only a token of app (customer and app id): one                      \
-     * of another app is neither returned nor deleted (ST_NOT_FOUND). */                           \
+     * of another app is neither returned nor changed (ST_NOT_FOUND). */                           \
     X(flow_create, W, flow, (const struct flow_rec *f, struct err *e), (f, e))                     \
     X(flow_take, W, flow,                                                                          \
-      (struct arena *a, const unsigned char hash[32], struct flow_rec *out, struct err *e),        \
-      (a, hash, out, e))                                                                           \
+      (struct arena *a, const unsigned char key[FLOW_KEY_LEN], struct flow_rec *out,              \
+       struct err *e),                                                                             \
+      (a, key, out, e))                                                                            \
     X(signin_token_create, W, signin_token, (const struct signin_token_rec *t, struct err *e),     \
       (t, e))                                                                                      \
     X(signin_token_take, W, signin_token,                                                          \

@@ -16,6 +16,7 @@
     "{\"title\":\"t\",\"protocol\":\"openidconnect\",\"auth_url\":\"https://i.example/a\","        \
     "\"token_url\":\"https://i.example/t\",\"client_id\":\"c\",\"client_secret\":\"s\"}"
 #define NWRITES 4
+#define SITE "https://site.example/signed-in"
 
 static struct fault_store *F;
 static char auth[96], pol[UUID_LEN + 1], prov[320];
@@ -26,7 +27,11 @@ static void provision(void)
     struct t_resp r = {0};
     t_setup();
     t_customer(CID_A, "[\"*:**\"]", 3600, id, secret);
-    struct login_app app = {.id = APP, .name = "a", .realm = "https://r.example"};
+    struct login_app app = {.id = APP,
+                            .name = "a",
+                            .realm = "https://r.example",
+                            .token_urls = "[\"" SITE "\"]",
+                            .settings = "{}"};
     struct err e = {0};
     cr_assert_eq(store_app_create(T_app.store, CID_A, &app, &e), ST_OK);
     t_token(CID_A, id, secret, "*:**", tok);
@@ -145,6 +150,75 @@ Test(api_batch, any_store_failure_in_a_batch_answers_503_to_all_and_keeps_nothin
         t_digest(after);
         cr_assert(!memcmp(before, after, 32), "call %d failing: part of the batch stayed", k);
         slots_free(s);
+        t_teardown();
+    }
+}
+
+static int flows(void)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    cr_assert_eq(sqlite3_open(T_app.cfg.db, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM flows", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    int n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A staged request, the sign-in start, behind a write in one batch: it
+ * runs up to its write on the caller's thread, the batch makes only the
+ * write, and its answer is made after the batch (api_staged_end). fail_at
+ * -1: the 302 and one flow; else the batch fails, the start answers the
+ * 503 page and no flow is kept. */
+static void staged_run(int fail_at)
+{
+    struct slot s[2];
+    struct api_write *w[2];
+    char start[256];
+    snprintf(start, sizeof start, "/" CID_A ".%s/start", strrchr(prov, '/') + 1);
+    for (int i = 0; i < 2; i++) {
+        memset(&s[i], 0, sizeof s[i]);
+        arena_init(&s[i].a);
+        w[i] = &s[i].w;
+        s[i].w = (struct api_write){.a = &s[i].a, .req = &s[i].req, .resp = &s[i].resp};
+    }
+    snprintf(s[0].body, sizeof s[0].body, "{\"title\":\"q\",\"allowedScopes\":[\"GET:**\"]}");
+    s[0].req = (struct api_req){.method = "POST",
+                                .path = "/" CID_A "/config/tokenPolicies",
+                                .content_type = "application/json",
+                                .authorization = auth,
+                                .body = s[0].body,
+                                .body_len = strlen(s[0].body)};
+    s[1].req = (struct api_req){.method = "GET", .path = start, .query = "token_url=" SITE};
+    cr_assert(api_match(&s[0].a, &s[0].req) == API_RUN_WRITE);
+    cr_assert(api_match(&s[1].a, &s[1].req) == API_RUN_STAGED);
+    cr_assert(api_staged_begin(&T_app.api, &s[1].w), "%d %.*s", s[1].resp.status,
+              (int)s[1].resp.body_len, s[1].resp.body);
+    F->calls = 0;
+    F->fail_at = fail_at;
+    api_commit_batch(&T_app.api, w, 2);
+    api_staged_end(&s[1].w);
+    int want = fail_at < 0 ? 302 : 503;
+    cr_assert_eq(s[1].resp.status, want, "call %d failing: %d %.*s", fail_at, s[1].resp.status,
+                 (int)s[1].resp.body_len, s[1].resp.body);
+    cr_assert_eq(s[0].resp.status, fail_at < 0 ? 201 : 503, "call %d failing", fail_at);
+    cr_assert_eq(flows(), fail_at < 0 ? 1 : 0, "call %d failing", fail_at);
+    for (int i = 0; i < 2; i++)
+        arena_cleanup(&s[i].a);
+}
+
+Test(api_batch, a_staged_start_behind_a_write_lands_or_answers_503_with_its_batch)
+{
+    provision();
+    staged_run(-1);
+    int calls = F->calls;
+    t_teardown();
+    cr_assert_geq(calls, 4, "too few store calls: %d", calls);
+    for (int k = 0; k < calls; k++) {
+        provision();
+        staged_run(k);
         t_teardown();
     }
 }

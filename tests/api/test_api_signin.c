@@ -132,10 +132,18 @@ Test(api_signin, start_redirects_with_every_parameter_and_stores_the_flow)
     cr_assert(param(loc, "code_challenge", challenge, sizeof challenge));
     cr_assert_null(strstr(loc, "s3cret"), "%s", loc);
     cr_assert_str_eq(t_header(&r, "Referrer-Policy"), "no-referrer");
-    /* The flow: stored under the state's hash, bound to the token_url,
-     * its verifier the one the challenge commits to. */
-    unsigned char h[32];
-    crypto_hash_sha256(h, (const unsigned char *)state, strlen(state));
+    /* The flow: stored under the state's prefix and hash, bound to the
+     * token_url, its verifier the one the challenge commits to. The
+     * prefix is expires_at, so that flows are stored in time order. */
+    cr_assert_eq(strlen(state), 54, "%s", state);
+    unsigned char h[FLOW_KEY_LEN], raw[40];
+    cr_assert(util_b64url_decode(raw, sizeof raw, state, strlen(state)));
+    memcpy(h, raw, FLOW_PREFIX_LEN);
+    uint64_t prefix = 0;
+    for (int i = 0; i < FLOW_PREFIX_LEN; i++)
+        prefix = prefix << 8 | raw[i];
+    cr_assert_eq((int64_t)(prefix >> 24), T_clock + 600);
+    crypto_hash_sha256(h + FLOW_PREFIX_LEN, (const unsigned char *)state, strlen(state));
     struct arena a;
     arena_init(&a);
     struct flow_rec f;
@@ -159,12 +167,16 @@ Test(api_signin, start_redirects_with_every_parameter_and_stores_the_flow)
     cr_assert_str_neq(state, state2);
 }
 
-/* A one-time token for app (cid A), as a callback stores it. */
-static void mint(const char *app, const char *token, const char *token_url, int64_t ttl)
+/* What a callback seals: the answer, a newline, what extended=true adds. */
+#define DATA_ANSWER                                                                                \
+    "{\"stat\":\"ok\",\"profile\":{\"identifier\":\"" REALM "/x/id/alice\"},"                      \
+    "\"accessCredentials\":{\"accessToken\":\"at\"}}\n"
+#define DATA_OIDC DATA_ANSWER "\"oidc\":{\"iss\":\"https://idp.example\",\"sub\":\"alice\"}"
+
+/* A one-time token for app (cid A) with data, as a callback stores it. */
+static void mint_data(const char *app, const char *token, const char *token_url, int64_t ttl,
+                      const char *data)
 {
-    const char *data = "{\"profile\":{\"identifier\":\"" REALM "/x/id/alice\"},"
-                       "\"oidc\":{\"iss\":\"https://idp.example\",\"sub\":\"alice\"},"
-                       "\"accessCredentials\":{\"accessToken\":\"at\"}}";
     struct signin_token_rec t = {.token_url = token_url, .expires_at = T_clock + ttl};
     snprintf(t.cid, sizeof t.cid, "%s", CID_A);
     snprintf(t.app_id, sizeof t.app_id, "%s", app);
@@ -180,8 +192,16 @@ static void mint(const char *app, const char *token, const char *token_url, int6
     free(blob);
 }
 
+static void mint(const char *app, const char *token, const char *token_url, int64_t ttl)
+{
+    mint_data(app, token, token_url, ttl, DATA_OIDC);
+}
+
 #define TOK1 "1111111111111111111111111111111111111111"
 #define TOK2 "2222222222222222222222222222222222222222"
+#define TOK3 "3333333333333333333333333333333333333333"
+#define TOK4 "4444444444444444444444444444444444444444"
+#define TOK5 "5555555555555555555555555555555555555555"
 
 static void auth_info(const char *query)
 {
@@ -230,6 +250,7 @@ Test(api_signin, auth_info_answers_every_engage_error_code)
     json_t *profile = json_object_get(r.json, "profile");
     cr_assert_str_eq(t_jstr(profile, "identifier"), REALM "/x/id/alice");
     cr_assert_null(json_object_get(r.json, "oidc"), "%s", r.body); /* not extended */
+    cr_assert_eq(json_object_size(r.json), 3, "%s", r.body);
     /* single use */
     auth_info(q);
     assert_fail(2, "Data not found");
@@ -246,26 +267,36 @@ Test(api_signin, auth_info_extended_mismatch_expiry_and_other_apps)
     snprintf(q, sizeof q, "apiKey=%s&token=" TOK1, key);
     auth_info(q);
     assert_fail(2, "Data not found"); /* a mismatch consumes it */
-    mint(APP, TOK1, SITE, 120);
-    snprintf(q, sizeof q, "apiKey=%s&token=" TOK1 "&extended=true", key);
+    mint(APP, TOK3, SITE, 120);
+    snprintf(q, sizeof q, "apiKey=%s&token=" TOK3 "&extended=true", key);
     auth_info(q);
     cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
     cr_assert_str_eq(t_jstr(json_object_get(r.json, "oidc"), "sub"), "alice", "%s", r.body);
+    /* the sealed answer with the extended members spliced in: all of it */
+    cr_assert_str_eq(t_jstr(r.json, "stat"), "ok", "%s", r.body);
+    cr_assert_str_eq(t_jstr(json_object_get(r.json, "accessCredentials"), "accessToken"), "at");
+    cr_assert_str_eq(t_jstr(json_object_get(r.json, "profile"), "identifier"), REALM "/x/id/alice");
+    cr_assert_eq(json_object_size(r.json), 4, "%s", r.body);
+    mint_data(APP, TOK5, SITE, 120, DATA_ANSWER); /* an OAuth 2.0 sign-in: nothing to add */
+    snprintf(q, sizeof q, "apiKey=%s&token=" TOK5 "&extended=true", key);
+    auth_info(q);
+    cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+    cr_assert_eq(json_object_size(r.json), 3, "%s", r.body);
     mint(APP, TOK2, SITE, 30);
     T_clock += 30;
     snprintf(q, sizeof q, "apiKey=%s&token=" TOK2, key);
     auth_info(q);
     assert_fail(2, "Data not found"); /* expired */
     /* A token of the other app: not found with this key, and left alone. */
-    mint(APP2, TOK1, "https://other.example/", 120);
-    snprintf(q, sizeof q, "apiKey=%s&token=" TOK1, key);
+    mint(APP2, TOK4, "https://other.example/", 120);
+    snprintf(q, sizeof q, "apiKey=%s&token=" TOK4, key);
     auth_info(q);
     assert_fail(2, "Data not found");
     struct arena a;
     arena_init(&a);
     struct signin_token_rec t;
     unsigned char h[32];
-    crypto_hash_sha256(h, (const unsigned char *)TOK1, 40);
+    crypto_hash_sha256(h, (const unsigned char *)TOK4, 40);
     struct err e = {0};
     cr_assert_eq(store_signin_token_take(T_app.store, &a, (struct row_key){CID_A, APP2}, h, &t, &e),
                  ST_OK, "%s", e.msg);

@@ -75,13 +75,13 @@ Test(api_token, housekeeping_purges_expired_sign_in_flows_and_tokens)
     snprintf(t.cid, sizeof t.cid, "%s", CID_A);
     snprintf(t.app_id, sizeof t.app_id, "app");
     for (int i = 0; i < STORE_PURGE_BATCH + 7; i++) { /* expired */
-        memcpy(f.hash, &i, sizeof i);
+        memcpy(f.key, &i, sizeof i);
         memcpy(t.hash, &i, sizeof i);
         f.expires_at = t.expires_at = T_clock - 1;
         cr_assert_eq(store_flow_create(T_app.store, &f, &e), ST_OK);
         cr_assert_eq(store_signin_token_create(T_app.store, &t, &e), ST_OK);
     }
-    f.hash[31] = t.hash[31] = 1; /* still valid */
+    f.key[FLOW_KEY_LEN - 1] = t.hash[31] = 1; /* still valid */
     f.expires_at = t.expires_at = T_clock + 60;
     cr_assert_eq(store_flow_create(T_app.store, &f, &e), ST_OK);
     cr_assert_eq(store_signin_token_create(T_app.store, &t, &e), ST_OK);
@@ -91,7 +91,7 @@ Test(api_token, housekeeping_purges_expired_sign_in_flows_and_tokens)
     cr_assert_eq(purged, 0, "an expired flow or token was left behind");
     struct flow_rec gf;
     struct signin_token_rec gt;
-    cr_assert_eq(store_flow_take(T_app.store, &a, f.hash, &gf, &e), ST_OK,
+    cr_assert_eq(store_flow_take(T_app.store, &a, f.key, &gf, &e), ST_OK,
                  "a valid flow was purged");
     cr_assert_eq(
         store_signin_token_take(T_app.store, &a, (struct row_key){CID_A, "app"}, t.hash, &gt, &e),

@@ -103,7 +103,7 @@ def test_an_app_from_before_keys_gets_one_on_first_read(servers, issued):
     db = servers.new_db()
     info = init_with(servers, db)
     with sqlite3.connect(db) as c:  # as a database written before migration 004
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 6
         for index in ("apps_api_key", "apps_by_id", "providers_by_id"):  # 005 first
             c.execute(f"DROP INDEX {index}")
         for table in ("issuer_pins", "signin_tokens", "flows"):

@@ -128,7 +128,7 @@ def downgrade(db):
         version = c.execute("PRAGMA user_version").fetchone()[0]
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "meta" in names, names
-        assert version == 5, version  # 003 made meta, 004 the apps' sign-in columns, 005 tables
+        assert version == 6, version  # 003 meta, 004 apps' sign-in columns, 005-006 sign-in tables
         for index in ("apps_api_key", "apps_by_id", "providers_by_id"):
             c.execute(f"DROP INDEX {index}")
         for table in ("issuer_pins", "signin_tokens", "flows", "meta"):

@@ -156,14 +156,17 @@ def test_id_token_checks(world, stub, mode, check):
 
 def test_an_expired_flow_is_posted_to_the_site(world, stub):
     """A flow older than 10 minutes: flow_expired goes to its token_url."""
+    import base64
     import hashlib
     import sqlite3
     pid, _ = world.stub_provider(stub)
-    state = "E" * 43
+    expires = int(time.time()) - 1
+    prefix = (expires << 24).to_bytes(8, "big")  # the state's first bytes, as start makes them
+    state = base64.urlsafe_b64encode(prefix + b"E" * 32).decode().rstrip("=")
     with sqlite3.connect(world.server.db, timeout=10) as c:
         c.execute("INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?)",
-                  (hashlib.sha256(state.encode()).digest(), world.cid, world.app, pid, SITE,
-                   "v" * 43, "n" * 22, "", int(time.time()) - 1))
+                  (prefix + hashlib.sha256(state.encode()).digest(), world.cid, world.app, pid,
+                   SITE, "v" * 43, "n" * 22, "", expires))
     r = world.http.get(world.url(f"/{world.cid}.{pid}/callback"),
                        params={"state": state, "code": "c"}, timeout=15)
     assert world.error_of(r) == "flow_expired"

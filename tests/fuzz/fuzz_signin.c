@@ -256,8 +256,9 @@ static void mint(const char *app, const char *ident, int64_t ttl, char tok[APP_K
 {
     char data[256];
     snprintf(data, sizeof data,
-             "{\"profile\":{\"identifier\":\"%s\"},\"oidc\":{\"iss\":\"https://idp.example\","
-             "\"sub\":\"alice\"},\"accessCredentials\":{\"accessToken\":\"at\"}}",
+             "{\"stat\":\"ok\",\"profile\":{\"identifier\":\"%s\"},"
+             "\"accessCredentials\":{\"accessToken\":\"at\"}}\n"
+             "\"oidc\":{\"iss\":\"https://idp.example\",\"sub\":\"alice\"}",
              ident);
     app_key_generate(tok); /* the same shape: 40 lower-case hex */
     struct signin_token_rec t = {.token_url = SITE, .expires_at = Clock + ttl};

@@ -575,8 +575,8 @@ static struct flow_rec flow(unsigned char fill, int64_t expires_at)
                          .nonce = "nonce-abc",
                          .request_id = "_req-42",
                          .expires_at = expires_at};
-    memset(f.hash, fill, sizeof f.hash);
-    f.hash[31] = (unsigned char)(fill + 1); /* not all one byte */
+    memset(f.key, fill, sizeof f.key);
+    f.key[FLOW_KEY_LEN - 1] = (unsigned char)(fill + 1); /* not all one byte */
     snprintf(f.cid, sizeof f.cid, "%s", CID_A);
     snprintf(f.app_id, sizeof f.app_id, "%s", APP);
     snprintf(f.provider_id, sizeof f.provider_id, "%s", PROV_1);
@@ -601,7 +601,7 @@ static struct signin_token_rec token(unsigned char fill, int64_t expires_at)
 
 static void expect_flow_eq(const struct flow_rec *got, const struct flow_rec *want)
 {
-    cr_expect_arr_eq(got->hash, want->hash, sizeof want->hash, "%s", T_backend);
+    cr_expect_arr_eq(got->key, want->key, sizeof want->key, "%s", T_backend);
     cr_expect_str_eq(got->cid, want->cid);
     cr_expect_str_eq(got->app_id, want->app_id);
     cr_expect_str_eq(got->provider_id, want->provider_id);
@@ -631,12 +631,12 @@ CONTRACT(flow_create_take_returns_every_field_once)
     OK(store_flow_create(s, &f, NULL));
     OK(store_flow_create(s, &other, NULL));
     IS(ST_CONFLICT, store_flow_create(s, &f, NULL));
-    OK(store_flow_take(s, &T_a, f.hash, &got, NULL));
+    OK(store_flow_take(s, &T_a, f.key, &got, NULL));
     expect_flow_eq(&got, &f);
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
-    OK(store_flow_take(s, &T_a, other.hash, &got, NULL)); /* the other one stayed */
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.key, &got, NULL));
+    OK(store_flow_take(s, &T_a, other.key, &got, NULL)); /* the other one stayed */
     expect_flow_eq(&got, &other);
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, other.hash, &got, NULL));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, other.key, &got, NULL));
     OK(store_flow_create(s, &f, NULL)); /* taken: its hash is free again */
 }
 
@@ -644,9 +644,9 @@ CONTRACT(flow_expired_is_taken_and_returned)
 {
     struct flow_rec f = flow(1, 1000), got;
     OK(store_flow_create(s, &f, NULL));
-    OK(store_flow_take(s, &T_a, f.hash, &got, NULL));
+    OK(store_flow_take(s, &T_a, f.key, &got, NULL));
     cr_expect_eq(got.expires_at, 1000);
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.key, &got, NULL));
 }
 
 CONTRACT(signin_token_create_take_returns_every_field_once)
@@ -662,6 +662,23 @@ CONTRACT(signin_token_create_take_returns_every_field_once)
     OK(store_signin_token_take(s, &T_a, app, expired.hash, &got, NULL));
     expect_token_eq(&got, &expired);
     IS(ST_NOT_FOUND, store_signin_token_take(s, &T_a, app, expired.hash, &got, NULL));
+}
+
+CONTRACT(signin_token_taken_keeps_its_hash_until_purged_once_expired)
+{
+    struct signin_token_rec t = token(1, 1001), got;
+    struct row_key app = {CID_A, APP};
+    OK(store_signin_token_create(s, &t, NULL));
+    OK(store_signin_token_take(s, &T_a, app, t.hash, &got, NULL));
+    IS(ST_CONFLICT, store_signin_token_create(s, &t, NULL)); /* never minted twice */
+    int purged = -1;
+    OK(store_signin_purge(s, 1000, &purged, NULL));
+    cr_expect_eq(purged, 0, "%s: taken, but not expired yet", T_backend);
+    OK(store_signin_purge(s, 1001, &purged, NULL));
+    cr_expect_eq(purged, 1, "%s: taken and expired", T_backend);
+    OK(store_signin_token_create(s, &t, NULL));
+    OK(store_signin_token_take(s, &T_a, app, t.hash, &got, NULL));
+    expect_token_eq(&got, &t);
 }
 
 CONTRACT(signin_token_of_another_app_is_neither_taken_nor_deleted)
@@ -682,8 +699,8 @@ static void seed_signin_rows(struct store *s, int n, int m)
     OK(store_batch_begin(s, NULL));
     for (int i = 0; i < n; i++) {
         struct flow_rec f = flow(9, 1000 - i % 2); /* expires_at == now is expired too */
-        f.hash[0] = (unsigned char)(i >> 8);
-        f.hash[1] = (unsigned char)i;
+        f.key[0] = (unsigned char)(i >> 8);
+        f.key[1] = (unsigned char)i;
         OK(store_flow_create(s, &f, NULL));
     }
     for (int i = 0; i < m; i++) {
@@ -711,10 +728,10 @@ CONTRACT(signin_purge_removes_only_expired_rows_in_batches)
     cr_expect_eq(purged, 0);
     struct flow_rec f = flow(9, 0), live_f = flow(1, 1001), gf;
     struct signin_token_rec live_t = token(1, 1001), gt;
-    f.hash[0] = 0;
-    f.hash[1] = 3;
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &gf, NULL));
-    OK(store_flow_take(s, &T_a, live_f.hash, &gf, NULL));
+    f.key[0] = 0;
+    f.key[1] = 3;
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.key, &gf, NULL));
+    OK(store_flow_take(s, &T_a, live_f.key, &gf, NULL));
     OK(store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, live_t.hash, &gt, NULL));
 }
 
@@ -780,7 +797,7 @@ CONTRACT(concurrent_flow_takes_exactly_one_wins)
 {
     struct flow_rec f = flow(1, 5000);
     OK(store_flow_create(s, &f, NULL));
-    race(s, f.hash, false);
+    race(s, f.key, false);
 }
 
 CONTRACT(concurrent_signin_token_takes_exactly_one_wins)
@@ -844,9 +861,9 @@ CONTRACT(take_in_a_batch_counts_for_others_once_committed)
     struct signin_token_rec t = token(1, 5000);
     OK(store_flow_create(s, &f, NULL));
     OK(store_signin_token_create(s, &t, NULL));
-    IS(ST_NOT_FOUND, take_in_batch(s, f.hash, false, true));
+    IS(ST_NOT_FOUND, take_in_batch(s, f.key, false, true));
     IS(ST_NOT_FOUND, take_in_batch(s, t.hash, true, true));
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.key, &got, NULL));
 }
 
 CONTRACT(take_in_an_aborted_batch_never_happened)
@@ -855,9 +872,9 @@ CONTRACT(take_in_an_aborted_batch_never_happened)
     struct signin_token_rec t = token(1, 5000), gt;
     OK(store_flow_create(s, &f, NULL));
     OK(store_signin_token_create(s, &t, NULL));
-    IS(ST_OK, take_in_batch(s, f.hash, false, false)); /* the other thread has it */
+    IS(ST_OK, take_in_batch(s, f.key, false, false)); /* the other thread has it */
     IS(ST_OK, take_in_batch(s, t.hash, true, false));
-    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.hash, &got, NULL));
+    IS(ST_NOT_FOUND, store_flow_take(s, &T_a, f.key, &got, NULL));
     IS(ST_NOT_FOUND,
        store_signin_token_take(s, &T_a, (struct row_key){CID_A, APP}, t.hash, &gt, NULL));
 }
