@@ -17,6 +17,14 @@ LIMIT = 64 * 1024
 DOUBLING = [{"op": "copy", "from": "/scopes", "path": "/scopes/-"}] * 26
 
 
+def sanitized(pid):
+    """True when the server runs with AddressSanitizer, whose allocator holds
+    freed memory back (about 2 MB per refused doubling patch here, where the
+    plain build stays flat within 10 KB)."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
 def vm_rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -38,7 +46,9 @@ def test_doubling_copy_patch_is_422_at_once_and_the_server_stays_small(engage):
     after = engage.view(p["id"], timeout=2)
     assert after.status_code == 200 and after.headers["ETag"] == created.headers["ETag"]
     assert after.json()["scopes"] == ["openid"]
-    assert vm_rss_kib(engage.server.proc.pid) < 64 * 1024
+    pid = engage.server.proc.pid
+    # the unbounded patch took gigabytes: 256 MiB still tells under the sanitizer
+    assert vm_rss_kib(pid) < (256 if sanitized(pid) else 64) * 1024
 
 
 def test_replace_into_a_deep_pointer_past_depth_64_is_422(engage, idp_certs):
