@@ -100,6 +100,7 @@ struct api_write {
     /* Called on the write thread once resp is final: durable, or failed
      * (503 when the batch's commit failed). Resumes the request. */
     void (*done)(struct api_write *w);
+    struct api_commit *commit; /* group commit, for an asynchronous route's writes, or NULL */
     struct api_write *next;    /* the queue's */
     void *state;               /* an asynchronous route's own (api_async_*) */
     struct api_staged *staged; /* a staged route's deferred write (api_staged_*) */

@@ -82,6 +82,17 @@ struct ctx {
 typedef enum st (*api_step_fn)(struct ctx *c, void *arg);
 typedef void (*api_then_fn)(struct ctx *c, void *arg, enum st st);
 void api_defer(struct ctx *c, api_step_fn step, api_then_fn then, void *arg);
+/* An asynchronous route's write through group commit, from any thread:
+ * queues step (store calls only, on c's arena, as api_defer's) for q's
+ * next batch and calls done(w) on the write thread once that batch is on
+ * disk, or failed; api_step_status(w) then tells step's status (ST_STORAGE
+ * when the batch failed). arg goes to step, and is w->state for done.
+ * Without q (no HTTP server: in-process tests) step runs at once, in a
+ * transaction of its own, and done is called before this returns. w is
+ * the caller's and must live until done. */
+void api_commit_step(struct ctx *c, struct api_commit *q, struct api_write *w, api_step_fn step,
+                     void *arg, void (*done)(struct api_write *w));
+enum st api_step_status(const struct api_write *w);
 /* For commit.c: runs w's deferred write in the batch (false when it
  * failed the batch); marks it failed when the batch did not commit. */
 bool api_staged_apply(struct api_write *w);

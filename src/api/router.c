@@ -184,6 +184,26 @@ void api_defer(struct ctx *c, api_step_fn step, api_then_fn then, void *arg)
     c->staged = s;
 }
 
+void api_commit_step(struct ctx *c, struct api_commit *q, struct api_write *w, api_step_fn step,
+                     void *arg, void (*done)(struct api_write *w))
+{
+    struct api_staged *s = arena_alloc(c->a, sizeof *s);
+    *s = (struct api_staged){.c = c, .step = step, .arg = arg, .st = ST_INTERNAL};
+    *w = (struct api_write){
+        .a = c->a, .req = c->req, .resp = c->resp, .done = done, .state = arg, .staged = s};
+    if (q) {
+        api_commit_enqueue(q, w);
+        return;
+    }
+    s->st = step(c, arg);
+    done(w);
+}
+
+enum st api_step_status(const struct api_write *w)
+{
+    return w->staged->st;
+}
+
 /* Runs c's route up to its answer, or (a staged route) up to its deferred
  * write: then c->staged is set and nothing is answered yet. */
 static void run(struct ctx *c)

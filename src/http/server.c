@@ -221,8 +221,8 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
                                struct request *r, enum api_run run)
 {
     r->conn = conn;
-    r->write =
-        (struct api_write){.a = &r->arena, .req = &r->req, .resp = &r->resp, .done = on_written};
+    r->write = (struct api_write){
+        .a = &r->arena, .req = &r->req, .resp = &r->resp, .done = on_written, .commit = s->commit};
     if (run == API_RUN_ASYNC && !api_async_begin(s->env, &r->write))
         return respond(s, conn, r, &r->resp);
     if (run == API_RUN_STAGED && !api_staged_begin(s->env, &r->write))

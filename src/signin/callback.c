@@ -4,8 +4,9 @@
  * state (once: the store deletes it as it reads it), finishes the
  * protocol with the provider through idp/, stores a one-time token and
  * hands it to the site. Runs on the runtime's workers, never on an event
- * thread; while the provider is asked, no thread waits: the outbound
- * client calls back and the next step is queued as a new job.
+ * thread; while the provider is asked, or the two writes (the flow's take,
+ * the token) wait for group commit, no thread waits: the outbound client
+ * or the write thread calls back and the next step is queued as a job.
  */
 #include "signin_int.h"
 
@@ -26,9 +27,31 @@ struct callback {
     struct secret secret;
     struct idp_run *run;
     struct net_response *resp;
+    /* a write through group commit, and what it writes */
+    struct api_write step;
+    const char *state;
+    unsigned char key[FLOW_KEY_LEN];
+    struct signin_token_rec token;
+    char token_text[2 * SIGNIN_TOKEN_BYTES + 1];
 };
 
 static void advance(struct callback *cb);
+
+/* The write thread: the write is on disk (or failed); a worker goes on. */
+static void written(struct api_write *w)
+{
+    struct callback *cb = w->state;
+    signin_post(cb->rt, &cb->job);
+}
+
+/* Makes fn's write through the request's group commit, with other
+ * requests' writes (one disk flush for them all), then runs next on a
+ * worker, where api_step_status(&cb->step) tells how it went. */
+static void write_then(struct callback *cb, api_step_fn fn, void (*next)(struct signin_job *j))
+{
+    cb->job.run = next;
+    api_commit_step(cb->c, cb->w->commit, &cb->step, fn, cb, written);
+}
 
 /* Answers the request and ends the callback. */
 static void finish(struct callback *cb)
@@ -39,6 +62,8 @@ static void finish(struct callback *cb)
     if (cb->have_p)
         idp_provider_cleanup(&cb->p);
     secret_cleanup(&cb->secret);
+    free((void *)cb->token.data);
+    secret_wipe(cb->token_text, sizeof cb->token_text);
     free(cb);
     w->done(w); /* the request, its arena and ctx belong to http/ again */
     pthread_mutex_lock(&rt->mu);
@@ -112,6 +137,14 @@ static char *token_data(struct callback *cb, const struct idp_result *r, size_t 
     return text;
 }
 
+static enum st store_token(struct ctx *c, void *arg)
+{
+    struct callback *cb = arg;
+    return store_signin_token_create(c->env->store, &cb->token, &c->err);
+}
+
+static void token_stored(struct signin_job *j);
+
 static void succeed(struct callback *cb, const struct idp_result *r)
 {
     struct ctx *c = cb->c;
@@ -129,42 +162,45 @@ static void succeed(struct callback *cb, const struct idp_result *r)
                      "sign-in data too large");
         return;
     }
-    struct signin_token_rec t = {
+    struct signin_token_rec *t = &cb->token;
+    *t = (struct signin_token_rec){
         .token_url = cb->flow.token_url,
         .expires_at = env->now() + cb->settings.token_ttl,
     };
-    snprintf(t.cid, sizeof t.cid, "%s", cb->flow.cid);
-    snprintf(t.app_id, sizeof t.app_id, "%s", cb->flow.app_id);
-    snprintf(t.provider_id, sizeof t.provider_id, "%s", cb->flow.provider_id);
+    snprintf(t->cid, sizeof t->cid, "%s", cb->flow.cid);
+    snprintf(t->app_id, sizeof t->app_id, "%s", cb->flow.app_id);
+    snprintf(t->provider_id, sizeof t->provider_id, "%s", cb->flow.provider_id);
     unsigned char *sealed;
-    size_t sealed_len;
-    keys_seal(env->keys, text, n, &sealed, &sealed_len);
+    keys_seal(env->keys, text, n, &sealed, &t->data_len);
     secret_wipe(text, n);
     free(text);
-    t.data = sealed;
-    t.data_len = sealed_len;
-    char token[2 * SIGNIN_TOKEN_BYTES + 1];
-    util_random_secret_hex(token, SIGNIN_TOKEN_BYTES);
-    signin_hash(token, t.hash);
-    enum st st = store_signin_token_create(env->store, &t, &c->err);
-    free(sealed);
-    if (st != ST_OK) {
+    t->data = sealed; /* freed by finish */
+    util_random_secret_hex(cb->token_text, SIGNIN_TOKEN_BYTES);
+    signin_hash(cb->token_text, t->hash);
+    write_then(cb, store_token, token_stored);
+}
+
+static void token_stored(struct signin_job *j)
+{
+    struct callback *cb = (struct callback *)(void *)j;
+    struct ctx *c = cb->c;
+    if (api_step_status(&cb->step) != ST_OK) {
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "store");
         return;
     }
+    const struct idp_result *r = idp_run_result(cb->run);
     if (r->issuer && !cb->pinned) {
         struct provider_key k = {cb->flow.cid, cb->flow.app_id, cb->flow.provider_id};
         struct err e = {0};
-        st = store_issuer_pin_set(env->store, k, cb->p.endpoints, r->issuer, &e);
+        enum st st = store_issuer_pin_set(c->env->store, k, cb->p.endpoints, r->issuer, &e);
         if (st != ST_OK && st != ST_CONFLICT)
             log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s", signin_specifier(c),
                     e.msg);
     }
     log_msg(LOG_INFO, "sign-in %s request %s: signed in", signin_specifier(c),
             c->req->id ? c->req->id : "-");
-    struct page_field f[] = {{"token", token}};
+    struct page_field f[] = {{"token", cb->token_text}};
     page_hand_over(c, cb->settings.post_tokens_to_token_url, cb->flow.token_url, f, 1);
-    secret_wipe(token, sizeof token);
     finish(cb);
 }
 
@@ -222,12 +258,18 @@ static bool read_params(struct callback *cb)
     return signin_query(c, &cb->params) == ST_OK;
 }
 
-/* Everything before the first call to the provider. */
+static enum st take_flow(struct ctx *c, void *arg)
+{
+    struct callback *cb = arg;
+    return store_flow_take(c->env->store, c->a, cb->key, &cb->flow, &c->err);
+}
+
+static void flow_taken(struct signin_job *j);
+
+/* The parameters, then the flow is taken (group commit). */
 static void first(struct signin_job *j)
 {
     struct callback *cb = (struct callback *)(void *)j;
-    struct ctx *c = cb->c;
-    struct store *store = c->env->store;
     if (!read_params(cb)) {
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "parameters do not parse");
         return;
@@ -237,12 +279,21 @@ static void first(struct signin_job *j)
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "state missing or repeated");
         return;
     }
-    unsigned char key[FLOW_KEY_LEN];
-    if (!signin_state_key(state, key)) {
+    if (!signin_state_key(state, cb->key)) {
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow unknown or used");
         return;
     }
-    enum st st = store_flow_take(store, c->a, key, &cb->flow, &c->err);
+    cb->state = state;
+    write_then(cb, take_flow, flow_taken);
+}
+
+/* Everything from the flow to the first call to the provider. */
+static void flow_taken(struct signin_job *j)
+{
+    struct callback *cb = (struct callback *)(void *)j;
+    struct ctx *c = cb->c;
+    struct store *store = c->env->store;
+    enum st st = api_step_status(&cb->step);
     if (st == ST_NOT_FOUND) {
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "flow unknown or used");
         return;
@@ -297,7 +348,7 @@ static void first(struct signin_job *j)
         return;
     }
     cb->pinned = pinned != NULL;
-    struct idp_flow f = {.state = state,
+    struct idp_flow f = {.state = cb->state,
                          .verifier = cb->flow.verifier,
                          .nonce = cb->flow.nonce,
                          .request_id = cb->flow.request_id};
