@@ -98,7 +98,8 @@ struct api_write {
     const struct api_req *req; /* matched by api_match */
     struct api_resp *resp;
     /* Called on the write thread once resp is final: durable, or failed
-     * (503 when the batch's commit failed). Resumes the request. */
+     * (503 when the batch's commit failed); for a staged request or a
+     * step, once its write is (api_staged_end, api_step_status). */
     void (*done)(struct api_write *w);
     struct api_commit *commit; /* group commit, for an asynchronous route's writes, or NULL */
     struct api_write *next;    /* the queue's */

@@ -48,7 +48,7 @@ struct route {
     const char *media[3]; /* accepted body media types; none: no body is read */
     size_t body_limit;
     bool writes;        /* makes a durable write: waits for a disk flush */
-    bool staged;        /* runs like a read; its one durable write (api_defer) waits for one */
+    bool staged;        /* runs like a read up to its one durable write (api_defer) */
     api_async_fn async; /* instead of handler: waits on the network (API_RUN_ASYNC) */
     const char *summary;
 };
