@@ -47,7 +47,8 @@ static const struct setting settings[] = {
      .offset = OFF(key_file),
      .env = "SOCIALGATE_KEY_FILE",
      .cmds = FOR_ALL,
-     .help = "key file sealing secrets at rest (default: DB path + .key)"},
+     .help = "key file sealing secrets at rest (default: DB path + .key; required with "
+             "PostgreSQL)"},
     {.name = "listen",
      .kind = K_ADDR,
      .offset = OFF(listen),
@@ -444,6 +445,11 @@ static enum st finish(struct cfg *c, struct err *e)
         return ST_OK;
     if (!c->db || !*c->db)
         return ERR(e, ST_INVALID, "db", "--db (or SOCIALGATE_DB) is required");
+    bool pg = strncmp(c->db, "postgres://", 11) == 0 || strncmp(c->db, "postgresql://", 13) == 0;
+    if (pg && !c->key_file) /* SPEC §8: no database path to put it beside */
+        return ERR(e, ST_INVALID, "key-file",
+                   "--key-file (or SOCIALGATE_KEY_FILE) is required with a PostgreSQL --db: "
+                   "every instance of one database shares one key file");
     if (!c->key_file) {
         const char *path = strncmp(c->db, "sqlite:", 7) == 0 ? c->db + 7 : c->db;
         size_t n = strlen(path) + 5;

@@ -119,6 +119,14 @@ def test_listen_port_outside_1_to_65535_exits_2(servers, cmd, port):
     assert not db.exists()
 
 
+@pytest.mark.parametrize("cmd", ["serve", "init"])
+def test_a_postgresql_database_without_a_key_file_exits_2_naming_it(servers, cmd):
+    rc, err = refused(servers, cmd, "--db", "postgresql://db.invalid/socialgate",
+                      "--listen", f"127.0.0.1:{free_port()}")
+    assert rc == 2, err
+    assert "--key-file" in err, err
+
+
 def test_help_lists_each_settings_allowed_values(servers):
     p = servers.run("--help")
     assert p.returncode == 0, p.stderr

@@ -113,6 +113,29 @@ Test(cfg, the_command_line_replaces_the_environments_list)
     unsetenv("SOCIALGATE_TRUSTED_PROXIES");
 }
 
+Test(cfg, a_postgresql_database_needs_a_key_file_a_sqlite_one_gets_its_own)
+{
+    static const char *const urls[] = {"postgresql://db.example/sg", "postgres:///sg?host=/run"};
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+        struct cfg c;
+        struct err e = {0};
+        char *argv[] = {"socialgate", "serve", "--db", (char *)urls[i]};
+        unsetenv("SOCIALGATE_KEY_FILE");
+        cr_expect_eq(parse(&c, &e, 4, argv), ST_INVALID, "%s", urls[i]);
+        cr_expect(strstr(e.msg, "--key-file") != NULL, "%s", e.msg);
+        cfg_cleanup(&c);
+        char *with[] = {"socialgate", "serve", "--db", (char *)urls[i], "--key-file", "/k"};
+        cr_expect_eq(parse(&c, &e, 6, with), ST_OK, "%s", e.msg);
+        cr_expect_str_eq(c.key_file, "/k");
+        cfg_cleanup(&c);
+    }
+    struct cfg c;
+    char *argv[] = {"socialgate", "serve", "--db", "sqlite:var/x.db"};
+    cr_assert_eq(parse(&c, NULL, 4, argv), ST_OK);
+    cr_expect_str_eq(c.key_file, "var/x.db.key");
+    cfg_cleanup(&c);
+}
+
 Test(cfg, a_bad_trusted_proxy_is_refused_naming_the_setting)
 {
     static const char *const bad[] = {"proxy.example", "10.0.0.0/33", "", "10.0.0.1,,x", "::/129"};
