@@ -11,14 +11,17 @@
 static enum st open_url(const char *url, bool server, struct store **out, struct err *e)
 {
     *out = NULL;
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return ERR(e, ST_STORAGE, NULL, "PostgreSQL is not supported yet: use a SQLite path");
-    if (strncmp(url, "sqlite:", 7) == 0)
-        url += 7;
-    if (!*url)
-        return ERR(e, ST_STORAGE, NULL, "empty database path");
     struct store *inner = NULL;
-    enum st st = store_sqlite_open(url, server, &inner, e);
+    enum st st;
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        st = store_pg_open(url, server, &inner, e);
+    } else {
+        if (strncmp(url, "sqlite:", 7) == 0)
+            url += 7;
+        if (!*url)
+            return ERR(e, ST_STORAGE, NULL, "empty database path");
+        st = store_sqlite_open(url, server, &inner, e);
+    }
     if (st == ST_OK)
         *out = store_cache_wrap(inner);
     return st;
