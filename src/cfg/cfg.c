@@ -41,7 +41,7 @@ static const struct setting settings[] = {
      .offset = OFF(db),
      .env = "SOCIALGATE_DB",
      .cmds = FOR_ALL,
-     .help = "database: a SQLite path or sqlite:PATH (required)"},
+     .help = "database: a SQLite path, sqlite:PATH or postgresql://... (required)"},
     {.name = "key-file",
      .kind = K_STR,
      .offset = OFF(key_file),
@@ -444,6 +444,10 @@ static enum st finish(struct cfg *c, struct err *e)
         return ST_OK;
     if (!c->db || !*c->db)
         return ERR(e, ST_INVALID, "db", "--db (or SOCIALGATE_DB) is required");
+    bool pg = strncmp(c->db, "postgres://", 11) == 0 || strncmp(c->db, "postgresql://", 13) == 0;
+    if (!c->key_file && pg) /* a URL is no place for a file beside it */
+        return ERR(e, ST_INVALID, "key-file",
+                   "--key-file (or SOCIALGATE_KEY_FILE) is required with a PostgreSQL database");
     if (!c->key_file) {
         const char *path = strncmp(c->db, "sqlite:", 7) == 0 ? c->db + 7 : c->db;
         size_t n = strlen(path) + 5;

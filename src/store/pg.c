@@ -449,6 +449,13 @@ enum st pgs_query_list(struct store *s, const struct pgs_read *r, struct pgs_row
 
 /* ---- connections ------------------------------------------------------------- */
 
+/* The server's notices ("relation ... already exists, skipping") are not
+ * errors and not for the log. */
+static void on_notice(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
+
 static void conn_free(struct conn *c)
 {
     if (!c)
@@ -479,6 +486,7 @@ static enum st conn_open(const char *url, struct conn **out, struct err *e)
         conn_free(c);
         return st;
     }
+    PQsetNoticeProcessor(c->pg, on_notice, NULL);
     *out = c;
     return ST_OK;
 }
