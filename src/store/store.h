@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store: durable state behind one interface. store_open picks a backend by
- * URL ("sqlite:PATH" or a plain path; PostgreSQL will follow). Every write
- * is one transaction, durable when the call returns ST_OK. Every call is
- * scoped by customer id except the token look-ups by client sequence, and
- * the sign-in runtime's by hash (a flow, a one-time token) or apiKey, whose
- * answers name the customer.
+ * URL ("sqlite:PATH" or a plain path; "postgresql://..." or
+ * "postgres://..."). Every write is one transaction, durable when the call
+ * returns ST_OK. Every call is scoped by customer id except the token
+ * look-ups by client sequence, and the sign-in runtime's by hash (a flow, a
+ * one-time token) or apiKey, whose answers name the customer.
  * Thread-safe: any thread may call any function. Knows no HTTP.
  */
 #ifndef SG_STORE_H
@@ -367,7 +367,8 @@ enum st store_open(const char *url, struct store **out, struct err *e);
  * the file PATH-serve.lock beside the database (PATH with symbolic links
  * resolved), held until store_close or exit; ST_CONFLICT, with a message
  * naming the lock file, while another process holds it. Other processes
- * may still open the database with store_open and write to it. */
+ * may still open the database with store_open and write to it.
+ * PostgreSQL: no claim; any number of servers share the database. */
 enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
