@@ -4,9 +4,15 @@
  * run through the public store_* functions only, once per backend of the
  * table below (each test is a Criterion parameterized test). A backend is
  * added by adding one line to `backends`; it must pass unchanged.
+ *
+ * The PostgreSQL entry needs a cluster named by SOCIALGATE_TEST_PG (a libpq
+ * URI with the right to CREATE DATABASE): meson test runs this suite
+ * through scripts/pg-cluster, which starts a throwaway one. Without the
+ * variable the PostgreSQL tests fail; they never pass by skipping.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,12 +22,19 @@
 
 #include "store/store_int.h"
 
+static char T_dir[64]; /* "" until made */
+static struct arena T_a;
+static const char *T_backend; /* named by every failed assertion */
+
 /* Opens an empty store of the backend whose files, if any, go in dir. */
 typedef enum st (*backend_open_fn)(const char *dir, struct store **out, struct err *e);
+/* Removes what open made outside dir, once the store is closed. */
+typedef void (*backend_drop_fn)(void);
 
 struct backend {
     const char *name;
     backend_open_fn open;
+    backend_drop_fn drop; /* NULL: dir holds everything */
 };
 
 static enum st open_sqlite(const char *dir, struct store **out, struct err *e)
@@ -39,9 +52,89 @@ static enum st open_cached_sqlite(const char *dir, struct store **out, struct er
     return st;
 }
 
+/* ---- PostgreSQL: a database of its own per test ------------------------- */
+
+#define PG_ENV "SOCIALGATE_TEST_PG"
+
+static PGconn *T_pg;    /* to the cluster's maintenance database */
+static char T_pgdb[48]; /* the test's database, "" until created */
+
+/* Runs one statement on T_pg; false with the server's message in e. */
+static bool pg_run(const char *sql, struct err *e)
+{
+    PGresult *r = PQexec(T_pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok)
+        ERR(e, ST_STORAGE, NULL, "%s: %s", sql, PQerrorMessage(T_pg));
+    return ok;
+}
+
+/* The test database's URI: the maintenance connection's host (a socket
+ * directory, percent-encoded), port and user. A password, if the cluster
+ * wants one, comes to both through PGPASSWORD or ~/.pgpass. */
+static char *pg_uri(void)
+{
+    return arena_printf(&T_a, "postgresql:///%s?host=%s&port=%s&user=%s", T_pgdb,
+                        util_pct_encode(&T_a, PQhost(T_pg)), PQport(T_pg),
+                        util_pct_encode(&T_a, PQuser(T_pg)));
+}
+
+/* Creates sg_contract_<pid>_<n>, checks that its URI reaches it (so that
+ * a failure below is the backend's), then opens it with store_open, the
+ * way the server does. */
+static enum st open_pg(const char *dir, struct store **out, struct err *e)
+{
+    static unsigned n;
+    (void)dir;
+    const char *admin = getenv(PG_ENV);
+    if (!admin || !*admin)
+        return ERR(e, ST_STORAGE, NULL,
+                   PG_ENV " is not set: run this suite through scripts/pg-cluster "
+                          "(meson test does)");
+    T_pg = PQconnectdb(admin);
+    if (PQstatus(T_pg) != CONNECTION_OK)
+        return ERR(e, ST_STORAGE, NULL, PG_ENV ": %s", PQerrorMessage(T_pg));
+    char name[sizeof T_pgdb], sql[96];
+    snprintf(name, sizeof name, "sg_contract_%ld_%u", (long)getpid(), n++);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    if (!pg_run(sql, e))
+        return ST_STORAGE;
+    memcpy(T_pgdb, name, sizeof T_pgdb);
+    const char *uri = pg_uri();
+    PGconn *probe = PQconnectdb(uri);
+    bool reached = PQstatus(probe) == CONNECTION_OK;
+    PQfinish(probe);
+    if (!reached)
+        return ERR(e, ST_STORAGE, NULL, "created %s, but %s does not reach it", T_pgdb, uri);
+    enum st st = store_open(uri, out, e);
+    if (st != ST_OK) {
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        err_clear(e); /* the first error wins: make room for the database's name */
+        ERR(e, st, NULL, "store_open(\"%s\"): %s", uri, why);
+    }
+    return st;
+}
+
+/* Plain DROP, no FORCE: it fails if store_close left a connection open. */
+static void drop_pg(void)
+{
+    if (T_pgdb[0]) {
+        char sql[96];
+        struct err e = {0};
+        snprintf(sql, sizeof sql, "DROP DATABASE %s", T_pgdb);
+        cr_expect(pg_run(sql, &e), "%s: %s", T_backend, e.msg);
+        T_pgdb[0] = '\0';
+    }
+    PQfinish(T_pg);
+    T_pg = NULL;
+}
+
 static const struct backend backends[] = {
-    {"sqlite", open_sqlite},
-    {"sqlite+cache", open_cached_sqlite},
+    {"sqlite", open_sqlite, NULL},
+    {"sqlite+cache", open_cached_sqlite, NULL},
+    {"postgresql", open_pg, drop_pg},
 };
 
 #define CID_A "3cc14467-fd4f-437d-a0c0-0b3888dd2ee4"
@@ -54,30 +147,37 @@ static const struct backend backends[] = {
 #define PROV_1 "00000000-0000-4000-8000-0000000000a1"
 #define PROV_2 "00000000-0000-4000-8000-0000000000a2"
 
-static char T_dir[64];
-static struct arena T_a;
-static const char *T_backend; /* named by every failed assertion */
+static const struct backend *T_b;
+static struct store *T_store;
 
 static struct store *contract_open(const struct backend *b)
 {
-    cr_assert_eq(util_init(), ST_OK);
-    snprintf(T_dir, sizeof T_dir, "/tmp/sg-store-XXXXXX");
-    cr_assert_not_null(mkdtemp(T_dir));
-    arena_init(&T_a);
+    T_b = b;
     T_backend = b->name;
-    struct store *s = NULL;
+    cr_assert_eq(util_init(), ST_OK);
+    char dir[] = "/tmp/sg-store-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(T_dir, sizeof T_dir, "%s", dir);
+    arena_init(&T_a);
     struct err e = {0};
-    cr_assert_eq(b->open(T_dir, &s, &e), ST_OK, "%s: %s", b->name, e.msg);
-    return s;
+    cr_assert_eq(b->open(T_dir, &T_store, &e), ST_OK, "%s: %s", b->name, e.msg);
+    return T_store;
 }
 
-static void contract_close(struct store *s)
+/* The tests' .fini: runs after a failed assertion too, so that no
+ * directory or database outlives its test. */
+static void contract_close(void)
 {
-    store_close(s);
+    store_close(T_store);
+    T_store = NULL;
+    if (T_b && T_b->drop)
+        T_b->drop();
     arena_cleanup(&T_a);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", T_dir);
-    cr_expect_eq(system(cmd), 0);
+    if (T_dir[0]) {
+        char cmd[96];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", T_dir);
+        cr_expect_eq(system(cmd), 0);
+    }
 }
 
 #define NBACKENDS (sizeof backends / sizeof backends[0])
@@ -99,11 +199,9 @@ static size_t *backend_indices(void)
     {                                                                                              \
         return cr_make_param_array(size_t, backend_indices(), NBACKENDS);                          \
     }                                                                                              \
-    ParameterizedTest(size_t *i, store, name)                                                      \
+    ParameterizedTest(size_t *i, store, name, .fini = contract_close)                              \
     {                                                                                              \
-        struct store *s = contract_open(&backends[*i]);                                            \
-        name(s);                                                                                   \
-        contract_close(s);                                                                         \
+        name(contract_open(&backends[*i]));                                                        \
     }                                                                                              \
     static void name(struct store *s)
 
