@@ -117,6 +117,14 @@ static enum st open_pg(const char *dir, struct store **out, struct err *e)
     return st;
 }
 
+static enum st open_cached_pg(const char *dir, struct store **out, struct err *e)
+{
+    enum st st = open_pg(dir, out, e);
+    if (st == ST_OK)
+        *out = store_cache_wrap(*out);
+    return st;
+}
+
 /* Plain DROP, no FORCE: it fails if store_close left a connection open. */
 static void drop_pg(void)
 {
@@ -135,6 +143,7 @@ static const struct backend backends[] = {
     {"sqlite", open_sqlite, NULL},
     {"sqlite+cache", open_cached_sqlite, NULL},
     {"postgresql", open_pg, drop_pg},
+    {"postgresql+cache", open_cached_pg, drop_pg},
 };
 
 #define CID_A "3cc14467-fd4f-437d-a0c0-0b3888dd2ee4"
