@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /healthz: 200 while the server is serving, 503 once it is stopping
- * (a load balancer then sends elsewhere). Touches nothing else. And the
- * server's periodic housekeeping: purges of expired rows. */
+ * (a load balancer then sends elsewhere). Touches nothing else: the process
+ * lives. GET /readyz: the same, and 503 too while the database does not
+ * answer (SPEC §8), which one read of it tells. And the server's periodic
+ * housekeeping: purges of expired rows. */
 #include "api_int.h"
 
 enum st api_health_get(struct ctx *c)
@@ -10,6 +12,23 @@ enum st api_health_get(struct ctx *c)
         api_resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
     else
         api_resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
+    return ST_OK;
+}
+
+enum st api_ready_get(struct ctx *c)
+{
+    if (atomic_load(c->env->draining)) {
+        api_resp_json(c, 503, json_pack("{s:s}", "status", "draining"));
+        return ST_OK;
+    }
+    unsigned char check[STORE_KEY_CHECK_LEN];
+    enum st st = store_key_check_find(c->env->store, check, &c->err);
+    if (st == ST_OK || st == ST_NOT_FOUND) {
+        api_resp_json(c, 200, json_pack("{s:s}", "status", "ok"));
+        return ST_OK;
+    }
+    log_msg(LOG_WARN, "readyz: the database does not answer: %s", c->err.msg);
+    api_resp_json(c, 503, json_pack("{s:s}", "status", "database unavailable"));
     return ST_OK;
 }
 

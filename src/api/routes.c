@@ -14,7 +14,12 @@ const struct route api_routes[] = {
      .pattern = "/healthz",
      .handler = api_health_get,
      .auth = AUTH_NONE,
-     .summary = "200 once the server is ready"},
+     .summary = "200 while the process serves; 503 while it stops"},
+    {.method = "GET",
+     .pattern = "/readyz",
+     .handler = api_ready_get,
+     .auth = AUTH_NONE,
+     .summary = "200 while the server can serve: 503 too when the database does not answer"},
 
     /* SPEC §2: the token service */
     {.method = "POST",

@@ -113,6 +113,13 @@ def test_sigint_exits_0(gate):
     assert gate.server.stop(signal.SIGINT) == 0
 
 
+def test_readyz_answers_like_healthz_while_the_database_answers(gate):
+    for path in ("/healthz", "/readyz"):
+        r = requests.get(gate.server.url + path, timeout=2)
+        assert r.status_code == 200 and r.json() == {"status": "ok"}, (path, r.text)
+        assert r.headers["Cache-Control"] == "no-store"
+
+
 def test_stopped_server_no_longer_listens(gate):
     url = gate.server.url + "/healthz"
     assert requests.get(url, timeout=2).status_code == 200
