@@ -16,6 +16,7 @@ configuration written here."""
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -145,10 +146,12 @@ class Nginx:
     def pinned_url(self, i):
         return f"http://127.0.0.1:{self.pinned_ports[i]}"
 
-    def config(self):
+    def config(self, as_root=None):
+        """The nginx.conf text; the user directive only as root (as_root:
+        whether to write it, default whether this process is root)."""
         user = ""
-        if os.geteuid() == 0:  # else workers run as nobody, who cannot write in dir
-            user = "user root root;\n"
+        if as_root if as_root is not None else os.geteuid() == 0:
+            user = "user root root;\n"  # else workers run as nobody, who cannot write in dir
         servers = "\n".join(f"        server {a};" for a in self.upstreams)
         pinned = "".join(PINNED_CONF.format(i=i + 1, addr=a, port=self.pinned_ports[i])
                          for i, a in enumerate(self.upstreams))
@@ -450,7 +453,7 @@ def test_the_limiter_counts_the_client_behind_nginx_not_nginx(lb):
 
 
 def test_with_one_instance_stopped_nginx_sends_everything_to_the_other(lb):
-    """Last in the module: nginx then leaves the stopped instance out of the
+    """The last test that uses lb: nginx then leaves the stopped instance out of the
     rotation for fail_timeout (10 s), which the round-robin checks above
     would see. GETs only: nginx retries an idempotent request on the other
     instance when a kept-alive connection to the stopped one fails, never
@@ -469,3 +472,15 @@ def test_with_one_instance_stopped_nginx_sends_everything_to_the_other(lb):
     # the restarted instance serves on its old port at once
     r = requests.get(lb.nginx.pinned_url(0) + "/healthz", timeout=15)
     assert r.status_code == 200 and upstream_of(r) == stopped.listen
+
+
+def test_the_configuration_in_the_deployment_guide_is_the_one_tested():
+    """docs/DEPLOYMENT.md shows this module's nginx.conf, with DIR for the
+    prefix and the ports 8080 (nginx), 8081 and 8082 (the instances), 8091
+    and 8092 (the pinned listeners)."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOYMENT.md").read_text()
+    blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
+    n = Nginx.__new__(Nginx)  # nothing started, no directory made
+    n.dir, n.port, n.pinned_ports = "DIR", 8080, [8091, 8092]
+    n.upstreams = ["127.0.0.1:8081", "127.0.0.1:8082"]
+    assert n.config(as_root=True) in blocks
