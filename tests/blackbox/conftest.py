@@ -133,13 +133,17 @@ class Session(requests.Session):
 class Server:
     """One `socialgate serve` process. stderr (the log) is appended to
     workdir/server.log (shared by every (re)start of this object), stdout to
-    workdir/server.stdout."""
+    workdir/server.stdout. db is a SQLite path or a postgresql:// URI (kept
+    as given: a Path would fold its "//"); args are appended to the command
+    line of every start."""
 
-    def __init__(self, binary, workdir, db, public_url=None, key_file=None, name="server"):
+    def __init__(self, binary, workdir, db, public_url=None, key_file=None, name="server",
+                 args=()):
         self.binary = binary
         self.workdir = Path(workdir)
-        self.db = Path(db)
+        self.db = db if str(db).startswith("postgresql://") else Path(db)
         self.key_file = key_file
+        self.args = list(args)
         self.fixed_public_url = public_url
         self.log_path = self.workdir / f"{name}.log"
         self.stdout_path = self.workdir / f"{name}.stdout"
@@ -184,6 +188,7 @@ class Server:
                      "--public-url", self.public_url]
             if self.key_file:
                 args += ["--key-file", str(self.key_file)]
+        args += self.args
         with open(self.log_path, "ab") as err, open(self.stdout_path, "ab") as out:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=err, env=clean_env(extra),
@@ -270,10 +275,11 @@ class Servers:
         self.issued.add(info.get("api_key"))
         return info
 
-    def server(self, db, public_url=None, key_file=None, start=True, via_env=False, env=None):
+    def server(self, db, public_url=None, key_file=None, start=True, via_env=False, env=None,
+               args=()):
         self._n += 1
         srv = Server(self.binary, self.tmp, db, public_url=public_url, key_file=key_file,
-                     name=f"server{self._n}")
+                     name=f"server{self._n}", args=args)
         self.all.append(srv)
         if start:
             srv.start(via_env=via_env, env=env)

@@ -1,0 +1,486 @@
+# SPDX-License-Identifier: MIT
+"""Two `serve` instances on one PostgreSQL database behind a real nginx
+(Debian's, started unprivileged in the foreground): tokens, the
+configuration API, providers and a sign-in through it, state written by one
+instance read by the other at once, and the client address the brute-force
+limiter counts behind the proxy (--trusted-proxy 127.0.0.1).
+
+nginx balances round robin over the two instances (one worker, so the
+order is strict) and adds X-Upstream (the instance that answered) to every
+answer, so a test can tell which instance served a request. Two more
+listeners each reach one instance only ("pinned"): the sign-in is started
+through the one to instance 1 and its callback sent through the one to
+instance 2, both with nginx's public URL. docs/DEPLOYMENT.md shows the
+configuration written here."""
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import (BEARER_INVALID, MERGE_PATCH, TOKEN_RE, EngageGate, Issued, Servers,
+                      apps_path, assert_forbidden, free_port)
+from idp_harness import StubIdp, make_ca, query_of
+from pg_harness import pg_database
+from signin_world import SITE, World
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK),
+                                reason="nginx is not installed (scripts/install-deps installs it)")
+
+FAILURES_ALLOWED = 20  # per (client id, address) and instance: test_bruteforce.py
+INSTANCES = 2
+READY_SECONDS = 10.0
+STOP_SECONDS = 10.0
+
+NGINX_CONF = """\
+# nginx in front of {n} socialgate instances on one PostgreSQL database.
+worker_processes 1;
+{user}pid {dir}/nginx.pid;
+error_log {dir}/error.log notice;
+
+events {{
+    worker_connections 256;
+}}
+
+http {{
+    # Temporary files under the prefix too, not in /var/lib/nginx.
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+
+    # $uri, not $request: the query of a sign-in callback (code, state) or
+    # of GET auth_info (token, apiKey) must not reach the log.
+    log_format socialgate '$remote_addr [$time_local] "$request_method $uri" '
+                          '$status $upstream_addr $request_time';
+    access_log {dir}/access.log socialgate;
+
+    upstream socialgate {{
+{servers}
+        keepalive 16;
+        # Below socialgate's --request-head-timeout (10 s): nginx, not the
+        # instance, closes an idle connection, so a POST never meets one
+        # the instance closed a moment earlier.
+        keepalive_timeout 5s;
+    }}
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    # What --trusted-proxy reads: the client's address appended to what the
+    # client sent (socialgate reads it right to left); a client's own
+    # Forwarded header is dropped.
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header Forwarded "";
+
+    # Test only: which instance answered.
+    add_header X-Upstream $upstream_addr always;
+
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://socialgate;
+        }}
+    }}
+{pinned}}}
+"""
+
+PINNED_CONF = """
+    # Test only: a listener that reaches instance {i} alone.
+    upstream socialgate_{i} {{
+        server {addr};
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://socialgate_{i};
+        }}
+    }}
+"""
+
+
+def distinct_ports(n):
+    ports = set()
+    while len(ports) < n:
+        ports.add(free_port())
+    return list(ports)
+
+
+def die_with_parent():
+    """In nginx's master, before exec: SIGTERM when this process dies, even
+    of SIGKILL, so no nginx outlives a killed test run (Linux only)."""
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Nginx:
+    """nginx as a foreground child (daemon off), configured by config():
+    every path inside dir, a listener on a free loopback port balancing
+    over the instances, and one pinned listener per instance."""
+
+    def __init__(self, workdir):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port, *self.pinned_ports = distinct_ports(1 + INSTANCES)
+        self.upstreams = []
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def pinned_url(self, i):
+        return f"http://127.0.0.1:{self.pinned_ports[i]}"
+
+    def config(self, as_root=None):
+        """The nginx.conf text; the user directive only as root (as_root:
+        whether to write it, default whether this process is root)."""
+        user = ""
+        if as_root if as_root is not None else os.geteuid() == 0:
+            user = "user root root;\n"  # else workers run as nobody, who cannot write in dir
+        servers = "\n".join(f"        server {a};" for a in self.upstreams)
+        pinned = "".join(PINNED_CONF.format(i=i + 1, addr=a, port=self.pinned_ports[i])
+                         for i, a in enumerate(self.upstreams))
+        return NGINX_CONF.format(n=len(self.upstreams), user=user, dir=self.dir,
+                                 servers=servers, port=self.port, pinned=pinned)
+
+    def start(self, upstreams):
+        self.upstreams = list(upstreams)
+        conf = self.dir / "nginx.conf"
+        conf.write_text(self.config())
+        with open(self.dir / "nginx.stderr", "ab") as err:
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", str(self.dir), "-c", str(conf), "-e", str(self.dir / "error.log"),
+                 "-g", "daemon off;"],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, cwd=str(self.dir),
+                preexec_fn=die_with_parent)
+        deadline = time.monotonic() + READY_SECONDS
+        urls = [self.url] + [self.pinned_url(i) for i in range(len(self.upstreams))]
+        while urls:
+            if self.proc.poll() is not None:
+                pytest.fail(f"nginx exited with {self.proc.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"nginx not ready within {READY_SECONDS}s:\n{self.log()}")
+            try:
+                if requests.get(urls[0] + "/healthz", timeout=1).status_code == 200:
+                    urls.pop(0)
+                    continue
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+        return self
+
+    def log(self):
+        out = []
+        for name in ("nginx.stderr", "error.log"):
+            try:
+                out.append((self.dir / name).read_text(errors="replace")[-3000:])
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def stop(self):
+        """Fast shutdown (SIGTERM): the master stops its workers before it
+        exits. Asserts exit 0 and no [alert] or [emerg] in its log."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"nginx did not exit within {STOP_SECONDS}s of SIGTERM")
+        log = self.log()
+        assert rc == 0, f"nginx exited {rc}:\n{log}"
+        assert "[alert]" not in log and "[emerg]" not in log, log
+
+
+class Front:
+    """Where a Gate sends requests: nginx's URL, which is also the public one."""
+
+    def __init__(self, url):
+        self.url = url
+        self.public_url = url
+
+
+class Lb:
+    """The running set-up: nginx, the instances (conftest Servers) and the
+    customer `init` made."""
+
+    def __init__(self, nginx, instances, info, issued, ca):
+        self.nginx = nginx
+        self.instances = instances
+        self.info = info
+        self.issued = issued
+        self.ca = ca
+        self.front = EngageGate(Front(nginx.url), info, issued)
+        self.direct = [EngageGate(s, info, issued) for s in instances]
+
+    @property
+    def listens(self):
+        return {s.listen for s in self.instances}
+
+
+@pytest.fixture(scope="module")
+def lb(sg_bin, tmp_path_factory):
+    """A fresh PostgreSQL database (pg_harness), `init` run once, two
+    instances on it sharing one key file, and nginx in front. Everything is
+    stopped on every way out, a failed start included; the instances must
+    exit 0 and their logs hold no secret or token of the module."""
+    tmp = tmp_path_factory.mktemp("lb")
+    issued = Issued()
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(pg_database("sg_lb"))
+        f = Servers(sg_bin, tmp, issued)
+        stack.callback(f.close)
+        key = tmp / "socialgate.key"
+        info = f.init(db, key_file=key)
+        ca = make_ca(tmp / "ca")
+        nginx = Nginx(tmp / "nginx")
+        args = ["--trusted-proxy", "127.0.0.1", "--outbound-ca-file", ca.ca,
+                "--allow-private-network"]
+        instances = [f.server(db, public_url=nginx.url, key_file=key, args=args)
+                     for _ in range(INSTANCES)]
+        stack.callback(nginx.stop)
+        nginx.start(s.listen for s in instances)
+        yield Lb(nginx, instances, info, issued, ca)
+
+
+def upstream_of(r):
+    return r.headers.get("X-Upstream")
+
+
+def test_token_config_and_providers_through_nginx_reach_both_instances(lb):
+    g = lb.front
+    seen = set()
+    tokens = []
+    for _ in range(2 * INSTANCES):
+        r = g.post_token(data={"grant_type": "client_credentials", "scope": "*:**"})
+        assert r.status_code == 200, r.text
+        tokens.append(r.json()["access_token"])
+        seen.add(upstream_of(r))
+    assert seen == lb.listens  # round robin: each instance issued tokens
+    for t in tokens:  # every token is good on every instance
+        assert TOKEN_RE.match(t)
+        r = g.introspect(t)
+        assert r.status_code == 200 and r.json()["active"] is True, r.text
+        for d in lb.direct:
+            assert d.introspect(t).json()["active"] is True
+
+    g._admin = tokens[0]
+    body = {"title": f"LB OIDC {uuid.uuid4().hex[:6]}", "protocol": "openidconnect",
+            "auth_url": "https://idp.example.test/authorize",
+            "token_url": "https://idp.example.test/token",
+            "client_id": "rp-lb", "client_secret": "rp-lb-secret-4Fq9Zt",
+            "scopes": ["openid", "email"], "attribute_map": {"/email": "/email"}}
+    lb.issued.add(body["client_secret"])
+    created = g.create_ok(body)
+    assert created["_links"]["self"]["href"].startswith(lb.nginx.url + "/")
+    pid = created["id"]
+    seen = set()
+    for _ in range(INSTANCES):
+        r = g.view(pid)
+        assert r.status_code == 200 and r.json() == created
+        seen.add(upstream_of(r))
+    assert seen == lb.listens  # both read the write at once
+
+    # a patch through one instance is what the other serves next
+    first, second = lb.direct
+    first._admin = second._admin = tokens[1]
+    r = first.modify(pid, {"title": "Patched on one"})
+    assert r.status_code == 200, r.text
+    etag = r.headers["ETag"]
+    r = second.view(pid)
+    assert r.status_code == 200 and r.json()["title"] == "Patched on one"
+    assert r.headers["ETag"] == etag
+    r = second.modify(pid, {"title": "Patched on two"}, headers={"If-Match": etag})
+    assert r.status_code == 200, r.text
+    # the first instance's ETag is stale now: no lost update across instances
+    r = first.modify(pid, {"title": "Lost"}, headers={"If-Match": etag})
+    assert r.status_code == 412, r.text
+
+    seen = set()
+    for _ in range(INSTANCES):
+        r = g.get(g.plist())
+        assert r.status_code == 200, r.text
+        items = {i["id"]: i["title"] for i in r.json()["_embedded"]["item"]}
+        assert items.get(pid) == "Patched on two", items
+        seen.add(upstream_of(r))
+    assert seen == lb.listens
+
+
+def test_revoked_on_one_instance_is_inactive_on_the_other_at_once(lb):
+    first, second = lb.direct
+    token = first.token("*:**")
+    assert second.introspect(token).json()["active"] is True
+    assert second.get(apps_path(), token=token).status_code == 200
+    r = first.revoke(token)
+    assert r.status_code == 200, r.text
+    assert second.introspect(token).json() == {"active": False}
+    assert_forbidden(second.get(apps_path(), token=token), BEARER_INVALID)
+    for _ in range(INSTANCES):  # and through nginx, on either instance
+        assert lb.front.introspect(token).json() == {"active": False}
+
+
+class LbWorld(World):
+    """signin_world.World over the load balancer: requests go to nginx
+    (whose URL is the app's realm and every instance's --public-url)."""
+
+    def __init__(self, lb):  # pylint: disable=super-init-not-called
+        self.ca = lb.ca
+        self.server = lb.front.server
+        self.gate = lb.front
+        self.issued = lb.issued
+        self.app = lb.info["app_id"]
+        self.api_key = lb.info["api_key"]
+        self.cid = self.gate.customer_id
+        self.http = requests.Session()
+        self.http.trust_env = False
+        r = self.gate.call("PATCH", apps_path(self.app), headers={"Content-Type": MERGE_PATCH},
+                           json={"realm": self.server.url, "token_urls": [SITE]})
+        assert r.status_code == 200, r.text
+
+
+def test_sign_in_started_on_one_instance_completes_on_the_other(lb):
+    world = LbWorld(lb)
+    with StubIdp(lb.ca) as stub:
+        lb.issued.add(stub.client_secret)
+        pid, callback = world.stub_provider(stub)
+        assert callback.startswith(lb.nginx.url + "/")
+        # the start, through the listener pinned to instance 1
+        r = world.http.get(f"{lb.nginx.pinned_url(0)}/{world.cid}.{pid}/start",
+                           params={"token_url": SITE}, allow_redirects=False, timeout=15)
+        assert r.status_code == 302, r.text
+        assert upstream_of(r) == lb.instances[0].listen
+        assert r.headers["Location"].startswith(stub.authorization_endpoint)
+        lb.issued.add(query_of(r.headers["Location"]).get("state"))
+        back = requests.get(r.headers["Location"], verify=lb.ca.ca, allow_redirects=False,
+                            timeout=15)
+        assert back.status_code in (302, 303), back.text
+        lb.issued.add(query_of(back.headers["Location"]).get("code"))
+        # the IdP sends the browser to the public callback (nginx); it is
+        # sent through the listener pinned to instance 2
+        url = back.headers["Location"]
+        assert url.startswith(callback + "?"), url
+        answer = world.http.get(lb.nginx.pinned_url(1) + url[len(lb.nginx.url):],
+                                allow_redirects=False, timeout=30)
+        assert upstream_of(answer) == lb.instances[1].listen
+        token = world.token_of(answer)
+        assert stub.counts["token"] == 1  # instance 2 redeemed the code instance 1 asked for
+        for t in stub.access_tokens:
+            lb.issued.add(t)
+    r = world.auth_info(token)  # through nginx
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["stat"] == "ok", body
+    p = body["profile"]
+    assert p["providerSpecifier"] == f"{world.cid}.{pid}"
+    assert p["identifier"] == f"{lb.nginx.url}/{world.cid}.{pid}/id/{stub.sub}"
+    assert p["email"] == "carol@example.com"
+    # redeemed once, whichever instance is asked next
+    for _ in range(INSTANCES):
+        again = world.auth_info(token)
+        assert again.status_code == 400 and again.json()["err"]["code"] == 2
+
+
+def post_token_from(base, client, secret, forwarded_for=None):
+    """A token request to base (nginx or an instance) on behalf of a client
+    at forwarded_for (sent as X-Forwarded-For; nginx appends 127.0.0.1)."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return requests.post(f"{base}/{client.customer_id}/login/token",
+                         data={"grant_type": "client_credentials"}, auth=(client.id, secret),
+                         headers=headers, timeout=15)
+
+
+class Client:
+    def __init__(self, customer_id, doc):
+        self.customer_id = customer_id
+        self.id = doc["id"]
+        self.secret = doc["secret"]
+
+
+def test_the_limiter_counts_the_client_behind_nginx_not_nginx(lb):
+    client = Client(lb.front.customer_id, lb.front.create_client())
+    lb.issued.add(client.secret)
+    attacker, neighbour = "198.51.100.7", "198.51.100.8"
+    # Each instance keeps its own count: through round robin the pair is
+    # refused once both have seen FAILURES_ALLOWED failures.
+    failures, refused = 0, None
+    for _ in range(INSTANCES * FAILURES_ALLOWED + 1):
+        r = post_token_from(lb.nginx.url, client, "wrong", attacker)
+        if r.status_code == 429:
+            refused = r
+            break
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+        failures += 1
+    assert refused is not None, "the attacker was never limited"
+    assert failures == INSTANCES * FAILURES_ALLOWED
+    assert refused.json()["error"] == "temporarily_unavailable"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # the attacker's address is locked on both instances, right secret or not
+    for s in lb.instances:
+        r = post_token_from(s.url, client, client.secret, attacker)
+        assert r.status_code == 429, r.text
+    # the neighbour behind the same nginx is not, on either instance
+    seen = set()
+    for _ in range(INSTANCES):
+        r = post_token_from(lb.nginx.url, client, client.secret, neighbour)
+        assert r.status_code == 200, r.text
+        lb.issued.add(r.json()["access_token"])
+        seen.add(upstream_of(r))
+    assert seen == lb.listens
+    # nor is nginx's own address (a client that sent no X-Forwarded-For)
+    for _ in range(INSTANCES):
+        r = post_token_from(lb.nginx.url, client, client.secret)
+        assert r.status_code == 200, r.text
+        lb.issued.add(r.json()["access_token"])
+
+
+def test_with_one_instance_stopped_nginx_sends_everything_to_the_other(lb):
+    """The last test that uses lb: nginx then leaves the stopped instance out of the
+    rotation for fail_timeout (10 s), which the round-robin checks above
+    would see. GETs only: nginx retries an idempotent request on the other
+    instance when a kept-alive connection to the stopped one fails, never
+    a POST it has sent."""
+    stopped, other = lb.instances
+    lb.front.admin  # pylint: disable=pointless-statement  (fetched while both run)
+    rc = stopped.stop()
+    assert rc == 0, stopped.log_tail()
+    try:
+        for _ in range(2 * INSTANCES):
+            r = lb.front.get(apps_path())
+            assert r.status_code == 200, r.text
+            assert upstream_of(r).split(", ")[-1] == other.listen
+    finally:
+        stopped.start(new_port=False)
+    # the restarted instance serves on its old port at once
+    r = requests.get(lb.nginx.pinned_url(0) + "/healthz", timeout=15)
+    assert r.status_code == 200 and upstream_of(r) == stopped.listen
+
+
+def test_the_configuration_in_the_deployment_guide_is_the_one_tested():
+    """docs/DEPLOYMENT.md shows this module's nginx.conf, with DIR for the
+    prefix and the ports 8080 (nginx), 8081 and 8082 (the instances), 8091
+    and 8092 (the pinned listeners)."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOYMENT.md").read_text()
+    blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
+    n = Nginx.__new__(Nginx)  # nothing started, no directory made
+    n.dir, n.port, n.pinned_ports = "DIR", 8080, [8091, 8092]
+    n.upstreams = ["127.0.0.1:8081", "127.0.0.1:8082"]
+    assert n.config(as_root=True) in blocks
