@@ -72,7 +72,7 @@ struct cache_store {
     struct store base;
     struct store *inner;
     atomic_uint_fast64_t gen[SD__COUNT]; /* bumped by every write of the domain */
-    atomic_bool bypass;                   /* store_cache_bypass: read through */
+    atomic_bool bypass;                  /* store_cache_bypass: read through */
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     pthread_mutex_t mu;
     struct slot *slots;

@@ -479,8 +479,8 @@ enum st pgs_connect(const char *url, const char *app, PGconn **out, struct err *
                                        "keepalives_count", "tcp_user_timeout",
                                        "options",          "application_name",
                                        "dbname",           NULL};
-    const char *values[] = {
-        "5", "1", "10", "2", "3", "15000", "-c statement_timeout=30000", app, url, NULL};
+    const char *values[] = {"5", "1", "10", "2", "3", "15000", "-c statement_timeout=30000",
+                            app, url, NULL};
     PGconn *pg = PQconnectdbParams(keys, values, 1);
     if (PQstatus(pg) != CONNECTION_OK) {
         /* libpq's message names host and port, never the password */

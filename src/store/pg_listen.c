@@ -23,8 +23,8 @@
 struct pgs_listener {
     char *url;
     struct store *cache;
-    PGconn *pg;      /* NULL while lost */
-    int stop_fd[2];  /* a byte written to [1] stops the thread */
+    PGconn *pg;     /* NULL while lost */
+    int stop_fd[2]; /* a byte written to [1] stops the thread */
     pthread_t thread;
 };
 

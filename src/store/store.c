@@ -9,8 +9,8 @@
 #include <string.h>
 
 static const char *const domain_names[SD__COUNT] = {
-    [SD_AUTH] = "auth", [SD_REVOKED] = "revoked", [SD_APP] = "app",
-    [SD_PROVIDER] = "provider", [SD_META] = "meta", [SD_SIGNIN] = "signin",
+    [SD_AUTH] = "auth",         [SD_REVOKED] = "revoked", [SD_APP] = "app",
+    [SD_PROVIDER] = "provider", [SD_META] = "meta",       [SD_SIGNIN] = "signin",
 };
 
 const char *store_domain_name(enum store_domain d)
