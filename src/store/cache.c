@@ -2,14 +2,17 @@
 /*
  * A read cache in front of any backend, for the hot paths: client look-ups
  * of the token service, revocation checks, apps and providers. Any write
- * through this process empties it at once (a generation counter), so what
- * this process wrote is seen immediately. No other process changes or
- * removes rows while this one serves (store_open_server: one server per
- * SQLite database); the CLI beside it only adds customers, policies,
- * clients and apps, and only found rows of those are cached, so what it
- * adds is seen at once too. "Not revoked" and provider lists are cached,
- * but only a server writes those. CACHE_TTL_MS bounds how long a change
- * made behind the server's back (a hand edit of the database) can go unseen.
+ * through this process empties it at once (a generation counter per
+ * domain), so what this process wrote is seen immediately. Writes by other
+ * processes: on SQLite no other server shares the database
+ * (store_open_server), and the CLI beside it only adds customers,
+ * policies, clients and apps, of which only found rows are cached, so
+ * what it adds is seen at once too ("not revoked" and provider lists are
+ * cached, but only a server writes those). On PostgreSQL the backend's
+ * listener reports every other server's write (store_cache_changed) and
+ * makes the cache read through while it cannot (store_cache_bypass).
+ * CACHE_TTL_MS bounds how long a change nobody announced (a hand edit of
+ * the database) can go unseen.
  */
 #include "store_int.h"
 
