@@ -2,14 +2,17 @@
 /*
  * A read cache in front of any backend, for the hot paths: client look-ups
  * of the token service, revocation checks, apps and providers. Any write
- * through this process empties it at once (a generation counter), so what
- * this process wrote is seen immediately. No other process changes or
- * removes rows while this one serves (store_open_server: one server per
- * SQLite database); the CLI beside it only adds customers, policies,
- * clients and apps, and only found rows of those are cached, so what it
- * adds is seen at once too. "Not revoked" and provider lists are cached,
- * but only a server writes those. CACHE_TTL_MS bounds how long a change
- * made behind the server's back (a hand edit of the database) can go unseen.
+ * through this process empties it at once (a generation counter per
+ * domain), so what this process wrote is seen immediately. Writes by other
+ * processes: on SQLite no other server shares the database
+ * (store_open_server), and the CLI beside it only adds customers,
+ * policies, clients and apps, of which only found rows are cached, so
+ * what it adds is seen at once too ("not revoked" and provider lists are
+ * cached, but only a server writes those). On PostgreSQL the backend's
+ * listener reports every other server's write (store_cache_changed) and
+ * makes the cache read through while it cannot (store_cache_bypass).
+ * CACHE_TTL_MS bounds how long a change nobody announced (a hand edit of
+ * the database) can go unseen.
  */
 #include "store_int.h"
 
@@ -35,37 +38,23 @@ enum kind {
     K_PROVIDER_LIST
 };
 
-/* What a write can change; each has its own generation, so provider writes
- * leave the token service's entries alone. Nothing cached depends on D_META
- * or D_SIGNIN (flows and one-time tokens are only ever taken, never read). */
-enum domain { D_AUTH, D_REVOKED, D_APP, D_PROVIDER, D_META, D_SIGNIN, D__COUNT };
-
-/* The domain of each `data` of STORE_OPS: client look-ups join clients,
- * their policies and their customer. */
-#define DOMAIN_customer D_AUTH
-#define DOMAIN_policy D_AUTH
-#define DOMAIN_client D_AUTH
-#define DOMAIN_revocation D_REVOKED
-#define DOMAIN_app D_APP
-#define DOMAIN_provider D_PROVIDER
-#define DOMAIN_meta D_META
-#define DOMAIN_flow D_SIGNIN
-#define DOMAIN_signin_token D_SIGNIN
-
-static enum domain domain_of(enum kind k)
+/* The domains (store_int.h) of what is cached; nothing cached depends on
+ * SD_META or SD_SIGNIN (flows and one-time tokens are only ever taken,
+ * never read). */
+static enum store_domain domain_of(enum kind k)
 {
     switch (k) {
     case K_REVOKED:
-        return D_REVOKED;
+        return SD_REVOKED;
     case K_APP:
     case K_APP_KEY:
-        return D_APP;
+        return SD_APP;
     case K_PROVIDER:
     case K_PROVIDER_AT:
     case K_PROVIDER_LIST:
-        return D_PROVIDER;
+        return SD_PROVIDER;
     default:
-        return D_AUTH;
+        return SD_AUTH;
     }
 }
 
@@ -85,7 +74,8 @@ struct slot {
 struct cache_store {
     struct store base;
     struct store *inner;
-    atomic_uint_fast64_t gen[D__COUNT]; /* bumped by every write of the domain */
+    atomic_uint_fast64_t gen[SD__COUNT]; /* bumped by every write of the domain */
+    atomic_bool bypass;                  /* store_cache_bypass: read through */
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     pthread_mutex_t mu;
     struct slot *slots;
@@ -125,7 +115,7 @@ static bool lookup(struct cache_store *cs, const struct ckey *k,
                    void (*copy_out)(const void *val, void *out, struct arena *a), void *out,
                    struct arena *a)
 {
-    if (k->n == 0)
+    if (k->n == 0 || atomic_load(&cs->bypass))
         return false;
     int64_t now = util_mono_us() / 1000;
     bool hit = false;
@@ -143,7 +133,7 @@ static bool lookup(struct cache_store *cs, const struct ckey *k,
 /* Stores val (taking ownership) under the key, as of generation gen. */
 static void insert(struct cache_store *cs, const struct ckey *k, uint64_t gen, void *val)
 {
-    if (k->n == 0) {
+    if (k->n == 0 || atomic_load(&cs->bypass)) {
         free(val);
         return;
     }
@@ -157,9 +147,36 @@ static void insert(struct cache_store *cs, const struct ckey *k, uint64_t gen, v
     pthread_mutex_unlock(&cs->mu);
 }
 
-static void written(struct store *s, enum domain d)
+static void written(struct store *s, enum store_domain d)
 {
     atomic_fetch_add(&((struct cache_store *)s)->gen[d], 1);
+}
+
+void store_cache_changed(struct store *cache, enum store_domain d)
+{
+    if ((unsigned)d < SD__COUNT)
+        written(cache, d);
+}
+
+static void forget_all(struct store *cache)
+{
+    for (int d = 0; d < SD__COUNT; d++)
+        written(cache, (enum store_domain)d);
+}
+
+/* On: the flag first, so no look-up hits from then on, then the bump, so
+ * nothing inserted before counts. Off: the bump first, so a value read
+ * while writes went unheard (its generation taken before the bump) is
+ * never served; a read that takes its generation after the bump began
+ * after the channel was back, so any write it misses will be heard. */
+void store_cache_bypass(struct store *cache, bool on)
+{
+    struct cache_store *cs = (struct cache_store *)cache;
+    if (on)
+        atomic_store(&cs->bypass, true);
+    forget_all(cache);
+    if (!on)
+        atomic_store(&cs->bypass, false);
 }
 
 static uint64_t gen_of(struct cache_store *cs, enum kind k)
@@ -408,9 +425,9 @@ static enum st batch_begin(struct store *s, struct err *e)
  * providers alone. */
 static void batch_over(struct store *s)
 {
-    for (int d = 0; d < D__COUNT; d++)
+    for (int d = 0; d < SD__COUNT; d++)
         if (batch_domains & (1u << d))
-            written(s, (enum domain)d);
+            written(s, (enum store_domain)d);
     batch_domains = 0;
 }
 
@@ -501,10 +518,10 @@ static enum st provider_list(struct store *s, struct arena *a, struct row_key ap
 #define PASS_W(name, data, params, args)                                                           \
     static enum st name(struct store *s, STORE_UNPAREN params)                                     \
     {                                                                                              \
-        batch_domains |= 1u << DOMAIN_##data;                                                      \
-        written(s, DOMAIN_##data);                                                                 \
+        batch_domains |= 1u << STORE_DOMAIN_##data;                                                \
+        written(s, STORE_DOMAIN_##data);                                                           \
         enum st st = store_##name(INNER(s), STORE_UNPAREN args);                                   \
-        written(s, DOMAIN_##data);                                                                 \
+        written(s, STORE_DOMAIN_##data);                                                           \
         return st;                                                                                 \
     }
 #define PASS_R(name, data, params, args)                                                           \
@@ -536,8 +553,9 @@ struct store *store_cache_wrap(struct store *inner)
     struct cache_store *cs = xcalloc(1, sizeof *cs);
     cs->base.ops = &cache_ops;
     cs->inner = inner;
-    for (int d = 0; d < D__COUNT; d++)
+    for (int d = 0; d < SD__COUNT; d++)
         atomic_init(&cs->gen[d], 1);
+    atomic_init(&cs->bypass, false);
     crypto_shorthash_keygen(cs->hkey);
     pthread_mutex_init(&cs->mu, NULL);
     cs->slots = xcalloc(CACHE_SLOTS, sizeof *cs->slots);

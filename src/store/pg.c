@@ -204,14 +204,18 @@ struct pg_store {
     char *url;
     pthread_mutex_t mu; /* the pool */
     struct conn *idle;
+    struct pgs_listener *listener; /* NULL until store_pg_listen */
 };
 
-/* This thread's open batch: its store and the connection holding its
- * transaction. */
+/* This thread's open batch: its store, the connection holding its
+ * transaction and the domains its writes changed (a bit each). */
 static _Thread_local struct {
     struct pg_store *s;
     struct conn *c;
+    unsigned domains;
 } batch_of_thread;
+
+_Thread_local enum store_domain pgs_write_domain = SD__COUNT;
 
 /* ---- parameters and columns ---------------------------------------------- */
 
@@ -468,25 +472,36 @@ static void conn_free(struct conn *c)
  * attempt gives up after 5 s, a dead server is noticed by keepalives and
  * unacknowledged writes within about 15 s, and no statement runs longer
  * than 30 s, so a lost database is an error and never a hang. */
-static enum st conn_open(const char *url, struct conn **out, struct err *e)
+enum st pgs_connect(const char *url, const char *app, PGconn **out, struct err *e)
 {
     static const char *const keys[] = {"connect_timeout",  "keepalives",
                                        "keepalives_idle",  "keepalives_interval",
                                        "keepalives_count", "tcp_user_timeout",
                                        "options",          "application_name",
                                        "dbname",           NULL};
-    const char *values[] = {
-        "5", "1", "10", "2", "3", "15000", "-c statement_timeout=30000", "socialgate", url, NULL};
-    struct conn *c = xcalloc(1, sizeof *c);
-    c->pg = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    const char *values[] = {"5", "1", "10", "2", "3", "15000", "-c statement_timeout=30000",
+                            app, url, NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(pg) != CONNECTION_OK) {
         /* libpq's message names host and port, never the password */
         enum st st = ERR(e, ST_STORAGE, NULL, "cannot connect to PostgreSQL: %s",
-                         c->pg ? PQerrorMessage(c->pg) : "out of memory");
-        conn_free(c);
+                         pg ? PQerrorMessage(pg) : "out of memory");
+        PQfinish(pg);
         return st;
     }
-    PQsetNoticeProcessor(c->pg, on_notice, NULL);
+    PQsetNoticeProcessor(pg, on_notice, NULL);
+    *out = pg;
+    return ST_OK;
+}
+
+static enum st conn_open(const char *url, struct conn **out, struct err *e)
+{
+    PGconn *pg = NULL;
+    enum st st = pgs_connect(url, PGS_APP_NAME, &pg, e);
+    if (st != ST_OK)
+        return st;
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->pg = pg;
     *out = c;
     return ST_OK;
 }
@@ -549,6 +564,30 @@ static enum st control_fail(struct conn *c, const char *what, struct err *e)
     return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
 }
 
+/* Commits c's transaction, announcing to every server listening (this one
+ * too) the domains it changed (a bit each): NOTIFY in the same
+ * transaction, so it is delivered only if the commit succeeds, and only
+ * after it; PostgreSQL delivers a transaction's notifications in commit
+ * order. One round trip: the NOTIFYs travel with the COMMIT. The payload
+ * is the domain's name, never an id or a value. */
+static bool commit(struct conn *c, unsigned domains)
+{
+    char sql[SD__COUNT * 48 + 8] = "";
+    size_t n = 0;
+    for (int d = 0; d < SD__COUNT; d++)
+        if ((domains & (1u << d)) && store_domain_announced((enum store_domain)d))
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "NOTIFY " PGS_CHANNEL ", '%s';",
+                                  store_domain_name((enum store_domain)d));
+    snprintf(sql + n, sizeof sql - n, "COMMIT");
+    return simple(c, sql, "COMMIT");
+}
+
+/* The domain bit of the write this thread is making (pgs_write_domain). */
+static unsigned write_domain_bit(void)
+{
+    return pgs_write_domain < SD__COUNT ? 1u << pgs_write_domain : 0;
+}
+
 /* Runs one write in a savepoint of the open transaction, so that a write
  * refused for its own reasons rolls back alone. */
 static enum st in_savepoint(struct conn *c, pgs_write_fn fn, const void *args, struct err *e)
@@ -556,6 +595,8 @@ static enum st in_savepoint(struct conn *c, pgs_write_fn fn, const void *args, s
     if (!simple(c, "SAVEPOINT w", "SAVEPOINT"))
         return control_fail(c, "savepoint", e);
     enum st st = fn(c, args, e);
+    if (st == ST_OK)
+        batch_of_thread.domains |= write_domain_bit();
     if (st != ST_OK && !simple(c, "ROLLBACK TO SAVEPOINT w", "ROLLBACK"))
         return st;
     if (!simple(c, "RELEASE SAVEPOINT w", "RELEASE") && st == ST_OK)
@@ -583,7 +624,7 @@ static enum st write_once(struct conn *c, pgs_write_fn fn, const void *args, boo
         simple(c, "ROLLBACK", "ROLLBACK");
         return st;
     }
-    if (!simple(c, "COMMIT", "COMMIT")) /* an aborted transaction answers ROLLBACK */
+    if (!commit(c, write_domain_bit())) /* an aborted transaction answers ROLLBACK */
         st = control_fail(c, "commit", e);
     return st;
 }
@@ -625,13 +666,14 @@ enum st pgs_batch_begin(struct store *s, struct err *e)
     }
     batch_of_thread.s = (struct pg_store *)s;
     batch_of_thread.c = c;
+    batch_of_thread.domains = 0;
     return ST_OK;
 }
 
 enum st pgs_batch_end(struct store *s, struct err *e)
 {
     struct conn *c = batch_of_thread.c;
-    enum st st = simple(c, "COMMIT", "COMMIT") ? ST_OK : control_fail(c, "commit", e);
+    enum st st = commit(c, batch_of_thread.domains) ? ST_OK : control_fail(c, "commit", e);
     batch_of_thread.s = NULL;
     batch_of_thread.c = NULL;
     pgs_release(s, c); /* rolls back what a failed commit left */
@@ -653,6 +695,7 @@ enum st pgs_batch_abort(struct store *s, struct err *e)
 void pgs_close(struct store *s)
 {
     struct pg_store *ps = (struct pg_store *)s;
+    pgs_listener_stop(ps->listener); /* before the cache it tells goes */
     struct conn *c = ps->idle;
     while (c) {
         struct conn *next = c->next;
@@ -756,4 +799,12 @@ enum st store_pg_open(const char *url, bool server, struct store **out, struct e
     ps->idle = c;
     *out = &ps->base;
     return ST_OK;
+}
+
+enum st store_pg_listen(struct store *pg, struct store *cache, struct err *e)
+{
+    struct pg_store *ps = (struct pg_store *)pg;
+    if (ps->listener)
+        return ERR(e, ST_INTERNAL, NULL, "the store has a listener already");
+    return pgs_listener_start(ps->url, cache, &ps->listener, e);
 }

@@ -76,6 +76,32 @@ struct conn {
 
 extern const struct store_ops pg_ops;
 
+/* The application_name of the pool's connections and of the listener's
+ * (pg_stat_activity tells them apart), and the channel of the
+ * announcements of writes. */
+#define PGS_APP_NAME "socialgate"
+#define PGS_LISTEN_APP_NAME "socialgate-listen"
+#define PGS_CHANNEL "socialgate"
+
+/* Opens a connection to url named app, with the timeouts that make a lost
+ * database an error and not a hang. ST_STORAGE with libpq's message (no
+ * password) on failure; *out is the caller's: PQfinish. */
+enum st pgs_connect(const char *url, const char *app, PGconn **out, struct err *e);
+
+/* The domain the write this thread is running changes: set around each
+ * write by the operation table's entry points (pg_ops.c), from its line of
+ * STORE_OPS, so that pgs_write announces exactly what the cache forgets. */
+extern _Thread_local enum store_domain pgs_write_domain;
+
+/* The listener (pg_listen.c): a connection LISTENing on PGS_CHANNEL and a
+ * thread telling cache what it hears. Start: ST_STORAGE when the first
+ * connection or LISTEN fails (nothing is left running). Stop: joins the
+ * thread and closes the connection; NULL is accepted. */
+struct pgs_listener;
+enum st pgs_listener_start(const char *url, struct store *cache, struct pgs_listener **out,
+                           struct err *e);
+void pgs_listener_stop(struct pgs_listener *l);
+
 /* Takes an idle connection (opening one when none is idle). */
 enum st pgs_acquire(struct store *s, struct conn **out, struct err *e);
 /* Rolls back an open transaction and returns c to the pool, or closes it
@@ -141,7 +167,9 @@ typedef enum st (*pgs_write_fn)(struct conn *c, const void *args, struct err *e)
 /* Runs fn(args). Inside a batch this thread opened (pgs_batch_begin), in a
  * savepoint of the batch's transaction, durable when the batch is
  * committed; otherwise in a transaction of its own on a pooled connection,
- * committed (synchronous_commit on: durable) before this returns. */
+ * committed (synchronous_commit on: durable) before this returns. Either
+ * way the commit announces pgs_write_domain to every listening server
+ * (once per domain for a batch), in the committing transaction. */
 enum st pgs_write(struct store *s, pgs_write_fn fn, const void *args, struct err *e);
 enum st pgs_batch_begin(struct store *s, struct err *e);
 enum st pgs_batch_end(struct store *s, struct err *e);

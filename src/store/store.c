@@ -8,15 +8,50 @@
 
 #include <string.h>
 
+static const char *const domain_names[SD__COUNT] = {
+    [SD_AUTH] = "auth",         [SD_REVOKED] = "revoked", [SD_APP] = "app",
+    [SD_PROVIDER] = "provider", [SD_META] = "meta",       [SD_SIGNIN] = "signin",
+};
+
+const char *store_domain_name(enum store_domain d)
+{
+    return (unsigned)d < SD__COUNT ? domain_names[d] : "";
+}
+
+bool store_domain_parse(const char *name, enum store_domain *out)
+{
+    for (int d = 0; d < SD__COUNT; d++)
+        if (strcmp(name, domain_names[d]) == 0) {
+            *out = (enum store_domain)d;
+            return true;
+        }
+    return false;
+}
+
+/* PostgreSQL is cached too: other servers write to the same database, and
+ * the backend's listener tells the cache of every write they announce
+ * (SPEC §8), or makes it read through while it cannot. */
+static enum st open_pg(const char *url, bool server, struct store **out, struct err *e)
+{
+    struct store *inner = NULL;
+    enum st st = store_pg_open(url, server, &inner, e);
+    if (st != ST_OK)
+        return st;
+    struct store *cache = store_cache_wrap(inner);
+    st = store_pg_listen(inner, cache, e);
+    if (st != ST_OK) {
+        store_close(cache);
+        return st;
+    }
+    *out = cache;
+    return ST_OK;
+}
+
 static enum st open_url(const char *url, bool server, struct store **out, struct err *e)
 {
     *out = NULL;
-    /* PostgreSQL is not cached yet: other instances write to the same
-     * database, and until each learns of their writes (change
-     * notifications, SPEC §8) a cached row could be a second old. Every
-     * read goes to the database meanwhile. */
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return store_pg_open(url, server, out, e);
+        return open_pg(url, server, out, e);
     if (strncmp(url, "sqlite:", 7) == 0)
         url += 7;
     if (!*url)

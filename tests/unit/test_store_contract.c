@@ -80,13 +80,11 @@ static char *pg_uri(void)
                         util_pct_encode(&T_a, PQuser(T_pg)));
 }
 
-/* Creates sg_contract_<pid>_<n>, checks that its URI reaches it (so that
- * a failure below is the backend's), then opens it with store_open, the
- * way the server does. */
-static enum st open_pg(const char *dir, struct store **out, struct err *e)
+/* Creates sg_contract_<pid>_<n> and checks that its URI reaches it (so
+ * that a failure below is the backend's); *uri from T_a. */
+static enum st create_pg(const char **uri, struct err *e)
 {
     static unsigned n;
-    (void)dir;
     const char *admin = getenv(PG_ENV);
     if (!admin || !*admin)
         return ERR(e, ST_STORAGE, NULL,
@@ -101,28 +99,44 @@ static enum st open_pg(const char *dir, struct store **out, struct err *e)
     if (!pg_run(sql, e))
         return ST_STORAGE;
     memcpy(T_pgdb, name, sizeof T_pgdb);
-    const char *uri = pg_uri();
-    PGconn *probe = PQconnectdb(uri);
+    *uri = pg_uri();
+    PGconn *probe = PQconnectdb(*uri);
     bool reached = PQstatus(probe) == CONNECTION_OK;
     PQfinish(probe);
     if (!reached)
-        return ERR(e, ST_STORAGE, NULL, "created %s, but %s does not reach it", T_pgdb, uri);
-    enum st st = store_open(uri, out, e);
+        return ERR(e, ST_STORAGE, NULL, "created %s, but %s does not reach it", T_pgdb, *uri);
+    return ST_OK;
+}
+
+/* The first error wins: make room for the database's name. */
+static enum st named(enum st st, const char *uri, struct err *e)
+{
     if (st != ST_OK) {
         char why[sizeof e->msg];
         snprintf(why, sizeof why, "%s", e->msg);
-        err_clear(e); /* the first error wins: make room for the database's name */
-        ERR(e, st, NULL, "store_open(\"%s\"): %s", uri, why);
+        err_clear(e);
+        ERR(e, st, NULL, "open(\"%s\"): %s", uri, why);
     }
     return st;
 }
 
+/* The backend alone, without the cache or its listener. */
+static enum st open_pg(const char *dir, struct store **out, struct err *e)
+{
+    (void)dir;
+    const char *uri = NULL;
+    enum st st = create_pg(&uri, e);
+    return st == ST_OK ? named(store_pg_open(uri, false, out, e), uri, e) : st;
+}
+
+/* With store_open, the way the server opens it: cached, with the listener
+ * that keeps the cache told of other servers' writes. */
 static enum st open_cached_pg(const char *dir, struct store **out, struct err *e)
 {
-    enum st st = open_pg(dir, out, e);
-    if (st == ST_OK)
-        *out = store_cache_wrap(*out);
-    return st;
+    (void)dir;
+    const char *uri = NULL;
+    enum st st = create_pg(&uri, e);
+    return st == ST_OK ? named(store_open(uri, out, e), uri, e) : st;
 }
 
 /* Plain DROP, no FORCE: it fails if store_close left a connection open. */
