@@ -2,7 +2,9 @@
 """Two `serve` instances on one PostgreSQL database behind a real nginx
 (Debian's, started unprivileged in the foreground): tokens, the
 configuration API, providers and a sign-in through it, state written by one
-instance read by the other at once, and the client address the brute-force
+instance read by the other within 100 ms (SPEC §8: each caches, and
+learns of the other's writes by a change notification), and the client
+address the brute-force
 limiter counts behind the proxy (--trusted-proxy 127.0.0.1).
 
 nginx balances round robin over the two instances (one worker, so the
@@ -40,6 +42,7 @@ pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK),
 FAILURES_ALLOWED = 20  # per (client id, address) and instance: test_bruteforce.py
 INSTANCES = 2
 READY_SECONDS = 10.0
+VISIBLE_SECONDS = 0.1  # SPEC §8: one instance's write is seen by every other within 100 ms
 STOP_SECONDS = 10.0
 
 NGINX_CONF = """\
@@ -108,6 +111,19 @@ PINNED_CONF = """
         }}
     }}
 """
+
+
+def within(seconds, fn):
+    """Calls fn until it returns a true value, for at most seconds (the
+    bound is the test: a cached instance learns of another's write by a
+    change notification, a fraction of a millisecond later); returns its
+    last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(0.002)
 
 
 def distinct_ports(n):
@@ -298,7 +314,7 @@ def test_token_config_and_providers_through_nginx_reach_both_instances(lb):
         r = g.view(pid)
         assert r.status_code == 200 and r.json() == created
         seen.add(upstream_of(r))
-    assert seen == lb.listens  # both read the write at once
+    assert seen == lb.listens  # both read the write at once: a new row is in no cache
 
     # a patch through one instance is what the other serves next
     first, second = lb.direct
@@ -306,9 +322,11 @@ def test_token_config_and_providers_through_nginx_reach_both_instances(lb):
     r = first.modify(pid, {"title": "Patched on one"})
     assert r.status_code == 200, r.text
     etag = r.headers["ETag"]
-    r = second.view(pid)
-    assert r.status_code == 200 and r.json()["title"] == "Patched on one"
-    assert r.headers["ETag"] == etag
+    r = within(VISIBLE_SECONDS,
+               lambda: (lambda v: v if v.json().get("title") == "Patched on one" else None)(
+                   second.view(pid)))
+    assert r is not None, "the patch was not seen on the other instance within 100 ms"
+    assert r.status_code == 200 and r.headers["ETag"] == etag
     r = second.modify(pid, {"title": "Patched on two"}, headers={"If-Match": etag})
     assert r.status_code == 200, r.text
     # the first instance's ETag is stale now: no lost update across instances
@@ -319,20 +337,26 @@ def test_token_config_and_providers_through_nginx_reach_both_instances(lb):
     for _ in range(INSTANCES):
         r = g.get(g.plist())
         assert r.status_code == 200, r.text
-        items = {i["id"]: i["title"] for i in r.json()["_embedded"]["item"]}
-        assert items.get(pid) == "Patched on two", items
         seen.add(upstream_of(r))
     assert seen == lb.listens
+    for d in lb.direct:  # each instance lists the second patch within the bound
+        d._admin = tokens[1]
+        r = within(VISIBLE_SECONDS, lambda d=d: (lambda v: v if {
+            i["id"]: i["title"] for i in v.json()["_embedded"]["item"]}.get(pid)
+            == "Patched on two" else None)(d.get(d.plist())))
+        assert r is not None, "the second patch was not listed within 100 ms"
 
 
-def test_revoked_on_one_instance_is_inactive_on_the_other_at_once(lb):
+def test_revoked_on_one_instance_is_inactive_on_the_other_within_100ms(lb):
     first, second = lb.direct
     token = first.token("*:**")
     assert second.introspect(token).json()["active"] is True
-    assert second.get(apps_path(), token=token).status_code == 200
+    assert second.get(apps_path(), token=token).status_code == 200  # "not revoked" cached
     r = first.revoke(token)
     assert r.status_code == 200, r.text
-    assert second.introspect(token).json() == {"active": False}
+    assert within(VISIBLE_SECONDS,
+                  lambda: second.introspect(token).json() == {"active": False}), \
+        "the revocation was not seen on the other instance within 100 ms"
     assert_forbidden(second.get(apps_path(), token=token), BEARER_INVALID)
     for _ in range(INSTANCES):  # and through nginx, on either instance
         assert lb.front.introspect(token).json() == {"active": False}
