@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+"""Three `serve` instances started at the same moment on an empty
+PostgreSQL database (SPEC §8): migrations run under an advisory lock, so
+all three come up, the schema is made once, and each serves."""
+
+import threading
+
+import requests
+
+from pg_harness import pg_database, psql
+
+
+def test_three_instances_started_at_once_on_an_empty_database_all_come_up(servers, tmp_path):
+    key = tmp_path / "shared.key"
+    servers.init(servers.new_db(), key_file=key)  # a key file: any installation's will do
+    with pg_database("sg_start") as db:
+        instances = [servers.server(db, key_file=key, start=False) for _ in range(3)]
+        go = threading.Barrier(len(instances))
+        failed = []
+
+        def start(s):
+            go.wait()
+            try:
+                s.start()
+            except BaseException as exc:  # pytest.fail inside a thread: report it here
+                failed.append(f"{s.log_path.name}: {exc}")
+
+        threads = [threading.Thread(target=start, args=(s,)) for s in instances]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failed, failed
+        for s in instances:
+            assert requests.get(s.url + "/readyz", timeout=5).json() == {"status": "ok"}
+        out = tmp_path / "versions.txt"
+        psql(db, f"\\copy (SELECT count(*), count(DISTINCT version) FROM schema_version) TO '{out}'")
+        count, distinct = out.read_text().split()
+        assert count == distinct and int(count) >= 6, out.read_text()  # each migration once
+        for s in instances:
+            assert s.stop() == 0
