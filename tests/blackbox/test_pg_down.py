@@ -3,13 +3,15 @@
 while it is down, a request that needs it gets a JSON 503 at once (never a
 hang), /readyz answers 503 while /healthz stays 200 (the process lives);
 once it is back, service resumes by itself, with no restart of socialgate,
-and every write acknowledged before the stop is there.
+and every write acknowledged is there, under a load of writes that runs
+through the stop and the start.
 
 The cluster is this module's own (scripts/pg-cluster's steps), whatever
 SOCIALGATE_TEST_PG says: the test stops and starts its server."""
 
 import shutil
 import tempfile
+import threading
 import time
 import types
 import urllib.parse
@@ -74,6 +76,34 @@ def cluster():
         c.remove()
 
 
+class Writer(threading.Thread):
+    """Creates providers in a loop until told to stop: each answer must be
+    a 201 or a JSON 503, in time; the 201s are what must survive."""
+
+    def __init__(self, gate):
+        super().__init__()
+        self.gate, self.acked, self.bad, self.refused = gate, [], [], 0
+        self.done = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.done.is_set():
+            title = f"load{n}"
+            n += 1
+            try:
+                r = self.gate.create(dict(OIDC, title=title), timeout=DOWN_ANSWER_SECONDS + 5)
+            except requests.RequestException as exc:
+                self.bad.append(f"{title}: no answer: {exc}")
+                continue
+            if r.status_code == 201:
+                self.acked.append((r.json()["id"], title))
+            elif r.status_code == 503 and r.headers["Content-Type"].startswith("application/json"):
+                self.refused += 1
+                time.sleep(0.01)
+            else:
+                self.bad.append(f"{title}: {r.status_code} {r.text[:200]}")
+
+
 def test_database_down_503_at_once_then_service_resumes_by_itself(servers, cluster, tmp_path):
     psql(cluster.admin, "CREATE DATABASE sg_down")
     db, key = with_dbname(cluster.admin, "sg_down"), tmp_path / "sg.key"
@@ -84,6 +114,10 @@ def test_database_down_503_at_once_then_service_resumes_by_itself(servers, clust
     token = gate.token()
     base = gate.server.url
     assert requests.get(base + "/readyz", timeout=5).json() == {"status": "ok"}
+    load = Writer(EngageGate(gate.server, info, Issued()))
+    load.gate._admin = token
+    load.start()
+    time.sleep(0.3)
 
     cluster.stop()
     t0 = time.monotonic()
@@ -107,6 +141,15 @@ def test_database_down_503_at_once_then_service_resumes_by_itself(servers, clust
     for c in created:  # every write acknowledged before the stop
         got = gate.view(c.json()["id"], token=token, timeout=5)
         assert got.status_code == 200 and got.json()["title"] == c.json()["title"], got.text
+    time.sleep(0.3)  # the load goes on after the database is back
+    load.done.set()
+    load.join()
+    assert not load.bad, load.bad[:5]
+    assert load.refused > 0, "no write was refused while the database was down"
+    assert any(t == "load0" for _, t in load.acked), "no write was taken before the stop"
+    for pid, title in load.acked:  # acknowledged under load, before, during or after
+        got = gate.view(pid, token=token, timeout=5)
+        assert got.status_code == 200 and got.json()["title"] == title, (title, got.status_code)
     assert gate.create(dict(OIDC, title="after")).status_code == 201
     listed = gate.get(gate.plist(), token=token, timeout=5)
     titles = {p["title"] for p in listed.json()["_embedded"]["item"]}
