@@ -278,12 +278,23 @@ static enum st copy_check(struct app *app, struct store *to, struct err *e)
     return st;
 }
 
+/* A SQLite source must exist: opening it would make an empty one. */
+static enum st copy_source_exists(const char *db, struct err *e)
+{
+    if (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13))
+        return ST_OK;
+    const char *path = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    return access(path, F_OK) == 0 ? ST_OK : ERR(e, ST_NOT_FOUND, NULL, "no database %s", path);
+}
+
 int app_cmd_copy(struct app *app)
 {
     struct err e = {0};
     struct store *to = NULL;
     int counts[STORE_T__COUNT] = {0};
-    enum st st = app_open(app, false, &e); /* the key file must belong to the source */
+    enum st st = copy_source_exists(app->cfg.db, &e);
+    if (st == ST_OK) /* the key file must belong to the source */
+        st = app_open(app, false, &e);
     if (st == ST_OK)
         st = store_open(app->cfg.to, &to, &e);
     if (st == ST_OK && (st = store_copy(app->store, to, counts, &e)) == ST_CONFLICT) {

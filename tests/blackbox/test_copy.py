@@ -101,3 +101,10 @@ def test_copy_refuses_a_key_file_of_another_database(servers):
                     f"{other}.key")
     assert p.returncode == 1
     assert b"does not belong" in p.stderr, p.stderr
+
+
+def test_copy_from_a_missing_database_makes_none(servers, tmp_path):
+    p = servers.run("copy", "--from", tmp_path / "missing.db", "--to", tmp_path / "to.db")
+    assert p.returncode == 1
+    assert b"no database" in p.stderr, p.stderr
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "to.db").exists()
