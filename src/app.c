@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The application object and the three commands: init (provision one
- * customer and print what a user needs), app add, and serve (run the HTTP
- * server until a stop signal, purging expired revocations meanwhile).
+ * The application object and the commands: init (provision one customer
+ * and print what a user needs), app add, copy (move a database to another)
+ * and serve (run the HTTP server until a stop signal, purging expired
+ * revocations meanwhile).
  */
 #include "app.h"
 
@@ -84,8 +85,10 @@ enum st app_open(struct app *app, bool create, struct err *e)
         app->starts =
             limiter_new(app->cfg.max_sign_ins > 0 ? (int)app->cfg.max_sign_ins : STARTS_MAX,
                         AUTH_FAILURES_WINDOW);
-    enum st st = app->cfg.cmd == CMD_SERVE ? store_open_server(app->cfg.db, &app->store, e)
-                                           : store_open(app->cfg.db, &app->store, e);
+    /* copy claims a SQLite source as serve does: no server writes to it meanwhile */
+    bool claim = app->cfg.cmd == CMD_SERVE || app->cfg.cmd == CMD_COPY;
+    enum st st = claim ? store_open_server(app->cfg.db, &app->store, e)
+                       : store_open(app->cfg.db, &app->store, e);
     unsigned flags =
         (create ? KEYS_CREATE : 0u) | (app->cfg.allow_open_key_file ? KEYS_ALLOW_OPEN : 0u);
     struct err ke = {0};
@@ -262,6 +265,56 @@ int app_cmd_app_add(struct app *app)
         printf("%s\n", la.id);
     }
     secret_wipe(key, sizeof key);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The destination must now answer to the key file, as the source does. */
+static enum st copy_check(struct app *app, struct store *to, struct err *e)
+{
+    unsigned char have[STORE_KEY_CHECK_LEN];
+    enum st st = store_key_check_find(to, have, e);
+    if (st == ST_OK && !secret_equal(have, app->keys.check, STORE_KEY_CHECK_LEN))
+        st = ERR(e, ST_STORAGE, NULL, "the copy records another key check value");
+    return st;
+}
+
+/* A SQLite source must exist: opening it would make an empty one. */
+static enum st copy_source_exists(const char *db, struct err *e)
+{
+    if (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13))
+        return ST_OK;
+    const char *path = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+    return access(path, F_OK) == 0 ? ST_OK : ERR(e, ST_NOT_FOUND, NULL, "no database %s", path);
+}
+
+int app_cmd_copy(struct app *app)
+{
+    struct err e = {0};
+    struct store *to = NULL;
+    int counts[STORE_T__COUNT] = {0};
+    enum st st = copy_source_exists(app->cfg.db, &e);
+    if (st == ST_OK) /* the key file must belong to the source */
+        st = app_open(app, false, &e);
+    if (st == ST_OK)
+        st = store_open(app->cfg.to, &to, &e);
+    if (st == ST_OK && (st = store_copy(app->store, to, counts, &e)) == ST_CONFLICT) {
+        char why[sizeof e.msg]; /* the first error wins: restate it */
+        snprintf(why, sizeof why, "%s", e.msg);
+        err_clear(&e);
+        ERR(&e, st, NULL, "the destination is not empty (%s): copy only into a new database", why);
+    }
+    if (st == ST_OK)
+        st = copy_check(app, to, &e);
+    store_close(to);
+    if (st != ST_OK) {
+        fprintf(stderr, "socialgate copy: %s\n", e.msg);
+        return 1;
+    }
+    printf("copied %d customers, %d token policies, %d clients, %d revoked tokens, %d apps, "
+           "%d providers, %d issuer pins\n",
+           counts[STORE_T_CUSTOMERS], counts[STORE_T_POLICIES], counts[STORE_T_CLIENTS],
+           counts[STORE_T_REVOCATIONS], counts[STORE_T_APPS], counts[STORE_T_PROVIDERS],
+           counts[STORE_T_ISSUER_PINS]);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

@@ -38,6 +38,11 @@ void app_close(struct app *app);
 int app_cmd_init(struct app *app);
 /* `socialgate app add`: adds a social-login application. */
 int app_cmd_app_add(struct app *app);
+/* `socialgate copy`: copies every customer, secret and provider of the
+ * database --from (whose key file it checks) into the new, empty database
+ * --to, in one transaction, so tokens issued before stay valid (SPEC §8).
+ * Sign-ins in progress are not copied. */
+int app_cmd_copy(struct app *app);
 /* `socialgate serve`: serves until SIGTERM, SIGINT or SIGQUIT, then drains
  * and returns the exit code; SIGHUP reopens the log file, SIGUSR1 writes
  * the buffered log lines, SIGUSR2 and SIGPIPE are ignored. */

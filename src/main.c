@@ -32,6 +32,9 @@ int main(int argc, char **argv)
     case CMD_APP_ADD:
         rc = app_cmd_app_add(&app);
         break;
+    case CMD_COPY:
+        rc = app_cmd_copy(&app);
+        break;
     case CMD_SERVE:
         rc = app_cmd_serve(&app);
         break;

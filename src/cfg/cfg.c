@@ -19,6 +19,7 @@ enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_ADDR };
 #define FOR_INIT (1u << CMD_INIT)
 #define FOR_SERVE (1u << CMD_SERVE)
 #define FOR_APP (1u << CMD_APP_ADD)
+#define FOR_COPY (1u << CMD_COPY)
 #define FOR_ALL (FOR_INIT | FOR_SERVE | FOR_APP)
 
 struct setting {
@@ -42,11 +43,21 @@ static const struct setting settings[] = {
      .env = "SOCIALGATE_DB",
      .cmds = FOR_ALL,
      .help = "database: a SQLite path, sqlite:PATH or postgresql://... (required)"},
+    {.name = "from",
+     .kind = K_STR,
+     .offset = OFF(from),
+     .cmds = FOR_COPY,
+     .help = "the database to copy, as --db (required)"},
+    {.name = "to",
+     .kind = K_STR,
+     .offset = OFF(to),
+     .cmds = FOR_COPY,
+     .help = "the new, empty database to copy it into, as --db (required)"},
     {.name = "key-file",
      .kind = K_STR,
      .offset = OFF(key_file),
      .env = "SOCIALGATE_KEY_FILE",
-     .cmds = FOR_ALL,
+     .cmds = FOR_ALL | FOR_COPY,
      .help = "key file sealing secrets at rest (default: DB path + .key; required with "
              "PostgreSQL)"},
     {.name = "listen",
@@ -136,7 +147,7 @@ static const struct setting settings[] = {
      .kind = K_BOOL,
      .offset = OFF(allow_open_key_file),
      .env = "SOCIALGATE_ALLOW_OPEN_KEY_FILE",
-     .cmds = FOR_SERVE | FOR_INIT | FOR_APP,
+     .cmds = FOR_SERVE | FOR_INIT | FOR_APP | FOR_COPY,
      .help = "use a key file that group or others may read (refused otherwise)"},
     {.name = "outbound-ca-file",
      .kind = K_STR,
@@ -208,7 +219,7 @@ static const struct setting settings[] = {
      .kind = K_STR,
      .offset = OFF(config),
      .env = "SOCIALGATE_CONFIG",
-     .cmds = FOR_ALL,
+     .cmds = FOR_ALL | FOR_COPY,
      .help = "file of `name = value` lines, read before the environment"},
 };
 
@@ -383,6 +394,8 @@ static enum cfg_cmd command(const char *a, const char *b)
         return CMD_SERVE;
     if (!strcmp(a, "app") && b && !strcmp(b, "add"))
         return CMD_APP_ADD;
+    if (!strcmp(a, "copy"))
+        return CMD_COPY;
     if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help"))
         return CMD_HELP;
     if (!strcmp(a, "--version") || !strcmp(a, "-V"))
@@ -443,6 +456,13 @@ static enum st finish(struct cfg *c, struct err *e)
 {
     if (c->cmd == CMD_HELP || c->cmd == CMD_VERSION)
         return ST_OK;
+    if (c->cmd == CMD_COPY) { /* the source is the database the key file belongs to */
+        if (!c->from || !*c->from || !c->to || !*c->to)
+            return ERR(e, ST_INVALID, c->from && *c->from ? "to" : "from",
+                       "copy needs --from DB and --to DB");
+        free(c->db);
+        c->db = xstrdup(c->from);
+    }
     if (!c->db || !*c->db)
         return ERR(e, ST_INVALID, "db", "--db (or SOCIALGATE_DB) is required");
     bool pg = strncmp(c->db, "postgres://", 11) == 0 || strncmp(c->db, "postgresql://", 13) == 0;
@@ -479,7 +499,8 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
     memset(c, 0, sizeof *c);
     c->cmd = command(argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL);
     if (c->cmd == CMD_NONE)
-        return ERR(e, ST_INVALID, NULL, "expected a command: init, serve or app add (see --help)");
+        return ERR(e, ST_INVALID, NULL,
+                   "expected a command: init, serve, app add or copy (see --help)");
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt)
             set(c, &settings[i], settings[i].dflt, "default", NULL);
@@ -504,10 +525,11 @@ void cfg_help(FILE *f)
           "       socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]\n"
           "                          [--tls-cert PEM --tls-key PEM | --insecure-http]\n"
           "       socialgate app add --db PATH --customer-id UUID --name NAME --realm URL\n"
+          "       socialgate copy    --from DB --to DB [--key-file FILE]\n"
           "       socialgate --help | --version\n\nsettings:\n",
           f);
     static const char *const cmdnames[] = {
-        [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add"};
+        [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add", [CMD_COPY] = "copy"};
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
         fprintf(f, "  --%s\n      %s\n     ", s->name, s->help);
@@ -520,7 +542,7 @@ void cfg_help(FILE *f)
         if (s->kind == K_INT)
             fprintf(f, " from %ld to %ld;", s->min, s->max);
         fputs(" for", f);
-        for (int cmd = CMD_INIT; cmd <= CMD_APP_ADD; cmd++)
+        for (int cmd = CMD_INIT; cmd <= CMD_COPY; cmd++)
             if (s->cmds & (1u << cmd))
                 fprintf(f, " %s", cmdnames[cmd]);
         fputc('\n', f);

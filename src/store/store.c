@@ -28,6 +28,47 @@ bool store_domain_parse(const char *name, enum store_domain *out)
     return false;
 }
 
+static const struct store_table_def tables[STORE_T__COUNT] = {
+    [STORE_T_CUSTOMERS] = {"customers", "id, created_at", "ti", "id"},
+    [STORE_T_POLICIES] = {"token_policies",
+                          "customer_id, id, title, access_lifetime, refresh_lifetime,"
+                          " allowed_scopes, created_at",
+                          "tttiiti", "customer_id, id"},
+    [STORE_T_CLIENTS] = {"clients",
+                         "seq, customer_id, id, name, type, policy_id, secret_sealed,"
+                         " secret_verifier, created_at",
+                         "itttttbbi", "seq"},
+    [STORE_T_REVOCATIONS] = {"revocations", "tag, expires_at", "bi", "tag"},
+    [STORE_T_APPS] = {"apps",
+                      "customer_id, id, name, realm, created_at, api_key_sealed,"
+                      " api_key_verifier, token_urls, settings",
+                      "ttttibbtt", "customer_id, id"},
+    [STORE_T_PROVIDERS] = {"providers",
+                           "customer_id, app_id, id, protocol, doc, secret_sealed, etag,"
+                           " created_at, updated_at, summary",
+                           "tttttbtttt", "customer_id, app_id, id"},
+    [STORE_T_ISSUER_PINS] = {"issuer_pins", "customer_id, app_id, provider_id, endpoints, iss",
+                             "ttttt", "customer_id, app_id, provider_id"},
+    [STORE_T_META] = {"meta", "name, value", "tb", "name"},
+};
+
+const struct store_table_def *store_table_def(enum store_table t)
+{
+    return (unsigned)t < STORE_T__COUNT && tables[t].name ? &tables[t] : NULL;
+}
+
+const char *store_table_columns(enum store_table t)
+{
+    const struct store_table_def *d = store_table_def(t);
+    return d ? d->cols : "seq";
+}
+
+const char *store_table_name(enum store_table t)
+{
+    const struct store_table_def *d = store_table_def(t);
+    return d ? d->name : "client_seq";
+}
+
 /* PostgreSQL is cached too: other servers write to the same database, and
  * the backend's listener tells the cache of every write they announce
  * (SPEC §8), or makes it read through while it cannot. */
@@ -85,3 +126,27 @@ void store_close(struct store *s)
         return s->ops->name(s, STORE_UNPAREN args);                                                \
     }
 STORE_OPS(FORWARD)
+
+enum st store_copy(struct store *from, struct store *to, int counts[STORE_T__COUNT], struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    enum st st = store_batch_begin(to, e);
+    bool begun = st == ST_OK;
+    for (int t = 0; st == ST_OK && t < STORE_T__COUNT; t++) {
+        struct store_rows rows = {0};
+        st = store_rows_read(from, &a, (enum store_table)t, &rows, e);
+        if (st == ST_OK)
+            st = store_rows_write(to, (enum store_table)t, &rows, e);
+        if (counts)
+            counts[t] = rows.n;
+    }
+    if (st == ST_OK) {
+        st = store_batch_end(to, e);
+    } else if (begun) {
+        struct err ignored = {0};
+        store_batch_abort(to, &ignored);
+    }
+    arena_cleanup(&a);
+    return st;
+}

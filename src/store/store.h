@@ -152,6 +152,47 @@ struct app_ref {
     char app_id[APP_ID_LEN + 1];
 };
 
+/* The tables `socialgate copy` moves between databases (SPEC §8), in an
+ * order that satisfies their foreign keys. STORE_T_CLIENT_SEQ is one row of
+ * one integer: the highest client sequence ever handed out (0: none), so a
+ * deleted client's sequence is never reused after a copy either. Sign-ins
+ * in progress (flows, one-time tokens) are not copied. */
+enum store_table {
+    STORE_T_CUSTOMERS,
+    STORE_T_POLICIES,
+    STORE_T_CLIENTS,
+    STORE_T_REVOCATIONS,
+    STORE_T_APPS,
+    STORE_T_PROVIDERS,
+    STORE_T_ISSUER_PINS,
+    STORE_T_META,
+    STORE_T_CLIENT_SEQ,
+    STORE_T__COUNT
+};
+
+/* One value of a copied row, as neutral as both backends need. */
+enum store_vtype { SV_NULL, SV_INT, SV_TEXT, SV_BLOB };
+struct store_value {
+    enum store_vtype t;
+    int64_t i;              /* SV_INT */
+    const unsigned char *b; /* SV_TEXT (NUL-terminated too), SV_BLOB; arena-owned on reads */
+    size_t len;
+};
+
+/* Every row of one table: n rows of ncols values, row after row, in the
+ * column order of store_table_columns (the same for every backend). */
+struct store_rows {
+    int ncols;
+    int n;
+    struct store_value *v;
+};
+
+/* t's columns, comma-separated, in the order rows_read fills them and
+ * rows_write expects them ("seq" for STORE_T_CLIENT_SEQ). */
+const char *store_table_columns(enum store_table t);
+/* t's name, for messages ("customers", ..., "client_seq"). */
+const char *store_table_name(enum store_table t);
+
 /*
  * THE list of store operations. Each line generates the store_ops member,
  * the public store_<name> function (declared below, defined in store.c),
@@ -339,7 +380,19 @@ struct app_ref {
       (v, e))                                                                                      \
     /* Some configuration client's sealed secret, any one, to try a key on                         \
      * (free out->blob). ST_NOT_FOUND when the database has no client. */                          \
-    X(secret_find_any, R, client, (struct sealed_secret *out, struct err *e), (out, e))
+    X(secret_find_any, R, client, (struct sealed_secret *out, struct err *e), (out, e))        \
+    /* Copying a database (`socialgate copy`): _read fills out with every row                      \
+     * of table t (values from a), in a fixed order. _write inserts rows into                      \
+     * t verbatim, ids, sequences, etags and times included: ST_CONFLICT when                      \
+     * t has a row already (for STORE_T_CLIENT_SEQ: when the database has handed                   \
+     * out a higher sequence), ST_INVALID when a row has the wrong number of                       \
+     * values. Write the tables in enum order, in one batch. Meant for a                           \
+     * database no server uses yet: other servers' caches are not told. */                        \
+    X(rows_read, R, meta,                                                                          \
+      (struct arena *a, enum store_table t, struct store_rows *out, struct err *e),                \
+      (a, t, out, e))                                                                              \
+    X(rows_write, W, customer, (enum store_table t, const struct store_rows *rows, struct err *e), \
+      (t, rows, e))
 /* clang-format on */
 
 /* Removes the parentheses of a list entry's parameters or arguments. */
@@ -372,6 +425,12 @@ enum st store_open(const char *url, struct store **out, struct err *e);
 enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
+
+/* Copies every table of from into to (a database with no rows yet, see
+ * rows_write), all in one batch of to: if it fails, to is left as it was.
+ * counts, when not NULL, gets the number of rows of each table. Reads of
+ * from are not one snapshot: nothing may write to from meanwhile. */
+enum st store_copy(struct store *from, struct store *to, int counts[STORE_T__COUNT], struct err *e);
 
 /* store_<name>(s, ...) for every operation of STORE_OPS, with the contract
  * written there: forwards to s->ops. */

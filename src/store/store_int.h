@@ -68,4 +68,17 @@ void store_cache_bypass(struct store *cache, bool on);
  * first subscription fails. Stopped by closing pg (closing cache does). */
 enum st store_pg_listen(struct store *pg, struct store *cache, struct err *e);
 
+/* A copied table as both backends read and write it (see rows_read): its
+ * SQL name, its columns, one type letter a column (i integer, t text, b
+ * blob; any may hold NULL) and the ORDER BY of a read. The columns are the
+ * same in both schemas; only their SQL types differ. */
+struct store_table_def {
+    const char *name;
+    const char *cols;
+    const char *types;
+    const char *order;
+};
+/* NULL for STORE_T_CLIENT_SEQ, which each backend keeps its own way. */
+const struct store_table_def *store_table_def(enum store_table t);
+
 #endif
