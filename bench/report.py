@@ -4,7 +4,8 @@ the targets with PASS or FAIL, every run, as Markdown and as JSON. Imported
 by bench/run; measures nothing and runs nothing. A result is anything with
 scenario, server, runs, warmup, rss_kib, non2xx, socket_errors, exhausted
 and median(attr) (bench/run's Result); the sign-ins are bench/signin.py's
-SignIns.
+SignIns. The PostgreSQL results (server "socialgate (PostgreSQL)") are
+compared with socialgate's on SQLite, scenario by scenario.
 """
 
 import statistics
@@ -27,6 +28,10 @@ BASELINE_MIN = (("token", 0.5), ("get", 0.6), ("list", 0.4), ("introspect", 0.5)
                 ("start", 0.5), ("auth_info", 0.3))
 P99_MAX_MS, P99_SCENARIOS = 5, ("token", "get", "introspect")
 FSYNC_MIN, FSYNC_SCENARIOS = 5, ("create", "patch")
+# Served from caches, so the database behind them should hardly matter: req/s
+# on PostgreSQL ÷ the same on SQLite.
+PG_READS, PG_READS_MIN = ("token", "get", "list", "introspect"), 0.9
+PG_WRITES = ("create", "patch")
 RSS_MAX_MIB = 64
 STARTUP_MAX_MS = 100
 SIGNIN_CPU_MAX_US = 1000  # socialgate's CPU per complete sign-in
@@ -52,6 +57,9 @@ class Report:
     peer_skipped: str = None  # why, when the peer did not run
     signins: object = None  # complete sign-ins (bench/signin.py's SignIns)
     signins_skipped: str = None  # why, when they did not run
+    pg: list = field(default_factory=list)  # socialgate over PostgreSQL
+    pg_skipped: str = None  # why, when PostgreSQL did not run
+    pg_commit_rate: float = 0.0  # PostgreSQL's single-client commits per second
 
     def by_name(self, name):
         return next(r for r in self.socialgate if r.scenario == name)
@@ -75,11 +83,17 @@ class Report:
             rows.append((f"{name}: req/s ÷ fsync rate", f"≥ {FSYNC_MIN:.2f}", f"{x:.2f}",
                          x >= FSYNC_MIN))
         rows.append(self.signin_target())
+        rows += self.pg_targets()
         bad = sum(r.non2xx for r in self.socialgate)
         errs = sum(r.socket_errors for r in self.socialgate)
         failed = self.signins.failed if self.signins else 0
         rows.append(("socialgate: bad answers / socket errors / failed sign-ins", "0 / 0 / 0",
                      f"{bad} / {errs} / {failed}", bad == 0 and errs == 0 and failed == 0))
+        if self.pg:
+            bad = sum(r.non2xx for r in self.pg)
+            errs = sum(r.socket_errors for r in self.pg)
+            rows.append(("socialgate (PostgreSQL): bad answers / socket errors", "0 / 0",
+                         f"{bad} / {errs}", bad == 0 and errs == 0))
         rss = self.socialgate_hwm / 1024
         rows.append(("socialgate: peak RSS, whole run", f"≤ {RSS_MAX_MIB} MiB", f"{rss:.1f} MiB",
                      rss <= RSS_MAX_MIB))
@@ -87,6 +101,36 @@ class Report:
         rows.append(("first GET /healthz after exec", f"≤ {STARTUP_MAX_MS} ms", f"{ms:.1f} ms",
                      ms <= STARTUP_MAX_MS))
         return rows
+
+    def pg_by_name(self, name):
+        return next((r for r in self.pg if r.scenario == name), None)
+
+    def pg_targets(self):
+        rows = []
+        for name in PG_READS:
+            target, req = f"{name} on PostgreSQL: req/s ÷ same on SQLite", f"≥ {PG_READS_MIN:.2f}"
+            r = self.pg_by_name(name)
+            if r is None:
+                rows.append((target, req, "not measured", None))
+                continue
+            x = ratio(r.median("rps"), self.by_name(name).median("rps"))
+            rows.append((target, req, f"{x:.2f}", x >= PG_READS_MIN))
+        return rows
+
+    def pg_lines(self):
+        if not self.pg:
+            return [f"PostgreSQL: skipped ({self.pg_skipped or 'not run'})."]
+        parts = []
+        for name in PG_WRITES:
+            p, s = self.pg_by_name(name), self.by_name(name)
+            parts.append(f"{name} {fmt_int(p.median('rps'))} req/s, "
+                         f"{p.median('cpu_us'):.1f} CPU µs/req (SQLite: "
+                         f"{fmt_int(s.median('rps'))} req/s, {s.median('cpu_us'):.1f} CPU µs/req)")
+        return [f"Durable writes on PostgreSQL (fsync, synchronous_commit and full_page_writes "
+                f"on): {'; '.join(parts)}. PostgreSQL's own single-client commit rate on the "
+                f"same cluster (pgbench, one INSERT per transaction): "
+                f"{fmt_int(self.pg_commit_rate)}/s; the disk's fsync rate {fmt_int(self.fsync)}/s. "
+                "CPU µs/req counts socialgate's process only, not PostgreSQL's."]
 
     def signin_target(self):
         name, req = "complete sign-in: socialgate CPU", f"≤ {SIGNIN_CPU_MAX_US:,} µs"
@@ -133,7 +177,7 @@ class Report:
     def every_run(self):
         out = ["| scenario | server | run | req/s | p50 ms | p99 ms | CPU µs/req | bad "
                "| socket errors |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
-        for r in [self.baseline] + self.socialgate + self.peer:
+        for r in [self.baseline] + self.socialgate + self.pg + self.peer:
             runs = ([("warm-up", r.warmup)] if r.warmup else []) + \
                    [(str(i + 1), x) for i, x in enumerate(r.runs)]
             for label, x in runs:
@@ -151,10 +195,11 @@ class Report:
                 "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | RSS peak MiB "
                 "| bad | socket errors | × baseline | × fsync |",
                 "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
-        out += [self.row(r) for r in [self.baseline] + self.socialgate + self.peer]
+        out += [self.row(r) for r in [self.baseline] + self.socialgate + self.pg + self.peer]
         out += ["", LEGEND, "", "Peak RSS of socialgate through the whole run: "
                 f"{self.socialgate_hwm / 1024:.1f} MiB.", ""]
         out += self.peer_lines()
+        out += [""] + self.pg_lines()
         out += [""] + self.signin_lines()
         out += ["", "## Targets", "", "| target | required | measured | result |",
                 "|---|---|---|---|"]
@@ -178,6 +223,8 @@ class Report:
             "peer": [res(r) for r in self.peer], "peer_skipped": self.peer_skipped,
             "signins": self.signins.to_json() if self.signins else None,
             "signins_skipped": self.signins_skipped,
+            "postgresql": [res(r) for r in self.pg], "postgresql_skipped": self.pg_skipped,
+            "postgresql_commit_per_s": self.pg_commit_rate if self.pg else None,
             "targets": [{"target": t, "required": q, "measured": g, "pass": ok}
                         for t, q, g, ok in self.targets()],
         }
