@@ -416,7 +416,7 @@ Test(cfg, an_integer_out_of_bounds_or_not_a_number_is_refused_naming_the_setting
         {"request-head-timeout", "SOCIALGATE_REQUEST_HEAD_TIMEOUT", 1, 3600},
         {"max-connections-per-address", "SOCIALGATE_MAX_CONNECTIONS_PER_ADDRESS", 1, 65536},
         {"clock-skew", "SOCIALGATE_CLOCK_SKEW", 0, 600},
-        {"max-sign-ins-per-address", "SOCIALGATE_MAX_SIGN_INS_PER_ADDRESS", 1, 1000000},
+        {"max-sign-ins-per-address", "SOCIALGATE_MAX_SIGN_INS_PER_ADDRESS", 1, 100000000},
     };
     static const char *const junk[] = {"abc",
                                        "12x",
