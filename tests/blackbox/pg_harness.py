@@ -17,10 +17,7 @@ import contextlib
 import importlib.machinery
 import importlib.util
 import os
-import shutil
 import subprocess
-import tempfile
-import types
 import urllib.parse
 from pathlib import Path
 
@@ -59,27 +56,10 @@ def with_dbname(uri, name):
 
 @contextlib.contextmanager
 def own_cluster():
-    """A cluster started here (scripts/pg-cluster's steps); yields the URI
+    """A cluster started here (scripts/pg-cluster's Cluster); yields the URI
     of its maintenance database."""
-    pg = _pg_cluster()
-    bin_dir = pg.bindir()
-    if bin_dir is None:
-        raise RuntimeError("no PostgreSQL server found; scripts/install-deps installs it")
-    tmp = tempfile.mkdtemp(prefix="socialgate-pg.", dir=pg.parent_dir())
-    server = None
-    try:
-        as_user = pg.server_user()
-        if not pg.initdb(bin_dir, tmp, as_user):
-            raise RuntimeError("initdb failed")
-        server = pg.launch(bin_dir, tmp, as_user)
-        if not pg.wait_ready(server, tmp, types.SimpleNamespace(received=None)):
-            pg.show_log(tmp)
-            raise RuntimeError("the PostgreSQL server did not start")
-        host = urllib.parse.quote(tmp, safe="/")
-        yield f"postgresql:///postgres?host={host}&port={pg.PORT}&user=postgres"
-    finally:
-        pg.stop(server)
-        shutil.rmtree(tmp, ignore_errors=True)
+    with _pg_cluster().Cluster() as c:
+        yield c.admin
 
 
 @contextlib.contextmanager

@@ -9,12 +9,8 @@ through the stop and the start.
 The cluster is this module's own (scripts/pg-cluster's steps), whatever
 SOCIALGATE_TEST_PG says: the test stops and starts its server."""
 
-import shutil
-import tempfile
 import threading
 import time
-import types
-import urllib.parse
 
 import pytest
 import requests
@@ -30,50 +26,17 @@ OIDC = {"title": "t", "protocol": "openidconnect", "auth_url": "https://idp.exam
         "scopes": ["openid"]}
 
 
-class Cluster:
-    """A throwaway cluster whose server this test may stop and start."""
-
-    def __init__(self):
-        self.pg = _pg_cluster()
-        # The test clusters' settings trade durability for speed; this one
-        # is stopped under load, so a commit must be written (to the OS;
-        # no machine crash here) before it returns, as socialgate expects.
-        self.pg.SERVER_SETTINGS = dict(self.pg.SERVER_SETTINGS, synchronous_commit="on")
-        self.bin = self.pg.bindir()
-        if self.bin is None:
-            pytest.skip("no PostgreSQL server (scripts/install-deps installs it)")
-        self.tmp = tempfile.mkdtemp(prefix="socialgate-pg.", dir=self.pg.parent_dir())
-        self.as_user = self.pg.server_user()
-        self.server = None
-        if not self.pg.initdb(self.bin, self.tmp, self.as_user):
-            self.remove()
-            raise RuntimeError("initdb failed")
-        self.start()
-        host = urllib.parse.quote(self.tmp, safe="/")
-        self.admin = f"postgresql:///postgres?host={host}&port={self.pg.PORT}&user=postgres"
-
-    def start(self):
-        self.server = self.pg.launch(self.bin, self.tmp, self.as_user)
-        if not self.pg.wait_ready(self.server, self.tmp, types.SimpleNamespace(received=None)):
-            self.pg.show_log(self.tmp)
-            raise RuntimeError("the PostgreSQL server did not start")
-
-    def stop(self):
-        self.pg.stop(self.server)  # immediate shutdown: recovery from the WAL at the next start
-        self.server = None
-
-    def remove(self):
-        self.pg.stop(self.server)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 @pytest.fixture
 def cluster():
-    c = Cluster()
-    try:
+    """A cluster whose server this test stops and starts. The test
+    clusters' settings trade durability for speed; this one is stopped
+    under load, so a commit must be written (to the OS; no machine crash
+    here) before it returns, as socialgate expects."""
+    pg = _pg_cluster()
+    if pg.bindir() is None:
+        pytest.skip("no PostgreSQL server (scripts/install-deps installs it)")
+    with pg.Cluster(settings={"synchronous_commit": "on"}) as c:
         yield c
-    finally:
-        c.remove()
 
 
 class Writer(threading.Thread):
