@@ -226,12 +226,12 @@ void api_handle(const struct api_env *env, struct arena *a, const struct api_req
 {
     memset(resp, 0, sizeof *resp);
     resp->route = "-";
-    struct ctx *c = arena_alloc(a, sizeof *c);
-    *c = (struct ctx){.env = env, .a = a, .req = req, .resp = resp};
-    run(c);
-    struct api_staged *s = c->staged;
+    /* on the stack: a staged route's write and answer are made before this returns */
+    struct ctx c = {.env = env, .a = a, .req = req, .resp = resp};
+    run(&c);
+    struct api_staged *s = c.staged;
     if (s) /* here, in a batch or alone: durable when the store returns */
-        s->then(c, s->arg, s->step(c, s->arg));
+        s->then(&c, s->arg, s->step(&c, s->arg));
 }
 
 bool api_staged_begin(const struct api_env *env, struct api_write *w)
