@@ -5,13 +5,17 @@
 # client, every knob of the stub IdP seen from a plain HTTP client, and
 # headless chromium posting a form and passing the real login pages.
 
+import base64
 import json
 import os
+import subprocess
 import time
 import threading
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
+from xml.etree import ElementTree
 
 import jwt
 import pytest
@@ -20,6 +24,7 @@ import requests
 from idp_harness import (Browser, LoginError, OidcProvider, StubIdp, b64url, browser_missing,
                          login, make_ca, oidc_client, parse_forms, pkce_pair, query_of,
                          with_query)
+from saml_harness import XMLSEC1, idp_post, response_xml, saml_idp, saml_idps_missing
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never requested: login() stops before it
 SECRET = "harness-client-secret"
@@ -529,3 +534,96 @@ def live_in_group(pgid):
         if fields[0] != "Z" and int(fields[2]) == pgid:
             pids.append(int(d))
     return pids
+
+
+# ---- the SAML identity providers (saml_harness.py) ------------------------------------
+
+SP_ENTITY = "https://sp.example/c.p/metadata"
+SP_ACS = "https://sp.example/c.p/callback"
+SP_METADATA = f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP_ENTITY}">
+  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true"
+      protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:AssertionConsumerService index="0" isDefault="true"
+        Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{SP_ACS}"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>
+"""
+SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
+SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+
+
+def authn_request(idp, request_id):
+    """An HTTP-Redirect binding URL of a minimal AuthnRequest to idp."""
+    xml = (f'<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+           f'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{request_id}" Version="2.0" '
+           f'IssueInstant="{time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}" '
+           f'Destination="{idp.sso_url}" AssertionConsumerServiceURL="{SP_ACS}" '
+           f'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">'
+           f'<saml:Issuer>{SP_ENTITY}</saml:Issuer></samlp:AuthnRequest>')
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    deflated = c.compress(xml.encode()) + c.flush()
+    return idp.sso_url + "?" + urlencode({"SAMLRequest": base64.b64encode(deflated).decode(),
+                                          "RelayState": "relay-1"})
+
+
+def xmlsec_verify(xml, cert_pem, tmp_path):
+    """True when the xmlsec1 command verifies every signature of xml with
+    the certificate alone (IDs: the ID attribute of Response and
+    Assertion)."""
+    doc = tmp_path / "response.xml"
+    doc.write_text(xml)
+    p = subprocess.run([XMLSEC1, "--verify", "--enabled-key-data", "x509",
+                        "--pubkey-cert-pem", str(cert_pem),
+                        "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+                        "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+                        str(doc)], capture_output=True, timeout=30)
+    return p.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def saml_ca(tmp_path_factory):
+    return make_ca(tmp_path_factory.mktemp("saml-ca"))
+
+
+@pytest.mark.skipif(saml_idps_missing() is not None, reason=str(saml_idps_missing()))
+@pytest.mark.parametrize("kind", ["pysaml2", "samlify"])
+@pytest.mark.parametrize("sign", ["assertion", "response"])
+def test_saml_idp_answers_an_authn_request_signed_as_asked(saml_ca, kind, sign, tmp_path):
+    with saml_idp(kind, saml_ca, sign=sign) as idp:
+        idp.sp_metadata(SP_METADATA)
+        r = requests.get(authn_request(idp, "_req42"), verify=saml_ca.ca, timeout=10)
+        assert r.status_code == 200, r.text
+        action, fields = idp_post(r.text)
+        assert action == SP_ACS and fields["RelayState"] == "relay-1"
+        xml = response_xml(fields)
+        root = ElementTree.fromstring(xml)
+        assert root.tag == SAMLP + "Response" and root.get("InResponseTo") == "_req42"
+        assert root.get("Destination") == SP_ACS
+        assertions = root.findall(SAML + "Assertion")
+        assert len(assertions) == 1
+        a = assertions[0]
+        assert a.find(f"{SAML}Subject/{SAML}NameID").text == "alice@example.com"
+        assert a.find(f"{SAML}Conditions/{SAML}AudienceRestriction/{SAML}Audience").text == SP_ENTITY
+        assert a.find(SAML + "AuthnStatement") is not None
+        names = {x.get("Name") for x in a.iter(SAML + "Attribute")}
+        assert {idp.attribute(n) for n in ("email", "givenName", "surname")} == names, names
+        signed = {"response": root.find(DS + "Signature") is not None,
+                  "assertion": a.find(DS + "Signature") is not None}
+        assert signed == {"response": sign == "response", "assertion": sign == "assertion"}
+        method = root.find(f".//{DS}SignatureMethod").get("Algorithm")
+        assert method.endswith("rsa-sha256"), method
+        assert xmlsec_verify(xml, idp.cert, tmp_path)
+        assert not xmlsec_verify(xml.replace("alice@example.com", "mallory@example.com"),
+                                 idp.cert, tmp_path)
+
+
+@pytest.mark.skipif(saml_idps_missing() is not None, reason=str(saml_idps_missing()))
+@pytest.mark.parametrize("kind", ["pysaml2", "samlify"])
+def test_saml_idp_signs_with_sha1_when_asked(saml_ca, kind, tmp_path):
+    with saml_idp(kind, saml_ca, sha1=True) as idp:
+        idp.sp_metadata(SP_METADATA)
+        r = requests.get(authn_request(idp, "_req43"), verify=saml_ca.ca, timeout=10)
+        xml = response_xml(idp_post(r.text)[1])
+        assert "xmldsig#rsa-sha1" in xml and xmlsec_verify(xml, idp.cert, tmp_path)
