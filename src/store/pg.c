@@ -106,6 +106,15 @@ static const char *const sql_text[Q__COUNT] = {
                      " o.app_id, o.provider_id, o.token_url, o.data, o.expires_at",
     [Q_TOKEN_PURGE] = "DELETE FROM signin_tokens WHERE id IN (SELECT id FROM signin_tokens"
                       " WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    /* Inserts the id, or renews an expired record of it; changes nothing
+     * while an unexpired one exists (a replay). A concurrent use of the same
+     * id waits for the first to commit, then finds its record unexpired. */
+    [Q_ASSERTION_USE] = "INSERT INTO saml_assertions AS a(hash, expires_at) VALUES ($1, $2)"
+                        " ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at"
+                        " WHERE a.expires_at <= $3",
+    [Q_ASSERTION_PURGE] = "DELETE FROM saml_assertions WHERE hash IN (SELECT hash"
+                          " FROM saml_assertions WHERE expires_at <= $1 LIMIT $2"
+                          " FOR UPDATE SKIP LOCKED)",
     [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
                      " ORDER BY seq LIMIT 1",
     [Q_META_GET] = "SELECT value FROM meta WHERE name = $1",
@@ -194,6 +203,8 @@ static const char *const query_name[Q__COUNT] = {
     [Q_TOKEN_INSERT] = "sign-in token insert",
     [Q_TOKEN_TAKE] = "sign-in token take",
     [Q_TOKEN_PURGE] = "sign-in token purge",
+    [Q_ASSERTION_USE] = "SAML assertion use",
+    [Q_ASSERTION_PURGE] = "SAML assertion purge",
     [Q_SECRET_ANY] = "secret find any",
     [Q_META_GET] = "meta get",
     [Q_META_INSERT] = "meta insert",

@@ -56,6 +56,8 @@ enum query {
     Q_TOKEN_INSERT,
     Q_TOKEN_TAKE,
     Q_TOKEN_PURGE,
+    Q_ASSERTION_USE,
+    Q_ASSERTION_PURGE,
     Q_SECRET_ANY,
     Q_META_GET,
     Q_META_INSERT,

@@ -127,6 +127,36 @@ enum st pgs_signin_token_take(struct store *s, struct arena *a, struct row_key a
     return pgs_write(s, do_take, &t, e);
 }
 
+/* ---- SAML assertion ids ----------------------------------------------------- */
+
+struct assertion_args {
+    const unsigned char *hash;
+    int64_t expires_at, now;
+};
+
+/* One statement: the insert, or the renewal of an expired record, changes
+ * a row; a record not expired leaves it unchanged, and that is a replay. */
+static enum st do_assertion_use(struct conn *c, const void *args, struct err *e)
+{
+    const struct assertion_args *u = args;
+    struct pgs_params p = {0};
+    pgs_blob(&p, u->hash, 32);
+    pgs_i64(&p, u->expires_at);
+    pgs_i64(&p, u->now);
+    long changed = 0;
+    enum st st = pgs_run(c, Q_ASSERTION_USE, &p, ST_CONFLICT, &changed, e);
+    if (st == ST_OK && changed != 1)
+        st = ERR(e, ST_CONFLICT, NULL, "the SAML assertion was used before");
+    return st;
+}
+
+enum st pgs_assertion_use(struct store *s, const unsigned char hash[32], int64_t expires_at,
+                          int64_t now, struct err *e)
+{
+    struct assertion_args u = {hash, expires_at, now};
+    return pgs_write(s, do_assertion_use, &u, e);
+}
+
 /* Deletes up to limit expired rows with q; returns how many in *n. */
 static enum st purge(struct conn *c, enum query q, int64_t now, int limit, int *n, struct err *e)
 {
@@ -146,11 +176,13 @@ static enum st purge(struct conn *c, enum query q, int64_t now, int limit, int *
 static enum st do_signin_purge(struct conn *c, const void *args, struct err *e)
 {
     const struct wargs *w = args;
-    int flows = 0, tokens = 0;
+    int flows = 0, tokens = 0, ids = 0;
     enum st st = purge(c, Q_FLOW_PURGE, w->num, STORE_PURGE_BATCH, &flows, e);
     if (st == ST_OK)
         st = purge(c, Q_TOKEN_PURGE, w->num, STORE_PURGE_BATCH - flows, &tokens, e);
-    *w->count = st == ST_OK ? flows + tokens : 0;
+    if (st == ST_OK)
+        st = purge(c, Q_ASSERTION_PURGE, w->num, STORE_PURGE_BATCH - flows - tokens, &ids, e);
+    *w->count = st == ST_OK ? flows + tokens + ids : 0;
     return st;
 }
 

@@ -94,6 +94,13 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_TOKEN_MARK] = "UPDATE signin_tokens SET taken = 1, data = x'' WHERE id = ?1",
     [Q_TOKEN_PURGE] = "DELETE FROM signin_tokens WHERE id IN (SELECT id FROM signin_tokens"
                       " WHERE expires_at <= ?1 LIMIT ?2)",
+    /* Inserts the id, or renews an expired record of it; changes nothing
+     * while an unexpired one exists (a replay). */
+    [Q_ASSERTION_USE] = "INSERT INTO saml_assertions(hash, expires_at) VALUES (?1, ?2)"
+                        " ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at"
+                        " WHERE saml_assertions.expires_at <= ?3",
+    [Q_ASSERTION_PURGE] = "DELETE FROM saml_assertions WHERE hash IN (SELECT hash"
+                          " FROM saml_assertions WHERE expires_at <= ?1 LIMIT ?2)",
     [Q_SECRET_ANY] = "SELECT secret_sealed, secret_verifier FROM clients"
                      " ORDER BY seq LIMIT 1",
     [Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",

@@ -54,6 +54,8 @@ enum query {
     Q_TOKEN_FIND,
     Q_TOKEN_MARK,
     Q_TOKEN_PURGE,
+    Q_ASSERTION_USE,
+    Q_ASSERTION_PURGE,
     Q_SECRET_ANY,
     Q_META_GET,
     Q_META_INSERT,

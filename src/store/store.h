@@ -293,9 +293,18 @@ const char *store_table_name(enum store_table t);
       (struct arena *a, struct row_key app, const unsigned char hash[32],                          \
        struct signin_token_rec *out, struct err *e),                                               \
       (a, app, hash, out, e))                                                                      \
-    /* Removes at most STORE_PURGE_BATCH expired flows and tokens together                         \
-     * (expires_at <= now) per call, as revocation_purge does; *purged says                        \
-     * how many. */                                                                                \
+    /* SAML assertion ids seen (SPEC §7.4: a replayed assertion is refused), by                    \
+     * a SHA-256 the caller makes of the provider and the id. _use records hash                    \
+     * until expires_at: ST_OK the first time, ST_CONFLICT while a record of it                    \
+     * has not expired (expires_at > now). Of concurrent uses of one hash, on any                  \
+     * number of servers, exactly one gets ST_OK. An expired record counts as                      \
+     * none: its hash is used anew. */                                                             \
+    X(assertion_use, W, flow,                                                                      \
+      (const unsigned char hash[32], int64_t expires_at, int64_t now, struct err *e),              \
+      (hash, expires_at, now, e))                                                                  \
+    /* Removes at most STORE_PURGE_BATCH expired flows, tokens and assertion                       \
+     * ids together (expires_at <= now) per call, as revocation_purge does;                        \
+     * *purged says how many. */                                                                   \
     X(signin_purge, W, flow, (int64_t now, int *purged, struct err *e), (now, purged, e))          \
     /* Social-login apps of a customer, in creation order. _create:                                \
      * ST_CONFLICT for an existing id. _get: ST_NOT_FOUND. */                                      \

@@ -103,10 +103,10 @@ def test_an_app_from_before_keys_gets_one_on_first_read(servers, issued):
     db = servers.new_db()
     info = init_with(servers, db)
     with sqlite3.connect(db) as c:  # as a database written before migration 004
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 7
         for index in ("apps_api_key", "apps_by_id", "providers_by_id"):  # 005 first
             c.execute(f"DROP INDEX {index}")
-        for table in ("issuer_pins", "signin_tokens", "flows"):
+        for table in ("saml_assertions", "issuer_pins", "signin_tokens", "flows"):
             c.execute(f"DROP TABLE {table}")
         for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):
             c.execute(f"ALTER TABLE apps DROP COLUMN {col}")

@@ -128,10 +128,10 @@ def downgrade(db):
         version = c.execute("PRAGMA user_version").fetchone()[0]
         names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert "meta" in names, names
-        assert version == 6, version  # 003 meta, 004 apps' sign-in columns, 005-006 sign-in tables
+        assert version == 7, version  # 003 meta, 004 apps' sign-in columns, 005-007 sign-in tables
         for index in ("apps_api_key", "apps_by_id", "providers_by_id"):
             c.execute(f"DROP INDEX {index}")
-        for table in ("issuer_pins", "signin_tokens", "flows", "meta"):
+        for table in ("saml_assertions", "issuer_pins", "signin_tokens", "flows", "meta"):
             c.execute(f"DROP TABLE {table}")
         for col in ("api_key_sealed", "api_key_verifier", "token_urls", "settings"):
             c.execute(f"ALTER TABLE apps DROP COLUMN {col}")

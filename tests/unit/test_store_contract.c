@@ -868,13 +868,17 @@ CONTRACT(signin_purge_budget_is_shared_by_flows_and_tokens)
     cr_expect_eq(purged, 2);
 }
 
-/* n threads take one hash at once; how many got ST_OK and ST_NOT_FOUND. */
+/* RACERS threads use one hash at once: a flow or token take, or an
+ * assertion id's use. Exactly one may win; every other must lose as the
+ * contract says (ST_NOT_FOUND for a take, ST_CONFLICT for a use). */
+enum race_kind { RACE_FLOW, RACE_TOKEN, RACE_ASSERTION };
+
 struct race {
     struct store *s;
     pthread_barrier_t go;
     const unsigned char *hash;
-    bool token; /* signin_token_take, else flow_take */
-    atomic_int ok, not_found;
+    enum race_kind kind;
+    atomic_int ok, lost;
 };
 
 static void *race_one(void *arg)
@@ -886,13 +890,19 @@ static void *race_one(void *arg)
     struct flow_rec f;
     struct signin_token_rec t;
     pthread_barrier_wait(&r->go);
-    enum st st =
-        r->token ? store_signin_token_take(r->s, &a, (struct row_key){CID_A, APP}, r->hash, &t, &e)
-                 : store_flow_take(r->s, &a, r->hash, &f, &e);
+    enum st st, lose = ST_NOT_FOUND;
+    if (r->kind == RACE_TOKEN) {
+        st = store_signin_token_take(r->s, &a, (struct row_key){CID_A, APP}, r->hash, &t, &e);
+    } else if (r->kind == RACE_FLOW) {
+        st = store_flow_take(r->s, &a, r->hash, &f, &e);
+    } else {
+        st = store_assertion_use(r->s, r->hash, 5000, 1000, &e);
+        lose = ST_CONFLICT;
+    }
     if (st == ST_OK)
         atomic_fetch_add(&r->ok, 1);
-    else if (st == ST_NOT_FOUND)
-        atomic_fetch_add(&r->not_found, 1);
+    else if (st == lose)
+        atomic_fetch_add(&r->lost, 1);
     err_clear(&e);
     arena_cleanup(&a);
     return NULL;
@@ -900,9 +910,9 @@ static void *race_one(void *arg)
 
 #define RACERS 50
 
-static void race(struct store *s, const unsigned char *hash, bool token)
+static void race(struct store *s, const unsigned char *hash, enum race_kind kind)
 {
-    struct race r = {.s = s, .hash = hash, .token = token};
+    struct race r = {.s = s, .hash = hash, .kind = kind};
     pthread_t th[RACERS];
     pthread_barrier_init(&r.go, NULL, RACERS);
     for (int i = 0; i < RACERS; i++)
@@ -910,22 +920,66 @@ static void race(struct store *s, const unsigned char *hash, bool token)
     for (int i = 0; i < RACERS; i++)
         pthread_join(th[i], NULL);
     pthread_barrier_destroy(&r.go);
-    cr_expect_eq(atomic_load(&r.ok), 1, "%s: exactly one take wins", T_backend);
-    cr_expect_eq(atomic_load(&r.not_found), RACERS - 1, "%s", T_backend);
+    cr_expect_eq(atomic_load(&r.ok), 1, "%s: exactly one wins", T_backend);
+    cr_expect_eq(atomic_load(&r.lost), RACERS - 1, "%s", T_backend);
 }
 
 CONTRACT(concurrent_flow_takes_exactly_one_wins)
 {
     struct flow_rec f = flow(1, 5000);
     OK(store_flow_create(s, &f, NULL));
-    race(s, f.key, false);
+    race(s, f.key, RACE_FLOW);
 }
 
 CONTRACT(concurrent_signin_token_takes_exactly_one_wins)
 {
     struct signin_token_rec t = token(1, 5000);
     OK(store_signin_token_create(s, &t, NULL));
-    race(s, t.hash, true);
+    race(s, t.hash, RACE_TOKEN);
+}
+
+/* ---- SAML assertion ids ------------------------------------------------------ */
+
+static void assertion_hash(unsigned char h[32], int n)
+{
+    memset(h, 0xa5, 32);
+    h[0] = (unsigned char)n;
+}
+
+CONTRACT(assertion_use_refuses_a_replay_until_it_expires)
+{
+    unsigned char h[32], other[32];
+    assertion_hash(h, 1);
+    assertion_hash(other, 2);
+    OK(store_assertion_use(s, h, 1000, 900, NULL));
+    IS(ST_CONFLICT, store_assertion_use(s, h, 1000, 999, NULL));
+    IS(ST_CONFLICT, store_assertion_use(s, h, 5000, 999, NULL)); /* nor renewed early */
+    OK(store_assertion_use(s, other, 1000, 999, NULL));
+    OK(store_assertion_use(s, h, 2000, 1000, NULL)); /* expired: used anew */
+    IS(ST_CONFLICT, store_assertion_use(s, h, 2000, 1500, NULL));
+}
+
+CONTRACT(signin_purge_removes_expired_assertion_ids)
+{
+    unsigned char h[32];
+    for (int i = 0; i < 3; i++) {
+        assertion_hash(h, i);
+        OK(store_assertion_use(s, h, 1000 + i, 900, NULL));
+    }
+    int purged = -1;
+    OK(store_signin_purge(s, 1001, &purged, NULL));
+    cr_expect_eq(purged, 2, "%s: the two expired ids", T_backend);
+    assertion_hash(h, 0); /* gone: usable again, even by a clock behind */
+    OK(store_assertion_use(s, h, 3000, 900, NULL));
+    assertion_hash(h, 2); /* kept */
+    IS(ST_CONFLICT, store_assertion_use(s, h, 3000, 1001, NULL));
+}
+
+CONTRACT(concurrent_assertion_uses_exactly_one_wins)
+{
+    unsigned char h[32];
+    assertion_hash(h, 7);
+    race(s, h, RACE_ASSERTION);
 }
 
 /* One take on another thread, started while this thread's batch is open. */
