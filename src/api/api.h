@@ -29,7 +29,10 @@ struct api_env {
     struct signin *signin; /* the sign-in runtime (SPEC §7), or NULL: its routes answer 503 */
 };
 
-#define API_BODY_LIMIT (64 * 1024) /* the largest body any route accepts */
+/* The body a route accepts at most: API_BODY_LIMIT, or for the one route
+ * that takes more (a SAML response posted to a callback) API_BODY_MAX. */
+#define API_BODY_LIMIT (64 * 1024)
+#define API_BODY_MAX (256 * 1024)
 #define API_MAX_HEADERS 8
 
 struct api_header {
@@ -156,6 +159,11 @@ void api_staged_end(struct api_write *w);
 /* Answers every asynchronous request still waiting (the server stops)
  * and returns once each has called its done. */
 void api_async_cancel(const struct api_env *env);
+
+/* The most body bytes the route of method and path accepts: its limit when
+ * over API_BODY_LIMIT, else API_BODY_LIMIT (also when no route matches).
+ * http/ asks only once a body goes past API_BODY_LIMIT. Pure. */
+size_t api_body_limit(const char *method, const char *path);
 
 /* Number of routes and their summaries, for documentation and tests. */
 int api_route_count(void);

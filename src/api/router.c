@@ -86,6 +86,17 @@ static void find(struct arena *a, const struct api_req *req, struct api_match *m
     m->allow = *allow ? arena_strdup(a, allow) : NULL;
 }
 
+size_t api_body_limit(const char *method, const char *path)
+{
+    struct caps caps;
+    for (int i = 0; i < api_nroutes; i++) {
+        const struct route *r = &api_routes[i];
+        if (!strcmp(r->method, method) && match(r->pattern, path, &caps))
+            return r->body_limit > API_BODY_LIMIT ? r->body_limit : API_BODY_LIMIT;
+    }
+    return API_BODY_LIMIT;
+}
+
 enum api_run api_match(struct arena *a, struct api_req *req)
 {
     find(a, req, &req->match);

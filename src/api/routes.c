@@ -7,7 +7,7 @@
 #include "api_int.h"
 
 #define TOKEN_BODY_LIMIT (16 * 1024)
-#define CALLBACK_BODY_LIMIT API_BODY_LIMIT /* a form_post (a SAML response later) */
+#define CALLBACK_BODY_LIMIT API_BODY_MAX /* a form_post, or a SAML response (SPEC §7.4) */
 
 const struct route api_routes[] = {
     {.method = "GET",

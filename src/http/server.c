@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HTTP server on libmicrohttpd: a pool of event threads, each request
- * read into a per-request arena with its body capped at API_BODY_LIMIT,
+ * read into a per-request arena with its body capped at API_BODY_LIMIT (a
+ * route's own limit up to API_BODY_MAX where the route table says so),
  * answered by api_handle, logged once at completion. Before any route sees
  * a request, its framing is checked (framing.c: what a proxy could read
  * otherwise is refused, and the connection closed) and its path decoded
@@ -72,6 +73,7 @@ struct request {
     int64_t start_us;
     char *body; /* xmalloc'd, grown as data arrives, wiped when done */
     size_t len, cap;
+    size_t limit; /* the route's body limit, once asked (body_limit) */
     bool too_large;
     int status;
     const char *route;
@@ -236,7 +238,19 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
     return MHD_YES;
 }
 
-/* Makes room for n body bytes (n ≤ API_BODY_LIMIT). */
+/* The most body bytes r's route accepts, asked of api/ the first time a
+ * body goes past API_BODY_LIMIT (few routes take more; most requests never
+ * ask). */
+static bool over_limit(struct request *r, unsigned long long n)
+{
+    if (n <= API_BODY_LIMIT)
+        return false;
+    if (!r->limit)
+        r->limit = api_body_limit(r->method, r->path ? r->path : "");
+    return n > r->limit;
+}
+
+/* Makes room for n body bytes (n within the route's limit). */
 static void grow(struct request *r, size_t n)
 {
     if (n <= r->cap)
@@ -322,7 +336,7 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
         r->query = r->target + n + 1;
     const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
-    if (len > API_BODY_LIMIT) {
+    if (over_limit(r, len)) {
         r->too_large = true; /* refuse before reading; MHD closes afterwards */
         return answer(s, conn, r, method);
     }
@@ -341,7 +355,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r->started)
         return first_call(s, conn, r, url, method, version);
     if (*upload_size) {
-        if (!r->too_large && r->len + *upload_size > API_BODY_LIMIT)
+        if (!r->too_large && over_limit(r, r->len + *upload_size))
             r->too_large = true;
         if (!r->too_large) {
             grow(r, r->len + *upload_size);

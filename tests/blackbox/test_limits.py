@@ -121,6 +121,33 @@ def test_body_over_64_kib_is_413_and_the_server_answers_next(gate):
     assert requests.get(gate.server.url + "/healthz", timeout=5).status_code == 200
 
 
+def chunks(n, size=16 * 1024):
+    """n bytes of a form body, sent in chunks (no Content-Length): the
+    server learns the size only as it reads."""
+    yield b"state=x&SAMLResponse="
+    for i in range(0, n, size):
+        yield b"A" * min(size, n - i)
+
+
+CALLBACK_MAX = 256 * 1024  # a SAML response (SPEC §7.4); every other route 64 KiB
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_callback_takes_a_body_of_256_kib_and_no_more(gate, chunked):
+    url = f"{gate.server.url}/{gate.customer_id}.00000000-0000-4000-8000-000000000000/callback"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    head = len(b"state=x&SAMLResponse=")
+    for n, status in ((CALLBACK_MAX - head, 400), (CALLBACK_MAX - head + 1, 413)):
+        body = chunks(n) if chunked else b"".join(chunks(n))
+        r = requests.post(url, data=body, headers=form, timeout=10)
+        # 400: read whole, then refused for its state (no flow); 413: never read whole
+        assert r.status_code == status, (n, r.status_code, r.text[:200])
+    r = gate.call("POST", "config/tokenPolicies", headers={"Content-Type": "application/json"},
+                  data=chunks(64 * 1024) if chunked else b"x" * (64 * 1024 + 1))
+    assert r.status_code == 413  # the callback's limit is its own
+    assert requests.get(gate.server.url + "/healthz", timeout=5).status_code == 200
+
+
 MAX_CONNECTIONS = 64
 TRICKLE_EVERY = 0.5  # seconds between the header lines of a trickling client
 
