@@ -178,11 +178,12 @@ class Report:
         for name in dict.fromkeys(names):
             one, two = [r for r in self.lb if r.scenario == name][:2]
             direct = self.pg_by_name(name)
-            d = (f", {ratio(one.median('rps'), direct.median('rps')):.2f} × one instance "
-                 f"reached directly ({fmt_int(direct.median('rps'))} req/s)") if direct else ""
-            out.append(f"- {name}: two instances give {ratio(two.median('rps'), one.median('rps')):.2f} "
-                       f"× the req/s of one (no target); nginx to one instance gives"
-                       f"{d or ' —'}.")
+            two_one = ratio(two.median("rps"), one.median("rps"))
+            d = (f"; nginx to one instance gives {ratio(one.median('rps'), direct.median('rps')):.2f}"
+                 f" × the req/s of that instance reached directly "
+                 f"({fmt_int(direct.median('rps'))} req/s)") if direct else ""
+            out.append(f"- {name}: two instances give {two_one:.2f} × the req/s of one "
+                       f"(no target){d}.")
         out += ["", "On a 2-CPU machine wrk, nginx's single worker and the instances share "
                 "the same two cores: a second instance adds no CPU to share, so it can add "
                 "little or nothing, or even cost, and these figures say so rather than what "
