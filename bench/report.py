@@ -179,8 +179,9 @@ class Report:
             one, two = [r for r in self.lb if r.scenario == name][:2]
             direct = self.pg_by_name(name)
             two_one = ratio(two.median("rps"), one.median("rps"))
-            d = (f"; nginx to one instance gives {ratio(one.median('rps'), direct.median('rps')):.2f}"
-                 f" × the req/s of that instance reached directly "
+            via = ratio(one.median("rps"), direct.median("rps")) if direct else 0.0
+            d = (f"; nginx to one instance gives {via:.2f} × the req/s of that instance "
+                 "reached directly "
                  f"({fmt_int(direct.median('rps'))} req/s)") if direct else ""
             out.append(f"- {name}: two instances give {two_one:.2f} × the req/s of one "
                        f"(no target){d}.")

@@ -69,8 +69,8 @@ def within(seconds, fn):
 
 class Nginx(front.Nginx):
     """scripts/nginx-front's nginx (the configuration docs/DEPLOYMENT.md
-    shows), with pytest's failures: a start that fails fails the test; stop() asserts exit 0 and no [alert] or [emerg]
-    in nginx's log."""
+    shows), with pytest's failures: a start that fails fails the test;
+    stop() asserts exit 0 and no [alert] or [emerg] in nginx's log."""
 
     def start(self, upstreams):  # pylint: disable=arguments-differ
         self.upstreams = list(upstreams)
