@@ -12,8 +12,9 @@ order is strict) and adds X-Upstream (the instance that answered) to every
 answer, so a test can tell which instance served a request. Two more
 listeners each reach one instance only ("pinned"): the sign-in is started
 through the one to instance 1 and its callback sent through the one to
-instance 2, both with nginx's public URL. docs/DEPLOYMENT.md shows the
-configuration written here."""
+instance 2, both with nginx's public URL. The configuration is
+scripts/nginx-front's, which docs/DEPLOYMENT.md shows (checked below) and
+`make bench` measures."""
 
 import contextlib
 import importlib.machinery
