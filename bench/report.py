@@ -5,11 +5,15 @@ by bench/run; measures nothing and runs nothing. A result is anything with
 scenario, server, runs, warmup, rss_kib, non2xx, socket_errors, exhausted
 and median(attr) (bench/run's Result); the sign-ins are bench/signin.py's
 SignIns. The PostgreSQL results (server "socialgate (PostgreSQL)") are
-compared with socialgate's on SQLite, scenario by scenario.
+compared with socialgate's on SQLite, scenario by scenario; the results
+through nginx (to one instance, then to two) with each other; the
+visibility of writes across instances is bench/visibility.py's Visibility.
 """
 
 import statistics
 from dataclasses import dataclass, field
+
+import visibility as vis
 
 LEGEND = """\
 req/s: requests completed ÷ wrk's duration; auth_info: only answers with "stat":"ok" (≥: its
@@ -33,6 +37,7 @@ FSYNC_MIN, FSYNC_SCENARIOS = 5, ("create", "patch")
 PG_READS, PG_READS_MIN = ("token", "get", "list", "introspect"), 0.9
 PG_WRITES = ("create", "patch")
 RSS_MAX_MIB = 64
+VISIBLE_MAX_MS = 100  # SPEC §8: a write acknowledged by one instance, seen by every other
 STARTUP_MAX_MS = 100
 SIGNIN_CPU_MAX_US = 1000  # socialgate's CPU per complete sign-in
 
@@ -60,6 +65,9 @@ class Report:
     pg: list = field(default_factory=list)  # socialgate over PostgreSQL
     pg_skipped: str = None  # why, when PostgreSQL did not run
     pg_commit_rate: float = 0.0  # PostgreSQL's single-client commits per second
+    lb: list = field(default_factory=list)  # through nginx: one instance, two, alternating
+    lb_skipped: str = None  # why, when nginx did not run
+    visibility: object = None  # writes on one instance polled on two others
 
     def by_name(self, name):
         return next(r for r in self.socialgate if r.scenario == name)
@@ -90,10 +98,10 @@ class Report:
         rows.append(("socialgate: bad answers / socket errors / failed sign-ins", "0 / 0 / 0",
                      f"{bad} / {errs} / {failed}", bad == 0 and errs == 0 and failed == 0))
         if self.pg:
-            bad = sum(r.non2xx for r in self.pg)
-            errs = sum(r.socket_errors for r in self.pg)
-            rows.append(("socialgate (PostgreSQL): bad answers / socket errors", "0 / 0",
-                         f"{bad} / {errs}", bad == 0 and errs == 0))
+            bad = sum(r.non2xx for r in self.pg + self.lb)
+            errs = sum(r.socket_errors for r in self.pg + self.lb)
+            rows.append(("socialgate (PostgreSQL, nginx included): bad answers / socket errors",
+                         "0 / 0", f"{bad} / {errs}", bad == 0 and errs == 0))
         rss = self.socialgate_hwm / 1024
         rows.append(("socialgate: peak RSS, whole run", f"≤ {RSS_MAX_MIB} MiB", f"{rss:.1f} MiB",
                      rss <= RSS_MAX_MIB))
@@ -104,6 +112,17 @@ class Report:
 
     def pg_by_name(self, name):
         return next((r for r in self.pg if r.scenario == name), None)
+
+    def visibility_target(self):
+        name = "a write on one instance seen on two others: max delay (SPEC §8)"
+        req = f"≤ {VISIBLE_MAX_MS} ms"
+        v = self.visibility
+        if v is None:
+            return (name, req, "not measured", None)
+        if v.missed:
+            return (name, req, v.missed, False)
+        worst = v.max_upper * 1000
+        return (name, req, f"{worst:.2f} ms (poll round included)", worst <= VISIBLE_MAX_MS)
 
     def pg_targets(self):
         rows = []
@@ -116,6 +135,8 @@ class Report:
                 continue
             x = ratio(r.median("rps"), self.by_name(name).median("rps"))
             rows.append((target, req, f"{x:.2f}", x >= PG_READS_MIN))
+        if self.pg:
+            rows.append(self.visibility_target())
         return rows
 
     def pg_lines(self):
@@ -132,6 +153,76 @@ class Report:
                 f"same cluster (pgbench, one INSERT per transaction): "
                 f"{fmt_int(self.pg_commit_rate)}/s; the disk's fsync rate {fmt_int(self.fsync)}/s. "
                 "CPU µs/req counts socialgate's process only, not PostgreSQL's."]
+
+    def lb_lines(self):
+        if not self.pg:
+            return []
+        if not self.lb:
+            return [f"Through nginx: skipped ({self.lb_skipped or 'not run'})."]
+        out = ["### Through nginx: one instance, then two", "",
+               "nginx configured as docs/DEPLOYMENT.md shows (scripts/nginx-front: one worker, "
+               "round robin, keepalive 16 to the instances), the instances on the PostgreSQL "
+               "database above; wrk sends to nginx, alternately to an nginx in front of "
+               "instance 1 alone and to one in front of instances 1 and 2. CPU µs/req: the "
+               "instances behind nginx summed; nginx's (master and worker) apart.", "",
+               "| scenario | through | req/s | p50 ms | p99 ms | socialgate CPU µs/req "
+               "| nginx CPU µs/req | bad | socket errors |",
+               "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+        for r in self.lb:
+            out.append(f"| {r.scenario} | {r.server} | {fmt_int(r.median('rps'))} | "
+                       f"{r.median('p50_ms'):.2f} | {r.median('p99_ms'):.2f} | "
+                       f"{r.median('cpu_us'):.1f} | {r.median('proxy_cpu_us'):.1f} | "
+                       f"{r.non2xx} | {r.socket_errors} |")
+        out += [""]
+        names = [r.scenario for r in self.lb]
+        for name in dict.fromkeys(names):
+            one, two = [r for r in self.lb if r.scenario == name][:2]
+            direct = self.pg_by_name(name)
+            two_one = ratio(two.median("rps"), one.median("rps"))
+            via = ratio(one.median("rps"), direct.median("rps")) if direct else 0.0
+            d = (f"; nginx to one instance gives {via:.2f} × the req/s of that instance "
+                 "reached directly "
+                 f"({fmt_int(direct.median('rps'))} req/s)") if direct else ""
+            out.append(f"- {name}: two instances give {two_one:.2f} × the req/s of one "
+                       f"(no target){d}.")
+        out += ["", "On a 2-CPU machine wrk, nginx's single worker and the instances share "
+                "the same two cores: a second instance adds no CPU to share, so it can add "
+                "little or nothing, or even cost, and these figures say so rather than what "
+                "two hosts would do. They show nginx's cost per request and that the set-up "
+                "of DEPLOYMENT.md holds under load without errors."]
+        return out
+
+    def visibility_lines(self):
+        if not self.pg:
+            return []
+        v = self.visibility
+        if v is None:
+            return ["Visibility across instances: not measured."]
+        out = ["### How soon the other instances see a write", "",
+               f"Three instances on the PostgreSQL database: {v.acked:,} merge patches of one "
+               f"provider's title on instance 1 (of {v.writes:,} asked for), one at a time "
+               "over a keep-alive connection; after each 200, instances 2 and 3 are polled "
+               "(GET, keep-alive, both requests out before either answer is read, the next "
+               "round at once) until each shows the new title. Delay: the moment the round "
+               "that first showed it was sent − the moment the 200 was read; 0 when the "
+               "first round showed it (\"at once\"). The true moment lies within that "
+               "round's length after it: \"max with round\" adds it.", "",
+               "| polling instance | writes seen | at once | p50 ms | p99 ms | max ms "
+               "| max with round ms |", "|---|--:|--:|--:|--:|--:|--:|"]
+        for p in v.pollers + [None]:
+            delays = p.delays if p else v.all_delays
+            uppers = p.uppers if p else [u for q in v.pollers for u in q.uppers]
+            at_once = p.at_once if p else sum(q.at_once for q in v.pollers)
+            p50, p99, worst = vis.summary(delays)
+            out.append(f"| {p.name if p else 'both'} | {len(delays):,} | {at_once:,} | "
+                       f"{p50:.2f} | {p99:.2f} | {worst:.2f} | "
+                       f"{max(uppers, default=0.0) * 1000:.2f} |")
+        out += ["", f"Polling resolution (one round, both instances): p50 "
+                f"{vis.percentile(v.rounds, 50) * 1000:.3f} ms, p99 "
+                f"{vis.percentile(v.rounds, 99) * 1000:.3f} ms; a durable PATCH on instance 1 "
+                f"took p50 {vis.percentile(v.write_seconds, 50) * 1000:.2f} ms."
+                + (f" Stopped early: {v.missed}." if v.missed else "")]
+        return out
 
     def signin_target(self):
         name, req = "complete sign-in: socialgate CPU", f"≤ {SIGNIN_CPU_MAX_US:,} µs"
@@ -178,7 +269,7 @@ class Report:
     def every_run(self):
         out = ["| scenario | server | run | req/s | p50 ms | p99 ms | CPU µs/req | bad "
                "| socket errors |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
-        for r in [self.baseline] + self.socialgate + self.pg + self.peer:
+        for r in [self.baseline] + self.socialgate + self.pg + self.lb + self.peer:
             runs = ([("warm-up", r.warmup)] if r.warmup else []) + \
                    [(str(i + 1), x) for i, x in enumerate(r.runs)]
             for label, x in runs:
@@ -201,6 +292,9 @@ class Report:
                 f"{self.socialgate_hwm / 1024:.1f} MiB.", ""]
         out += self.peer_lines()
         out += [""] + self.pg_lines()
+        if self.pg:
+            out += ["", "## Several instances on one PostgreSQL database", ""]
+            out += self.lb_lines() + [""] + self.visibility_lines()
         out += [""] + self.signin_lines()
         out += ["", "## Targets", "", "| target | required | measured | result |",
                 "|---|---|---|---|"]
@@ -226,6 +320,8 @@ class Report:
             "signins_skipped": self.signins_skipped,
             "postgresql": [res(r) for r in self.pg], "postgresql_skipped": self.pg_skipped,
             "postgresql_commit_per_s": self.pg_commit_rate if self.pg else None,
+            "nginx": [res(r) for r in self.lb], "nginx_skipped": self.lb_skipped,
+            "visibility": self.visibility.to_json() if self.visibility else None,
             "targets": [{"target": t, "required": q, "measured": g, "pass": ok}
                         for t, q, g, ok in self.targets()],
         }

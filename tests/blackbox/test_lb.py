@@ -12,16 +12,14 @@ order is strict) and adds X-Upstream (the instance that answered) to every
 answer, so a test can tell which instance served a request. Two more
 listeners each reach one instance only ("pinned"): the sign-in is started
 through the one to instance 1 and its callback sent through the one to
-instance 2, both with nginx's public URL. docs/DEPLOYMENT.md shows the
-configuration written here."""
+instance 2, both with nginx's public URL. The configuration is
+scripts/nginx-front's, which docs/DEPLOYMENT.md shows (checked below) and
+`make bench` measures."""
 
 import contextlib
-import ctypes
-import os
+import importlib.machinery
+import importlib.util
 import re
-import shutil
-import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -30,87 +28,31 @@ import pytest
 import requests
 
 from conftest import (BEARER_INVALID, MERGE_PATCH, TOKEN_RE, EngageGate, Issued, Servers,
-                      apps_path, assert_forbidden, free_port)
+                      apps_path, assert_forbidden)
 from idp_harness import StubIdp, make_ca, query_of
 from pg_harness import pg_database
 from signin_world import SITE, World
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK),
+NGINX_FRONT = Path(__file__).resolve().parents[2] / "scripts" / "nginx-front"
+
+
+def _nginx_front():
+    """scripts/nginx-front as a module (it has no .py suffix, and its main()
+    only runs as a script): the configuration, and nginx run with it."""
+    loader = importlib.machinery.SourceFileLoader("nginx_front", str(NGINX_FRONT))
+    spec = importlib.util.spec_from_loader("nginx_front", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+front = _nginx_front()
+pytestmark = pytest.mark.skipif(front.binary() is None,
                                 reason="nginx is not installed (scripts/install-deps installs it)")
 
 FAILURES_ALLOWED = 20  # per (client id, address) and instance: test_bruteforce.py
 INSTANCES = 2
-READY_SECONDS = 10.0
 VISIBLE_SECONDS = 0.1  # SPEC §8: one instance's write is seen by every other within 100 ms
-STOP_SECONDS = 10.0
-
-NGINX_CONF = """\
-# nginx in front of {n} socialgate instances on one PostgreSQL database.
-worker_processes 1;
-{user}pid {dir}/nginx.pid;
-error_log {dir}/error.log notice;
-
-events {{
-    worker_connections 256;
-}}
-
-http {{
-    # Temporary files under the prefix too, not in /var/lib/nginx.
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-
-    # $uri, not $request: the query of a sign-in callback (code, state) or
-    # of GET auth_info (token, apiKey) must not reach the log.
-    log_format socialgate '$remote_addr [$time_local] "$request_method $uri" '
-                          '$status $upstream_addr $request_time';
-    access_log {dir}/access.log socialgate;
-
-    upstream socialgate {{
-{servers}
-        keepalive 16;
-        # Below socialgate's --request-head-timeout (10 s): nginx, not the
-        # instance, closes an idle connection, so a POST never meets one
-        # the instance closed a moment earlier.
-        keepalive_timeout 5s;
-    }}
-
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    # What --trusted-proxy reads: the client's address appended to what the
-    # client sent (socialgate reads it right to left); a client's own
-    # Forwarded header is dropped.
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header Forwarded "";
-
-    # Test only: which instance answered.
-    add_header X-Upstream $upstream_addr always;
-
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://socialgate;
-        }}
-    }}
-{pinned}}}
-"""
-
-PINNED_CONF = """
-    # Test only: a listener that reaches instance {i} alone.
-    upstream socialgate_{i} {{
-        server {addr};
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://socialgate_{i};
-        }}
-    }}
-"""
 
 
 def within(seconds, fn):
@@ -126,103 +68,24 @@ def within(seconds, fn):
         time.sleep(0.002)
 
 
-def distinct_ports(n):
-    ports = set()
-    while len(ports) < n:
-        ports.add(free_port())
-    return list(ports)
+class Nginx(front.Nginx):
+    """scripts/nginx-front's nginx (the configuration docs/DEPLOYMENT.md
+    shows), with pytest's failures: a start that fails fails the test;
+    stop() asserts exit 0 and no [alert] or [emerg] in nginx's log."""
 
-
-def die_with_parent():
-    """In nginx's master, before exec: SIGTERM when this process dies, even
-    of SIGKILL, so no nginx outlives a killed test run (Linux only)."""
-    PR_SET_PDEATHSIG = 1
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-class Nginx:
-    """nginx as a foreground child (daemon off), configured by config():
-    every path inside dir, a listener on a free loopback port balancing
-    over the instances, and one pinned listener per instance."""
-
-    def __init__(self, workdir):
-        self.dir = Path(workdir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port, *self.pinned_ports = distinct_ports(1 + INSTANCES)
-        self.upstreams = []
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def pinned_url(self, i):
-        return f"http://127.0.0.1:{self.pinned_ports[i]}"
-
-    def config(self, as_root=None):
-        """The nginx.conf text; the user directive only as root (as_root:
-        whether to write it, default whether this process is root)."""
-        user = ""
-        if as_root if as_root is not None else os.geteuid() == 0:
-            user = "user root root;\n"  # else workers run as nobody, who cannot write in dir
-        servers = "\n".join(f"        server {a};" for a in self.upstreams)
-        pinned = "".join(PINNED_CONF.format(i=i + 1, addr=a, port=self.pinned_ports[i])
-                         for i, a in enumerate(self.upstreams))
-        return NGINX_CONF.format(n=len(self.upstreams), user=user, dir=self.dir,
-                                 servers=servers, port=self.port, pinned=pinned)
-
-    def start(self, upstreams):
+    def start(self, upstreams):  # pylint: disable=arguments-differ
         self.upstreams = list(upstreams)
-        conf = self.dir / "nginx.conf"
-        conf.write_text(self.config())
-        with open(self.dir / "nginx.stderr", "ab") as err:
-            self.proc = subprocess.Popen(
-                [NGINX, "-p", str(self.dir), "-c", str(conf), "-e", str(self.dir / "error.log"),
-                 "-g", "daemon off;"],
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err, cwd=str(self.dir),
-                preexec_fn=die_with_parent)
-        deadline = time.monotonic() + READY_SECONDS
-        urls = [self.url] + [self.pinned_url(i) for i in range(len(self.upstreams))]
-        while urls:
-            if self.proc.poll() is not None:
-                pytest.fail(f"nginx exited with {self.proc.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"nginx not ready within {READY_SECONDS}s:\n{self.log()}")
-            try:
-                if requests.get(urls[0] + "/healthz", timeout=1).status_code == 200:
-                    urls.pop(0)
-                    continue
-            except requests.RequestException:
-                pass
-            time.sleep(0.02)
-        return self
-
-    def log(self):
-        out = []
-        for name in ("nginx.stderr", "error.log"):
-            try:
-                out.append((self.dir / name).read_text(errors="replace")[-3000:])
-            except OSError:
-                pass
-        return "\n".join(out)
+        try:
+            return super().start()
+        except RuntimeError as e:
+            pytest.fail(str(e))
 
     def stop(self):
-        """Fast shutdown (SIGTERM): the master stops its workers before it
-        exits. Asserts exit 0 and no [alert] or [emerg] in its log."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            pytest.fail(f"nginx did not exit within {STOP_SECONDS}s of SIGTERM")
+        rc = super().stop()
         log = self.log()
+        assert rc is not None, f"nginx did not exit within {front.STOP_SECONDS}s of SIGTERM"
         assert rc == 0, f"nginx exited {rc}:\n{log}"
         assert "[alert]" not in log and "[emerg]" not in log, log
 
@@ -504,7 +367,6 @@ def test_the_configuration_in_the_deployment_guide_is_the_one_tested():
     and 8092 (the pinned listeners)."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOYMENT.md").read_text()
     blocks = re.findall(r"```nginx\n(.*?)```", doc, re.S)
-    n = Nginx.__new__(Nginx)  # nothing started, no directory made
-    n.dir, n.port, n.pinned_ports = "DIR", 8080, [8091, 8092]
-    n.upstreams = ["127.0.0.1:8081", "127.0.0.1:8082"]
-    assert n.config(as_root=True) in blocks
+    conf = front.config("DIR", 8080, ["127.0.0.1:8081", "127.0.0.1:8082"], [8091, 8092],
+                        as_root=True)
+    assert conf in blocks
