@@ -117,22 +117,25 @@ struct saml_result {
  * value returned still comes from inside what was signed.
  * Checks: Response Destination, when present, = acs_url ("destination");
  * Response InResponseTo, when present, = request_id ("in response to");
- * Assertion Version 2.0 with an ID and an Issuer ("assertion"); Response
- * Issuer, when present, = the Assertion's ("issuer"), = x->issuer when
+ * Assertion Version 2.0 with an ID ("assertion"); an Assertion Issuer,
+ * equal to the Response's when that has one, and to x->issuer when
  * pinned ("issuer"); Subject NameID: text only, 1 to SAML_NAME_ID_MAX
  * bytes, so a comment or element inside it refuses the response rather
- * than cutting the name ("name id"); a bearer SubjectConfirmation whose
- * Data has Recipient = acs_url ("recipient"), InResponseTo = request_id,
- * or none when request_id is NULL ("in response to"), NotOnOrAfter >
- * now - skew ("expired"), NotBefore, when present, <= now + skew ("not yet
- * valid"); none bearer: "subject confirmation"; Conditions with NotBefore
- * <= now + skew ("not yet valid"), NotOnOrAfter > now - skew ("expired"),
- * at least one AudienceRestriction and each containing sp_entity_id
- * ("audience"), no unknown Condition ("condition"); an AuthnStatement
- * ("authn statement"). Times are xs:dateTime in UTC ("Z"), fractions of a
- * second dropped ("time" when malformed). Every text read (Issuer,
- * Audience, NameID, attribute values) must be plain text: a comment or an
- * element inside refuses the response (the field's check).
+ * than cutting the name ("name id"); a bearer SubjectConfirmation
+ * (none: "subject confirmation") whose Data has Recipient = acs_url
+ * ("recipient"), InResponseTo = request_id, or none when request_id is
+ * NULL ("in response to"), a NotOnOrAfter ("subject confirmation") >
+ * now - skew ("expired"), NotBefore, when present, <= now + skew ("not
+ * yet valid"); when several are bearer, one passing is enough, else the
+ * first one's check is named. Conditions with NotBefore <= now + skew
+ * ("not yet valid"), NotOnOrAfter > now - skew ("expired"), at least one
+ * AudienceRestriction and each containing sp_entity_id (no Conditions,
+ * none or another: "audience"), nothing but AudienceRestriction,
+ * OneTimeUse and ProxyRestriction ("condition"); an AuthnStatement
+ * ("authn statement"). Times are xs:dateTime in UTC ("Z"), fractions of
+ * a second dropped ("time" when malformed). Issuer, Audience and NameID
+ * are read as plain text (text and CDATA): with a comment or an element
+ * inside they match nothing (their check fails).
  * until: the earliest NotOnOrAfter that bounds acceptance (the bearer
  * confirmation's, and Conditions' when earlier) + skew: past it the
  * assertion is refused as expired anyway. An assertion acceptable longer
@@ -141,8 +144,10 @@ struct saml_result {
  * Attributes: of every AttributeStatement, by Name (1 to SAML_TEXT_MAX
  * bytes), values in order; at most SAML_ATTRIBUTES_MAX names and
  * SAML_VALUES_MAX values each, a value over SAML_VALUE_MAX bytes left out
- * (as idp_profile leaves it out); an AttributeValue with element content
- * is left out; EncryptedAttribute is ignored.
+ * (as idp_profile leaves it out); an AttributeValue that is not plain
+ * text (a comment or an element inside) is left out whole, never cut;
+ * EncryptedAttribute is ignored; a value that is not UTF-8 cannot occur
+ * (libxml2 gives UTF-8).
  *
  * ST_OK; ST_INVALID (Base64, XML, size, doctype, depth); ST_FORBIDDEN
  * (every other check, and "status"); ST_INTERNAL ("certificate", or xmlsec
