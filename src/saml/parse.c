@@ -154,6 +154,8 @@ static void walk_tree(struct walk *w, xmlNodePtr root)
 
 static bool ids_unique(struct walk *w)
 {
+    if (w->nids < 2)
+        return true;
     qsort(w->ids, w->nids, sizeof *w->ids, cmp_str);
     for (size_t i = 1; i < w->nids; i++)
         if (!strcmp(w->ids[i - 1], w->ids[i]))
