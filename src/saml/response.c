@@ -73,7 +73,7 @@ static bool signatures_ok(struct arena *a, const struct saml_doc *d, const struc
     if ((rs && saml_child(d->response, rs, SAML_NS_DSIG, "Signature")) ||
         (as && saml_child(d->assertion, as, SAML_NS_DSIG, "Signature")))
         return fail(v, "signature count");
-    xmlSecKeyPtr key = saml_key_load(x->certificate);
+    xmlSecKeyPtr key = x->key ? saml_key_get(x->key) : saml_key_load(x->certificate);
     if (!key) {
         v->st = ST_INTERNAL;
         v->check = "certificate";

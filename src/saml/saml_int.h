@@ -48,6 +48,9 @@ enum st saml_signature_check(struct arena *a, const struct saml_doc *d, xmlNodeP
 /* The public key of the certificate (Base64 DER text, whitespace
  * allowed), or NULL when it does not load. xmlSecKeyDestroy it. */
 xmlSecKeyPtr saml_key_load(const char *b64);
+/* A key of its own for one check, from a parsed one (cheap: the public
+ * key is shared by reference); NULL on failure. xmlSecKeyDestroy it. */
+xmlSecKeyPtr saml_key_get(const struct saml_key *k);
 
 /* Seconds since the epoch of an xs:dateTime in UTC ("Z", optional
  * fraction dropped); false when s is not one. */

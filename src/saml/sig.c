@@ -183,6 +183,36 @@ enum st saml_signature_check(struct arena *a, const struct saml_doc *d, xmlNodeP
     return ST_OK;
 }
 
+struct saml_key {
+    xmlSecKeyPtr key;
+};
+
+enum st saml_key_parse(const char *b64, struct saml_key **out, struct err *e)
+{
+    *out = NULL;
+    xmlSecKeyPtr k = saml_key_load(b64);
+    if (!k)
+        return ERR(e, ST_INVALID, NULL, "saml: the certificate does not load");
+    *out = xmalloc(sizeof **out);
+    (*out)->key = k;
+    return ST_OK;
+}
+
+void saml_key_free(struct saml_key *k)
+{
+    if (!k)
+        return;
+    xmlSecKeyDestroy(k->key);
+    free(k);
+}
+
+xmlSecKeyPtr saml_key_get(const struct saml_key *k)
+{
+    /* a copy per check: it shares the EVP_PKEY (reference counted), so
+     * no check ever writes to what another thread reads */
+    return xmlSecKeyDuplicate(k->key);
+}
+
 xmlSecKeyPtr saml_key_load(const char *b64)
 {
     size_t len = b64 ? strlen(b64) : 0, k = 0;

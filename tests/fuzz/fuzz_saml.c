@@ -2,7 +2,8 @@
 /*
  * Fuzz target: saml/ on a posted SAMLResponse. The input is one byte of
  * options (bit 0: the EC P-256 certificate is pinned rather than the RSA
- * one, bit 1: SHA-1 allowed, bit 2: no request id expected), then the
+ * one, bit 1: SHA-1 allowed, bit 2: no request id expected, bit 3: the
+ * certificate read per check rather than parsed once), then the
  * response's XML, Base64-encoded here so the fuzzer mutates XML rather
  * than Base64, and checked at the seeds' fixed clock. A response that
  * passes must carry a subject, an assertion id and an attribute object
@@ -16,12 +17,15 @@
 
 #define NOW 1767225600 /* the seeds' 2026-01-01T00:00:00Z */
 
+static struct saml_key *rsa, *ec; /* parsed once, as a caller caches them */
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     util_init();
-    if (saml_init(NULL) != ST_OK)
+    if (saml_init(NULL) != ST_OK || saml_key_parse(SAML_RSA_CERT, &rsa, NULL) != ST_OK ||
+        saml_key_parse(SAML_EC_CERT, &ec, NULL) != ST_OK)
         abort();
     return 0;
 }
@@ -38,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .acs_url = "https://sg.example.com/c1.p1/callback",
         .sp_entity_id = "https://sg.example.com/c1.p1/metadata",
         .request_id = (opt & 4) ? NULL : "_0123456789abcdef0123456789abcdef01234567",
+        .key = (opt & 8)   ? NULL
+               : (opt & 1) ? ec
+                           : rsa,
         .certificate = (opt & 1) ? SAML_EC_CERT : SAML_RSA_CERT,
         .now = NOW,
         .skew = 120,

@@ -92,6 +92,15 @@ static void expect_valid(const struct fx_sign *s, const char *cert, bool sa, boo
     json_decref(doc);
     json_decref(want);
     saml_result_cleanup(&r);
+    /* the same with the key parsed once, as a caller caches it */
+    struct saml_key *k = NULL;
+    cr_assert_eq(saml_key_parse(cert, &k, NULL), ST_OK);
+    x.key = k;
+    x.certificate = "not a certificate: the parsed key is used";
+    cr_assert_str_eq(run(b64, &x, &r, &a), "ok");
+    cr_assert_str_eq(r.name_id, "alice@example.com");
+    saml_result_cleanup(&r);
+    saml_key_free(k);
     arena_cleanup(&a);
     free(b64);
 }
@@ -154,6 +163,39 @@ Test(saml, certificate_text_with_line_breaks_is_read)
     folded[k] = '\0';
     struct saml_expect x = fx_expect(folded);
     cr_assert_str_eq(verdict_x(d, &x), "ok");
+}
+
+Test(saml, a_parsed_key_is_the_only_key_trusted)
+{
+    struct saml_key *k = NULL;
+    cr_assert_eq(saml_key_parse("bm90IGEgY2VydGlmaWNhdGU=", &k, NULL), ST_INVALID);
+    cr_assert_null(k);
+    cr_assert_eq(saml_key_parse("", &k, NULL), ST_INVALID);
+    cr_assert_eq(saml_key_parse(SAML_EVIL_CERT, &k, NULL), ST_OK);
+    struct fx f = fx_defaults();
+    struct fx_sign s = fx_rsa();
+    struct saml_expect x = fx_expect(SAML_RSA_CERT);
+    x.key = k; /* wins over the certificate text */
+    cr_assert_str_eq(verdict_x(fx_signed(&f, &s, true, false), &x), "signature");
+    saml_key_free(k);
+    saml_key_free(NULL);
+}
+
+Test(saml, a_certificate_that_does_not_load_is_an_internal_error)
+{
+    struct fx f = fx_defaults();
+    struct fx_sign s = fx_rsa();
+    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    char *b64 = fx_b64(d);
+    xmlFreeDoc(d);
+    struct saml_expect x = fx_expect("AAAA");
+    struct arena a;
+    arena_init(&a);
+    struct saml_result r;
+    cr_assert_eq(saml_response_check(&a, b64, strlen(b64), &x, &r, NULL), ST_INTERNAL);
+    cr_assert_str_eq(r.check, "certificate");
+    arena_cleanup(&a);
+    free(b64);
 }
 
 Test(saml, sha1_is_refused_unless_allowed)
