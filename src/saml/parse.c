@@ -293,6 +293,17 @@ const char *saml_text(struct arena *a, xmlNodePtr n, size_t max)
     return s;
 }
 
+bool saml_ncname(const char *s)
+{
+    if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
 static bool digits(const char *s, int n, int *out)
 {
     int v = 0;

@@ -27,18 +27,6 @@ static bool sendable(const char *s)
     return true;
 }
 
-/* An XML NCName in ASCII (what an ID attribute must be). */
-static bool ncname(const char *s)
-{
-    if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-' || *s == '.'))
-            return false;
-    return true;
-}
-
 #define W(s) ((const xmlChar *)(s))
 
 static void add_authn_context(xmlTextWriterPtr w, const json_t *ctx)
@@ -125,7 +113,7 @@ enum st saml_authn_request_url(struct arena *a, const struct saml_request *r, co
     *url = NULL;
     if (!sendable(r->auth_url) || !sendable(r->acs_url) || !sendable(r->sp_entity_id))
         return ERR(e, ST_INVALID, NULL, "saml request: a URL is missing or holds a control byte");
-    if (!ncname(r->id))
+    if (!saml_ncname(r->id))
         return ERR(e, ST_INVALID, NULL, "saml request: the request id is not an NCName");
     if (!sendable(r->relay_state) || strlen(r->relay_state) > SAML_RELAY_STATE_MAX)
         return ERR(e, ST_INVALID, NULL, "saml request: RelayState must be 1 to %d bytes",

@@ -116,8 +116,9 @@ struct saml_result {
  * the IdP said, and nothing of it is trusted.
  * Signature: a ds:Signature child of the Assertion, of the Response, or
  * both (each present one must verify; none: "unsigned"). Each must have
- * exactly one Reference whose URI is "#" + the ID of its parent, and that
- * ID must resolve to the parent ("signature reference"); exclusive c14n
+ * exactly one Reference whose URI is "#" + the ID of its parent, an
+ * NCName (so never an XPointer) resolving to the parent ("signature
+ * reference"); exclusive c14n
  * (with or without comments) for SignedInfo, transforms only
  * enveloped-signature and exclusive c14n ("signature transform"); digest
  * SHA-256/384/512 and signature RSA or ECDSA with SHA-256/384/512, SHA-1

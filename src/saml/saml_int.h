@@ -52,6 +52,10 @@ xmlSecKeyPtr saml_key_load(const char *b64);
  * key is shared by reference); NULL on failure. xmlSecKeyDestroy it. */
 xmlSecKeyPtr saml_key_get(const struct saml_key *k);
 
+/* True when s is an XML NCName in ASCII (what an ID must be: no
+ * "xpointer(...)" can pass for one). */
+bool saml_ncname(const char *s);
+
 /* Seconds since the epoch of an xs:dateTime in UTC ("Z", optional
  * fraction dropped); false when s is not one. */
 bool saml_time_parse(const char *s, int64_t *out);

@@ -153,7 +153,7 @@ enum st saml_signature_check(struct arena *a, const struct saml_doc *d, xmlNodeP
                              xmlNodePtr sig, xmlSecKeyPtr key, bool allow_sha1, const char **check)
 {
     const char *id = saml_attr(a, signed_node, "ID");
-    if (!id || !*id || !id_resolves_to(d->doc, id, signed_node)) {
+    if (!saml_ncname(id) || !id_resolves_to(d->doc, id, signed_node)) {
         *check = "signature reference";
         return ST_FORBIDDEN;
     }

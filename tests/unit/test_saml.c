@@ -491,6 +491,18 @@ Test(saml, a_response_signature_naming_the_assertion_is_refused)
     cr_assert_str_eq(verdict(d), "signature reference");
 }
 
+Test(saml, an_id_that_reads_as_an_xpointer_is_refused)
+{
+    struct fx f = fx_defaults();
+    char *xml = fx_xml(&f);
+    xmlDocPtr d = fx_parse(xml);
+    free(xml);
+    xmlSetProp(fx_assertion(d), (const xmlChar *)"ID", (const xmlChar *)"xpointer(/)");
+    struct fx_sign s = fx_rsa();
+    fx_sign_node(d, fx_assertion(d), &s);
+    cr_assert_str_eq(verdict(d), "signature reference");
+}
+
 Test(saml, a_second_signature_is_refused)
 {
     xmlDocPtr d = assertion_signed();
