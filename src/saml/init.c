@@ -5,6 +5,7 @@
  * Once per process, never per response.
  */
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 #include <pthread.h>
 #include <xmlsec/xmlsec.h>
 /* after xmlsec.h, which they need */
@@ -30,6 +31,20 @@ static void on_xmlsec_error(const char *file, int line, const char *func, const 
     (void)msg;
 }
 
+static void on_xml_error(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+void saml_quiet(void)
+{
+    /* libxml2 keeps these per thread: this thread's, and the default of
+     * threads that first use libxml2 later */
+    xmlSetGenericErrorFunc(NULL, on_xml_error);
+    xmlThrDefSetGenericErrorFunc(NULL, on_xml_error);
+}
+
 static enum st start(struct err *e)
 {
     xmlInitParser();
@@ -49,6 +64,7 @@ static enum st start(struct err *e)
         return ERR(e, ST_INTERNAL, NULL, "xmlsec: OpenSSL backend initialisation failed");
     }
     xmlSecErrorsSetCallback(on_xmlsec_error);
+    saml_quiet();
     return ST_OK;
 }
 

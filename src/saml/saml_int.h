@@ -52,6 +52,10 @@ xmlSecKeyPtr saml_key_load(const char *b64);
  * key is shared by reference); NULL on failure. xmlSecKeyDestroy it. */
 xmlSecKeyPtr saml_key_get(const struct saml_key *k);
 
+/* Silences libxml2's error output (c14n reports hostile input on stderr)
+ * for the calling thread and threads to come. Cheap: called per check. */
+void saml_quiet(void);
+
 /* True when s is an XML NCName in ASCII (what an ID must be: no
  * "xpointer(...)" can pass for one). */
 bool saml_ncname(const char *s);

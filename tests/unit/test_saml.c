@@ -9,6 +9,7 @@
  * URL inflates back to what was asked; the SP metadata reads back.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <zlib.h>
 
 #include "saml_fixture.h"
@@ -297,6 +298,27 @@ Test(saml, an_attribute_value_with_a_comment_is_left_out_whole)
     saml_result_cleanup(&r);
     arena_cleanup(&a);
     free(b64);
+}
+
+static xmlDocPtr assertion_signed(void);
+static const char *verdict_text(const char *xml);
+
+static void setup_quiet(void)
+{
+    cr_redirect_stderr();
+    setup();
+}
+
+Test(saml, hostile_input_writes_nothing_to_stderr, .init = setup_quiet)
+{
+    /* a relative namespace URI makes c14n complain through libxml2 */
+    xmlDocPtr d = assertion_signed();
+    xmlNewNs(fx_elem(fx_assertion(d), "Subject"), (const xmlChar *)"relative/uri",
+             (const xmlChar *)"rel");
+    cr_assert_str_eq(verdict(d), "signature");
+    cr_assert_str_eq(verdict_text("<samlp:Response"), "xml");
+    fflush(stderr);
+    cr_assert_stderr_eq_str("");
 }
 
 /* ---- signature wrapping (SAMLRaider / "On Breaking SAML" shapes) ---- */
