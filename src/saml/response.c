@@ -88,11 +88,13 @@ static bool signatures_ok(struct arena *a, const struct saml_doc *d, const struc
     return v->st == ST_OK;
 }
 
-/* An Issuer child's text, or NULL (absent, or not plain text). */
+/* The text of n's Issuer child; NULL when absent or not plain text.
+ * *present (when not NULL) says whether there is one. */
 static const char *issuer_of(struct arena *a, xmlNodePtr n, bool *present)
 {
     xmlNodePtr i = saml_child(n, NULL, SAML_NS_ASSERTION, "Issuer");
-    *present = i != NULL;
+    if (present)
+        *present = i != NULL;
     return i ? saml_text(a, i, SAML_TEXT_MAX) : NULL;
 }
 
@@ -105,15 +107,10 @@ static bool response_ok(struct arena *a, const struct saml_doc *d, const struct 
     const char *irt = saml_attr(a, d->response, "InResponseTo");
     if (irt && !eq(irt, x->request_id))
         return fail(v, "in response to");
-    bool present = false;
-    const char *ri = issuer_of(a, d->response, &present);
-    const char *ai = issuer_of(a, d->assertion, &present);
-    if (!present || !ai || !*ai)
-        return fail(v, "issuer");
-    xmlNodePtr rnode = saml_child(d->response, NULL, SAML_NS_ASSERTION, "Issuer");
-    if (rnode && !eq(ri, ai))
-        return fail(v, "issuer");
-    if (x->issuer && !eq(ai, x->issuer))
+    bool in_response = false;
+    const char *ri = issuer_of(a, d->response, &in_response);
+    const char *ai = issuer_of(a, d->assertion, NULL);
+    if (!ai || !*ai || (in_response && !eq(ri, ai)) || (x->issuer && !eq(ai, x->issuer)))
         return fail(v, "issuer");
     out->issuer = ai;
     return true;
