@@ -72,7 +72,7 @@ soak: deps
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= form multipart basic token scope route provider merge_patch json_patch \
-                json_depth etag_list jws profile idp_answer signin
+                json_depth etag_list jws profile idp_answer signin saml
 fuzz:
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || \
 	    CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Db_sanitize=none \
