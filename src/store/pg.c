@@ -295,6 +295,11 @@ static enum st fail(struct conn *c, const char *what, const PGresult *r, struct 
     return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, primary(r, c));
 }
 
+static enum st control_fail(struct conn *c, const char *what, struct err *e)
+{
+    return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
+}
+
 static enum st prepare(struct conn *c, enum query q, struct err *e)
 {
     char name[16];
@@ -315,21 +320,131 @@ static enum st prepare(struct conn *c, enum query q, struct err *e)
     return st;
 }
 
+/* The statements one pipeline carries at most: RELEASE, SAVEPOINT,
+ * PREPARE and the statement. */
+#define PIPE_MAX 4
+
+/* Reads a pipeline's results up to its sync: the first result of its
+ * statement i into res[i] (after a failure the server skips the rest:
+ * PGRES_PIPELINE_ABORTED). False when the connection failed first; what
+ * did not come stays NULL. */
+static bool collect(PGconn *pg, PGresult **res, int n)
+{
+    int i = 0;
+    bool after_null = false;
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) { /* the end of statement i's results */
+            if (after_null || PQstatus(pg) != CONNECTION_OK)
+                return false; /* nothing more is coming */
+            after_null = true;
+            i++;
+            continue;
+        }
+        after_null = false;
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return true;
+        }
+        if (i < n && !res[i])
+            res[i] = r;
+        else
+            PQclear(r);
+    }
+}
+
+/* The statements of a pipeline, sent in order, then a sync. */
+static bool send_all(struct conn *c, const char *const *control, int ncontrol, enum query q,
+                     const char *name, const struct pgs_params *p)
+{
+    for (int i = 0; i < ncontrol; i++)
+        if (!PQsendQueryParams(c->pg, control[i], 0, NULL, NULL, NULL, NULL, 0))
+            return false;
+    if (!c->prepared[q] && !PQsendPrepare(c->pg, name, sql_text[q], 0, NULL))
+        return false;
+    return PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) && PQpipelineSync(c->pg);
+}
+
+/* What the control statements and the PREPARE of a pipeline answered:
+ * ST_OK when all succeeded (the savepoint is then taken). */
+static enum st control_results(struct conn *c, PGresult **res, int ncontrol, enum query q,
+                               struct err *e)
+{
+    for (int i = 0; i < ncontrol; i++)
+        if (PQresultStatus(res[i]) != PGRES_COMMAND_OK)
+            return fail(c, "savepoint", res[i], e);
+    c->savepoint = PGS_SP_TAKEN;
+    c->savepoint_open = true;
+    if (c->prepared[q])
+        return ST_OK;
+    PGresult *r = res[ncontrol];
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        c->prepared[q] = true;
+        return ST_OK;
+    }
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strncmp(state, "42", 2) == 0) { /* syntax or undefined name */
+        log_msg(LOG_ERROR, "postgresql: cannot prepare %s: %s", query_name[q], primary(r, c));
+        abort(); /* a query of ours that does not compile is a build defect */
+    }
+    return fail(c, query_name[q], r, e);
+}
+
+/* The first statement of a batch's write: sent in one pipeline after the
+ * RELEASE of the previous write's savepoint (when one is open) and the
+ * SAVEPOINT of this one (and q's PREPARE when c has not prepared it), so
+ * they cost no round trip of their own. On ST_OK *res is q's result,
+ * whatever it says (NULL when the connection failed). Whatever happens, c
+ * leaves pipeline mode, or is broken (and closed by pgs_release). */
+static enum st exec_in_savepoint(struct conn *c, enum query q, const char *name,
+                                 const struct pgs_params *p, PGresult **out, struct err *e)
+{
+    const char *control[2];
+    int ncontrol = 0;
+    if (c->savepoint_open)
+        control[ncontrol++] = "RELEASE SAVEPOINT w";
+    control[ncontrol++] = "SAVEPOINT w";
+    int n = ncontrol + !c->prepared[q] + 1;
+    PGresult *res[PIPE_MAX] = {0};
+    if (!PQenterPipelineMode(c->pg))
+        return control_fail(c, "pipeline", e);
+    /* Without its sync nothing of a pipeline would come back: read only
+     * what was sent whole. */
+    if (send_all(c, control, ncontrol, q, name, p))
+        collect(c->pg, res, n);
+    PQexitPipelineMode(c->pg); /* fails only on a connection left broken */
+    enum st st = control_results(c, res, ncontrol, q, e);
+    if (st == ST_OK) {
+        *out = res[n - 1];
+        res[n - 1] = NULL;
+    }
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    return st;
+}
+
 /* Runs q; on ST_OK *res holds its result (PQclear it). */
 static enum st exec_q(struct conn *c, enum query q, const struct pgs_params *p,
                       enum st on_constraint, PGresult **res, struct err *e)
 {
     *res = NULL;
     c->sqlstate[0] = c->constraint[0] = '\0';
-    enum st st = c->prepared[q] ? ST_OK : prepare(c, q, e);
-    if (st != ST_OK)
-        return st;
     char name[16];
     snprintf(name, sizeof name, "q%d", (int)q);
     static const struct pgs_params none;
     if (!p)
         p = &none;
-    PGresult *r = PQexecPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1);
+    PGresult *r = NULL;
+    enum st st = ST_OK;
+    if (c->savepoint == PGS_SP_PENDING) {
+        st = exec_in_savepoint(c, q, name, p, &r, e);
+    } else {
+        st = c->prepared[q] ? ST_OK : prepare(c, q, e);
+        if (st == ST_OK)
+            r = PQexecPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1);
+    }
+    if (st != ST_OK)
+        return st;
     ExecStatusType rs = PQresultStatus(r);
     if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
         *res = r;
@@ -396,7 +511,7 @@ enum st pgs_read_one(struct conn *c, const struct pgs_read *r, void *out, struct
  * server restarted, say) is tried once more on a new one. */
 static bool broken(const struct conn *c)
 {
-    return PQstatus(c->pg) != CONNECTION_OK;
+    return PQstatus(c->pg) != CONNECTION_OK || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF;
 }
 
 enum st pgs_query_one(struct store *s, const struct pgs_read *r, void *out, struct err *e)
@@ -559,11 +674,6 @@ void pgs_release(struct store *s, struct conn *c)
 
 /* ---- writes and batches -------------------------------------------------------- */
 
-static enum st control_fail(struct conn *c, const char *what, struct err *e)
-{
-    return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
-}
-
 /* Commits c's transaction, announcing to every server listening (this one
  * too) the domains it changed (a bit each): NOTIFY in the same
  * transaction, so it is delivered only if the commit succeeds, and only
@@ -589,18 +699,25 @@ static unsigned write_domain_bit(void)
 }
 
 /* Runs one write in a savepoint of the open transaction, so that a write
- * refused for its own reasons rolls back alone. */
+ * refused for its own reasons rolls back alone. The savepoint travels with
+ * the write's first statement (exec_in_savepoint); it is released with the
+ * next write's, or by the COMMIT, so a write that succeeds costs no round
+ * trip besides its statements. A write that failed before any statement
+ * took no savepoint and changed nothing: nothing to roll back. */
 static enum st in_savepoint(struct conn *c, pgs_write_fn fn, const void *args, struct err *e)
 {
-    if (!simple(c, "SAVEPOINT w", "SAVEPOINT"))
-        return control_fail(c, "savepoint", e);
+    c->savepoint = PGS_SP_PENDING;
     enum st st = fn(c, args, e);
-    if (st == ST_OK)
+    bool taken = c->savepoint == PGS_SP_TAKEN;
+    c->savepoint = PGS_SP_NONE;
+    if (st == ST_OK) {
         batch_of_thread.domains |= write_domain_bit();
-    if (st != ST_OK && !simple(c, "ROLLBACK TO SAVEPOINT w", "ROLLBACK"))
-        return st;
-    if (!simple(c, "RELEASE SAVEPOINT w", "RELEASE") && st == ST_OK)
-        st = control_fail(c, "release savepoint", e);
+        return ST_OK;
+    }
+    if (taken && !simple(c, "ROLLBACK TO SAVEPOINT w", "ROLLBACK")) {
+        err_clear(e); /* the batch cannot go on: its transaction holds this write */
+        return control_fail(c, "rollback to savepoint", e);
+    }
     return st;
 }
 
@@ -664,6 +781,8 @@ enum st pgs_batch_begin(struct store *s, struct err *e)
         pgs_release(s, c);
         return st;
     }
+    c->savepoint = PGS_SP_NONE;
+    c->savepoint_open = false;
     batch_of_thread.s = (struct pg_store *)s;
     batch_of_thread.c = c;
     batch_of_thread.domains = 0;

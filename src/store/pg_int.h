@@ -65,10 +65,16 @@ enum query {
 /* Names of rows in the meta table. */
 #define META_KEY_CHECK "key_check"
 
+/* Where a batch's write stands with its savepoint (pg.c): none to take
+ * (outside a batch), to be taken with the write's first statement, taken. */
+enum pgs_savepoint { PGS_SP_NONE, PGS_SP_PENDING, PGS_SP_TAKEN };
+
 /* One connection of the pool; prepared[q] once q is prepared on it. */
 struct conn {
     PGconn *pg;
     bool prepared[Q__COUNT];
+    enum pgs_savepoint savepoint;
+    bool savepoint_open; /* an earlier write's, released with the next's */
     char sqlstate[6];    /* of the last failed statement, "" when none */
     char constraint[64]; /* the constraint it violated, "" when none */
     struct conn *next;
