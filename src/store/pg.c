@@ -295,6 +295,18 @@ static enum st fail(struct conn *c, const char *what, const PGresult *r, struct 
     return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, primary(r, c));
 }
 
+static bool simple(struct conn *c, const char *sql, const char *tag)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), tag) == 0;
+    if (!ok) {
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    }
+    PQclear(r);
+    return ok;
+}
+
 static enum st control_fail(struct conn *c, const char *what, struct err *e)
 {
     return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
@@ -320,9 +332,9 @@ static enum st prepare(struct conn *c, enum query q, struct err *e)
     return st;
 }
 
-/* The statements one pipeline carries at most: RELEASE, SAVEPOINT,
- * PREPARE and the statement. */
-#define PIPE_MAX 4
+/* The statements one pipeline carries at most: BEGIN, RELEASE,
+ * SAVEPOINT, PREPARE and the statement. */
+#define PIPE_MAX 5
 
 /* Reads a pipeline's results up to its sync: the first result of its
  * statement i into res[i] (after a failure the server skips the rest:
@@ -365,16 +377,55 @@ static bool send_all(struct conn *c, const char *const *control, int ncontrol, e
     return PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) && PQpipelineSync(c->pg);
 }
 
-/* What the control statements and the PREPARE of a pipeline answered:
- * ST_OK when all succeeded (the savepoint is then taken). */
-static enum st control_results(struct conn *c, PGresult **res, int ncontrol, enum query q,
-                               struct err *e)
+/* The control statements c holds back for a batch's write, to be sent
+ * with its first statement: the batch's BEGIN (before its first
+ * statement), the RELEASE of the previous write's savepoint (when one is
+ * open) and this write's SAVEPOINT. */
+static int held_back(const struct conn *c, const char *control[3])
 {
-    for (int i = 0; i < ncontrol; i++)
-        if (PQresultStatus(res[i]) != PGRES_COMMAND_OK)
-            return fail(c, "savepoint", res[i], e);
+    int n = 0;
+    if (c->begin_pending)
+        control[n++] = "BEGIN";
+    if (c->savepoint_open)
+        control[n++] = "RELEASE SAVEPOINT w";
+    control[n++] = "SAVEPOINT w";
+    return n;
+}
+
+static void savepoint_taken(struct conn *c)
+{
+    c->begin_pending = false;
     c->savepoint = PGS_SP_TAKEN;
     c->savepoint_open = true;
+}
+
+enum st pgs_settle(struct conn *c, struct err *e)
+{
+    if (c->savepoint != PGS_SP_PENDING)
+        return ST_OK;
+    const char *control[3];
+    int n = held_back(c, control);
+    char sql[64] = "";
+    for (int i = 0; i < n; i++) /* one simple query: one round trip */
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "%s%s", i ? ";" : "", control[i]);
+    if (!simple(c, sql, "SAVEPOINT"))
+        return control_fail(c, "savepoint", e);
+    savepoint_taken(c);
+    return ST_OK;
+}
+
+/* What the control statements and the PREPARE of a pipeline answered:
+ * ST_OK when all succeeded (the savepoint is then taken). */
+static enum st control_results(struct conn *c, PGresult **res, const char *const *control,
+                               int ncontrol, enum query q, struct err *e)
+{
+    for (int i = 0; i < ncontrol; i++) {
+        if (PQresultStatus(res[i]) != PGRES_COMMAND_OK)
+            return fail(c, control[i], res[i], e);
+        if (strcmp(control[i], "BEGIN") == 0)
+            c->begin_pending = false;
+    }
+    savepoint_taken(c);
     if (c->prepared[q])
         return ST_OK;
     PGresult *r = res[ncontrol];
@@ -391,19 +442,15 @@ static enum st control_results(struct conn *c, PGresult **res, int ncontrol, enu
 }
 
 /* The first statement of a batch's write: sent in one pipeline after the
- * RELEASE of the previous write's savepoint (when one is open) and the
- * SAVEPOINT of this one (and q's PREPARE when c has not prepared it), so
- * they cost no round trip of their own. On ST_OK *res is q's result,
+ * control statements held back (held_back) and q's PREPARE when c has not
+ * prepared it, so they cost no round trip of their own. On ST_OK *res is q's result,
  * whatever it says (NULL when the connection failed). Whatever happens, c
  * leaves pipeline mode, or is broken (and closed by pgs_release). */
 static enum st exec_in_savepoint(struct conn *c, enum query q, const char *name,
                                  const struct pgs_params *p, PGresult **out, struct err *e)
 {
-    const char *control[2];
-    int ncontrol = 0;
-    if (c->savepoint_open)
-        control[ncontrol++] = "RELEASE SAVEPOINT w";
-    control[ncontrol++] = "SAVEPOINT w";
+    const char *control[3];
+    int ncontrol = held_back(c, control);
     int n = ncontrol + !c->prepared[q] + 1;
     PGresult *res[PIPE_MAX] = {0};
     if (!PQenterPipelineMode(c->pg))
@@ -413,7 +460,7 @@ static enum st exec_in_savepoint(struct conn *c, enum query q, const char *name,
     if (send_all(c, control, ncontrol, q, name, p))
         collect(c->pg, res, n);
     PQexitPipelineMode(c->pg); /* fails only on a connection left broken */
-    enum st st = control_results(c, res, ncontrol, q, e);
+    enum st st = control_results(c, res, control, ncontrol, q, e);
     if (st == ST_OK) {
         *out = res[n - 1];
         res[n - 1] = NULL;
@@ -643,18 +690,6 @@ enum st pgs_acquire(struct store *s, struct conn **out, struct err *e)
     return ST_OK;
 }
 
-static bool simple(struct conn *c, const char *sql, const char *tag)
-{
-    PGresult *r = PQexec(c->pg, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), tag) == 0;
-    if (!ok) {
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
-    }
-    PQclear(r);
-    return ok;
-}
-
 void pgs_release(struct store *s, struct conn *c)
 {
     struct pg_store *ps = (struct pg_store *)s;
@@ -770,17 +805,15 @@ enum st pgs_write(struct store *s, pgs_write_fn fn, const void *args, struct err
     }
 }
 
+/* The batch's BEGIN waits for its first statement (exec_in_savepoint): a
+ * batch whose writes all failed before sending any has no transaction. */
 enum st pgs_batch_begin(struct store *s, struct err *e)
 {
     struct conn *c = NULL;
     enum st st = pgs_acquire(s, &c, e);
     if (st != ST_OK)
         return st;
-    if (!simple(c, "BEGIN", "BEGIN")) {
-        st = control_fail(c, "begin", e);
-        pgs_release(s, c);
-        return st;
-    }
+    c->begin_pending = true;
     c->savepoint = PGS_SP_NONE;
     c->savepoint_open = false;
     batch_of_thread.s = (struct pg_store *)s;
@@ -792,7 +825,10 @@ enum st pgs_batch_begin(struct store *s, struct err *e)
 enum st pgs_batch_end(struct store *s, struct err *e)
 {
     struct conn *c = batch_of_thread.c;
-    enum st st = commit(c, batch_of_thread.domains) ? ST_OK : control_fail(c, "commit", e);
+    enum st st = ST_OK;
+    if (!c->begin_pending && !commit(c, batch_of_thread.domains))
+        st = control_fail(c, "commit", e);
+    c->begin_pending = false;
     batch_of_thread.s = NULL;
     batch_of_thread.c = NULL;
     pgs_release(s, c); /* rolls back what a failed commit left */
@@ -803,8 +839,10 @@ enum st pgs_batch_abort(struct store *s, struct err *e)
 {
     struct conn *c = batch_of_thread.c;
     enum st st = ST_OK;
-    if (c && !broken(c) && !simple(c, "ROLLBACK", "ROLLBACK"))
+    if (c && !c->begin_pending && !broken(c) && !simple(c, "ROLLBACK", "ROLLBACK"))
         st = control_fail(c, "rollback", e);
+    if (c)
+        c->begin_pending = false;
     batch_of_thread.s = NULL;
     batch_of_thread.c = NULL;
     pgs_release(s, c);
