@@ -443,9 +443,10 @@ static enum st control_results(struct conn *c, PGresult **res, const char *const
 
 /* The first statement of a batch's write: sent in one pipeline after the
  * control statements held back (held_back) and q's PREPARE when c has not
- * prepared it, so they cost no round trip of their own. On ST_OK *res is q's result,
- * whatever it says (NULL when the connection failed). Whatever happens, c
- * leaves pipeline mode, or is broken (and closed by pgs_release). */
+ * prepared it, so they cost no round trip of their own. On ST_OK *out is
+ * q's result, whatever it says (NULL when the connection failed). Whatever
+ * happens, c leaves pipeline mode, or is broken (and closed by
+ * pgs_release). */
 static enum st exec_in_savepoint(struct conn *c, enum query q, const char *name,
                                  const struct pgs_params *p, PGresult **out, struct err *e)
 {
