@@ -306,6 +306,23 @@ static enum st fail(struct conn *c, const char *what, const PGresult *r, struct 
     return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, primary(r, c));
 }
 
+static bool simple(struct conn *c, const char *sql, const char *tag)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), tag) == 0;
+    if (!ok) {
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    }
+    PQclear(r);
+    return ok;
+}
+
+static enum st control_fail(struct conn *c, const char *what, struct err *e)
+{
+    return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
+}
+
 static enum st prepare(struct conn *c, enum query q, struct err *e)
 {
     char name[16];
@@ -326,21 +343,167 @@ static enum st prepare(struct conn *c, enum query q, struct err *e)
     return st;
 }
 
+/* The statements one pipeline carries at most: BEGIN, RELEASE,
+ * SAVEPOINT, PREPARE and the statement. */
+#define PIPE_MAX 5
+
+/* Reads a pipeline's results up to its sync: the first result of its
+ * statement i into res[i] (after a failure the server skips the rest:
+ * PGRES_PIPELINE_ABORTED). False when the connection failed first; what
+ * did not come stays NULL. */
+static bool collect(PGconn *pg, PGresult **res, int n)
+{
+    int i = 0;
+    bool after_null = false;
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) { /* the end of statement i's results */
+            if (after_null || PQstatus(pg) != CONNECTION_OK)
+                return false; /* nothing more is coming */
+            after_null = true;
+            i++;
+            continue;
+        }
+        after_null = false;
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return true;
+        }
+        if (i < n && !res[i])
+            res[i] = r;
+        else
+            PQclear(r);
+    }
+}
+
+/* The statements of a pipeline, sent in order, then a sync. */
+static bool send_all(struct conn *c, const char *const *control, int ncontrol, enum query q,
+                     const char *name, const struct pgs_params *p)
+{
+    for (int i = 0; i < ncontrol; i++)
+        if (!PQsendQueryParams(c->pg, control[i], 0, NULL, NULL, NULL, NULL, 0))
+            return false;
+    if (!c->prepared[q] && !PQsendPrepare(c->pg, name, sql_text[q], 0, NULL))
+        return false;
+    return PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1) && PQpipelineSync(c->pg);
+}
+
+/* The control statements c holds back for a batch's write, to be sent
+ * with its first statement: the batch's BEGIN (before its first
+ * statement), the RELEASE of the previous write's savepoint (when one is
+ * open) and this write's SAVEPOINT. */
+static int held_back(const struct conn *c, const char *control[3])
+{
+    int n = 0;
+    if (c->begin_pending)
+        control[n++] = "BEGIN";
+    if (c->savepoint_open)
+        control[n++] = "RELEASE SAVEPOINT w";
+    control[n++] = "SAVEPOINT w";
+    return n;
+}
+
+static void savepoint_taken(struct conn *c)
+{
+    c->begin_pending = false;
+    c->savepoint = PGS_SP_TAKEN;
+    c->savepoint_open = true;
+}
+
+enum st pgs_settle(struct conn *c, struct err *e)
+{
+    if (c->savepoint != PGS_SP_PENDING)
+        return ST_OK;
+    const char *control[3];
+    int n = held_back(c, control);
+    char sql[64] = "";
+    for (int i = 0; i < n; i++) /* one simple query: one round trip */
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "%s%s", i ? ";" : "", control[i]);
+    if (!simple(c, sql, "SAVEPOINT"))
+        return control_fail(c, "savepoint", e);
+    savepoint_taken(c);
+    return ST_OK;
+}
+
+/* What the control statements and the PREPARE of a pipeline answered:
+ * ST_OK when all succeeded (the savepoint is then taken). */
+static enum st control_results(struct conn *c, PGresult **res, const char *const *control,
+                               int ncontrol, enum query q, struct err *e)
+{
+    for (int i = 0; i < ncontrol; i++) {
+        if (PQresultStatus(res[i]) != PGRES_COMMAND_OK)
+            return fail(c, control[i], res[i], e);
+        if (strcmp(control[i], "BEGIN") == 0)
+            c->begin_pending = false;
+    }
+    savepoint_taken(c);
+    if (c->prepared[q])
+        return ST_OK;
+    PGresult *r = res[ncontrol];
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        c->prepared[q] = true;
+        return ST_OK;
+    }
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strncmp(state, "42", 2) == 0) { /* syntax or undefined name */
+        log_msg(LOG_ERROR, "postgresql: cannot prepare %s: %s", query_name[q], primary(r, c));
+        abort(); /* a query of ours that does not compile is a build defect */
+    }
+    return fail(c, query_name[q], r, e);
+}
+
+/* The first statement of a batch's write: sent in one pipeline after the
+ * control statements held back (held_back) and q's PREPARE when c has not
+ * prepared it, so they cost no round trip of their own. On ST_OK *out is
+ * q's result, whatever it says (NULL when the connection failed). Whatever
+ * happens, c leaves pipeline mode, or is broken (and closed by
+ * pgs_release). */
+static enum st exec_in_savepoint(struct conn *c, enum query q, const char *name,
+                                 const struct pgs_params *p, PGresult **out, struct err *e)
+{
+    const char *control[3];
+    int ncontrol = held_back(c, control);
+    int n = ncontrol + !c->prepared[q] + 1;
+    PGresult *res[PIPE_MAX] = {0};
+    if (!PQenterPipelineMode(c->pg))
+        return control_fail(c, "pipeline", e);
+    /* Without its sync nothing of a pipeline would come back: read only
+     * what was sent whole. */
+    if (send_all(c, control, ncontrol, q, name, p))
+        collect(c->pg, res, n);
+    PQexitPipelineMode(c->pg); /* fails only on a connection left broken */
+    enum st st = control_results(c, res, control, ncontrol, q, e);
+    if (st == ST_OK) {
+        *out = res[n - 1];
+        res[n - 1] = NULL;
+    }
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    return st;
+}
+
 /* Runs q; on ST_OK *res holds its result (PQclear it). */
 static enum st exec_q(struct conn *c, enum query q, const struct pgs_params *p,
                       enum st on_constraint, PGresult **res, struct err *e)
 {
     *res = NULL;
     c->sqlstate[0] = c->constraint[0] = '\0';
-    enum st st = c->prepared[q] ? ST_OK : prepare(c, q, e);
-    if (st != ST_OK)
-        return st;
     char name[16];
     snprintf(name, sizeof name, "q%d", (int)q);
     static const struct pgs_params none;
     if (!p)
         p = &none;
-    PGresult *r = PQexecPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1);
+    PGresult *r = NULL;
+    enum st st = ST_OK;
+    if (c->savepoint == PGS_SP_PENDING) {
+        st = exec_in_savepoint(c, q, name, p, &r, e);
+    } else {
+        st = c->prepared[q] ? ST_OK : prepare(c, q, e);
+        if (st == ST_OK)
+            r = PQexecPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 1);
+    }
+    if (st != ST_OK)
+        return st;
     ExecStatusType rs = PQresultStatus(r);
     if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
         *res = r;
@@ -407,7 +570,7 @@ enum st pgs_read_one(struct conn *c, const struct pgs_read *r, void *out, struct
  * server restarted, say) is tried once more on a new one. */
 static bool broken(const struct conn *c)
 {
-    return PQstatus(c->pg) != CONNECTION_OK;
+    return PQstatus(c->pg) != CONNECTION_OK || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF;
 }
 
 enum st pgs_query_one(struct store *s, const struct pgs_read *r, void *out, struct err *e)
@@ -539,18 +702,6 @@ enum st pgs_acquire(struct store *s, struct conn **out, struct err *e)
     return ST_OK;
 }
 
-static bool simple(struct conn *c, const char *sql, const char *tag)
-{
-    PGresult *r = PQexec(c->pg, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), tag) == 0;
-    if (!ok) {
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
-    }
-    PQclear(r);
-    return ok;
-}
-
 void pgs_release(struct store *s, struct conn *c)
 {
     struct pg_store *ps = (struct pg_store *)s;
@@ -569,11 +720,6 @@ void pgs_release(struct store *s, struct conn *c)
 }
 
 /* ---- writes and batches -------------------------------------------------------- */
-
-static enum st control_fail(struct conn *c, const char *what, struct err *e)
-{
-    return ERR(e, ST_STORAGE, NULL, "postgresql: %s: %s", what, PQerrorMessage(c->pg));
-}
 
 /* Commits c's transaction, announcing to every server listening (this one
  * too) the domains it changed (a bit each): NOTIFY in the same
@@ -600,18 +746,25 @@ static unsigned write_domain_bit(void)
 }
 
 /* Runs one write in a savepoint of the open transaction, so that a write
- * refused for its own reasons rolls back alone. */
+ * refused for its own reasons rolls back alone. The savepoint travels with
+ * the write's first statement (exec_in_savepoint); it is released with the
+ * next write's, or by the COMMIT, so a write that succeeds costs no round
+ * trip besides its statements. A write that failed before any statement
+ * took no savepoint and changed nothing: nothing to roll back. */
 static enum st in_savepoint(struct conn *c, pgs_write_fn fn, const void *args, struct err *e)
 {
-    if (!simple(c, "SAVEPOINT w", "SAVEPOINT"))
-        return control_fail(c, "savepoint", e);
+    c->savepoint = PGS_SP_PENDING;
     enum st st = fn(c, args, e);
-    if (st == ST_OK)
+    bool taken = c->savepoint == PGS_SP_TAKEN;
+    c->savepoint = PGS_SP_NONE;
+    if (st == ST_OK) {
         batch_of_thread.domains |= write_domain_bit();
-    if (st != ST_OK && !simple(c, "ROLLBACK TO SAVEPOINT w", "ROLLBACK"))
-        return st;
-    if (!simple(c, "RELEASE SAVEPOINT w", "RELEASE") && st == ST_OK)
-        st = control_fail(c, "release savepoint", e);
+        return ST_OK;
+    }
+    if (taken && !simple(c, "ROLLBACK TO SAVEPOINT w", "ROLLBACK")) {
+        err_clear(e); /* the batch cannot go on: its transaction holds this write */
+        return control_fail(c, "rollback to savepoint", e);
+    }
     return st;
 }
 
@@ -664,17 +817,17 @@ enum st pgs_write(struct store *s, pgs_write_fn fn, const void *args, struct err
     }
 }
 
+/* The batch's BEGIN waits for its first statement (exec_in_savepoint): a
+ * batch whose writes all failed before sending any has no transaction. */
 enum st pgs_batch_begin(struct store *s, struct err *e)
 {
     struct conn *c = NULL;
     enum st st = pgs_acquire(s, &c, e);
     if (st != ST_OK)
         return st;
-    if (!simple(c, "BEGIN", "BEGIN")) {
-        st = control_fail(c, "begin", e);
-        pgs_release(s, c);
-        return st;
-    }
+    c->begin_pending = true;
+    c->savepoint = PGS_SP_NONE;
+    c->savepoint_open = false;
     batch_of_thread.s = (struct pg_store *)s;
     batch_of_thread.c = c;
     batch_of_thread.domains = 0;
@@ -684,7 +837,10 @@ enum st pgs_batch_begin(struct store *s, struct err *e)
 enum st pgs_batch_end(struct store *s, struct err *e)
 {
     struct conn *c = batch_of_thread.c;
-    enum st st = commit(c, batch_of_thread.domains) ? ST_OK : control_fail(c, "commit", e);
+    enum st st = ST_OK;
+    if (!c->begin_pending && !commit(c, batch_of_thread.domains))
+        st = control_fail(c, "commit", e);
+    c->begin_pending = false;
     batch_of_thread.s = NULL;
     batch_of_thread.c = NULL;
     pgs_release(s, c); /* rolls back what a failed commit left */
@@ -695,8 +851,10 @@ enum st pgs_batch_abort(struct store *s, struct err *e)
 {
     struct conn *c = batch_of_thread.c;
     enum st st = ST_OK;
-    if (c && !broken(c) && !simple(c, "ROLLBACK", "ROLLBACK"))
+    if (c && !c->begin_pending && !broken(c) && !simple(c, "ROLLBACK", "ROLLBACK"))
         st = control_fail(c, "rollback", e);
+    if (c)
+        c->begin_pending = false;
     batch_of_thread.s = NULL;
     batch_of_thread.c = NULL;
     pgs_release(s, c);

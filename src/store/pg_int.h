@@ -67,10 +67,17 @@ enum query {
 /* Names of rows in the meta table. */
 #define META_KEY_CHECK "key_check"
 
+/* Where a batch's write stands with its savepoint (pg.c): none to take
+ * (outside a batch), to be taken with the write's first statement, taken. */
+enum pgs_savepoint { PGS_SP_NONE, PGS_SP_PENDING, PGS_SP_TAKEN };
+
 /* One connection of the pool; prepared[q] once q is prepared on it. */
 struct conn {
     PGconn *pg;
     bool prepared[Q__COUNT];
+    bool begin_pending; /* a batch's BEGIN, sent with its first statement */
+    enum pgs_savepoint savepoint;
+    bool savepoint_open; /* an earlier write's, released with the next's */
     char sqlstate[6];    /* of the last failed statement, "" when none */
     char constraint[64]; /* the constraint it violated, "" when none */
     struct conn *next;
@@ -165,6 +172,11 @@ struct wargs {
 /* A write: runs its statements on c, inside a transaction it must not
  * begin or end itself. */
 typedef enum st (*pgs_write_fn)(struct conn *c, const void *args, struct err *e);
+
+/* Sends on their own the control statements (BEGIN, SAVEPOINT) that a
+ * batch's write holds back for its first statement on c: for a statement
+ * not run by pgs_run and its kin, before it. ST_STORAGE when they fail. */
+enum st pgs_settle(struct conn *c, struct err *e);
 
 /* Runs fn(args). Inside a batch this thread opened (pgs_batch_begin), in a
  * savepoint of the batch's transaction, durable when the batch is

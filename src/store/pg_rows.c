@@ -36,6 +36,9 @@ static enum st exec(struct conn *c, const char *sql, int n, const char *const *v
                     const int *fmt, PGresult **res, struct err *e)
 {
     c->sqlstate[0] = c->constraint[0] = '\0';
+    enum st st = pgs_settle(c, e);
+    if (st != ST_OK)
+        return st;
     PGresult *r = PQexecParams(c->pg, sql, n, NULL, v, len, fmt, 1);
     ExecStatusType rs = PQresultStatus(r);
     if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)

@@ -1155,6 +1155,45 @@ CONTRACT(batch_abort_keeps_nothing_of_the_batch_and_ends_it)
     OK(store_policy_create(s, CID_A, &p, NULL));
 }
 
+/* Writes of a batch failing every way, first, in a row and last: each
+ * rolls back alone, the others stay, and the batch's connection serves the
+ * next batch. */
+CONTRACT(batch_failed_writes_roll_back_alone_wherever_they_fail)
+{
+    seed_providers(s, CID_A);
+    struct provider_key k1 = {CID_A, APP, PROV_1}, k2 = {CID_A, APP, PROV_2};
+    struct provider_key none = {CID_A, APP, POL_1};
+    struct change no = {.doc = "{\"name\":\"no\"}", .status = ST_UNPROCESSABLE};
+    struct change yes = {.doc = "{\"name\":\"y\"}"}, gone = {.doc = "{}"};
+    struct policy p = policy(POL_1, "one"), got_policy;
+    struct provider_rec got;
+    OK(store_batch_begin(s, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_A, NULL)); /* an error of the server's */
+    IS(ST_UNPROCESSABLE,                                    /* refused after the row was locked */
+       store_provider_modify(s, &T_a, k1, &(struct provider_change){on_change, &no}, NULL));
+    IS(ST_NOT_FOUND,
+       store_provider_modify(s, &T_a, none, &(struct provider_change){on_change, &gone}, NULL));
+    OK(store_provider_modify(s, &T_a, k2, &(struct provider_change){on_change, &yes}, NULL));
+    IS(ST_PRECONDITION, store_provider_delete(s, k1, "etag-other", NULL));
+    OK(store_policy_create(s, CID_A, &p, NULL));
+    for (int i = 0; i < 40; i++) /* failures in a row */
+        IS(ST_CONFLICT, store_customer_create(s, CID_A, NULL));
+    OK(store_customer_create(s, CID_B, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_B, NULL));
+    OK(store_batch_end(s, NULL));
+    OK(store_provider_get(s, &T_a, k1, &got, NULL));
+    cr_expect_str_eq(got.doc, "{\"name\":\"x\"}", "%s: a refused modify changes nothing",
+                     T_backend);
+    OK(store_provider_get(s, &T_a, k2, &got, NULL));
+    cr_expect_str_eq(got.doc, "{\"name\":\"y\"}", "%s: a write between failures stays", T_backend);
+    OK(store_policy_get(s, &T_a, (struct row_key){CID_A, POL_1}, &got_policy, NULL));
+    IS(ST_CONFLICT, store_customer_create(s, CID_B, NULL));
+    OK(store_batch_begin(s, NULL));
+    OK(store_provider_delete(s, k1, NULL, NULL));
+    OK(store_batch_end(s, NULL));
+    IS(ST_NOT_FOUND, store_provider_get(s, &T_a, k1, &got, NULL));
+}
+
 /* ---- the key check value ---------------------------------------------------- */
 
 CONTRACT(key_check_first_value_wins)
