@@ -378,6 +378,7 @@ int app_cmd_serve(struct app *app)
         .net = {.ca_file = app->cfg.outbound_ca_file,
                 .allow_private = app->cfg.allow_private_network},
         .skew = app->cfg.clock_skew,
+        .saml_allow_sha1 = app->cfg.saml_allow_sha1,
     };
     if (st == ST_OK && (st = signin_start(&so, &app->signin, &e)) == ST_OK)
         app->api.signin = app->signin;

@@ -134,6 +134,7 @@ enum st api_provider_delete(struct ctx *c);
 enum st api_signin_start(struct ctx *c);
 void api_signin_callback(struct ctx *c, struct api_write *w);
 enum st api_signin_chooser(struct ctx *c);
+enum st api_signin_metadata(struct ctx *c);
 enum st api_auth_info(struct ctx *c);
 
 /* Authentication steps run by the router before a handler. */

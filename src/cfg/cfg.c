@@ -162,6 +162,13 @@ static const struct setting settings[] = {
      .cmds = FOR_SERVE,
      .help = "let calls to identity providers reach loopback, private and link-local addresses "
              "(local IdPs, tests)"},
+    {.name = "saml-allow-sha1",
+     .kind = K_BOOL,
+     .offset = OFF(saml_allow_sha1),
+     .env = "SOCIALGATE_SAML_ALLOW_SHA1",
+     .cmds = FOR_SERVE,
+     .help = "accept SAML responses signed with SHA-1 (RSA-SHA1, SHA-1 digests): weak, for "
+             "identity providers that sign nothing better"},
     {.name = "clock-skew",
      .kind = K_INT,
      .offset = OFF(clock_skew),
@@ -170,7 +177,7 @@ static const struct setting settings[] = {
      .min = 0,
      .max = 600,
      .cmds = FOR_SERVE,
-     .help = "clock skew allowed when checking id_token times"},
+     .help = "clock skew allowed when checking id_token and SAML assertion times"},
     {.name = "max-sign-ins-per-address",
      .kind = K_INT,
      .offset = OFF(max_sign_ins),

@@ -53,6 +53,7 @@ struct cfg {
     /* serve: the sign-in runtime's calls to identity providers */
     char *outbound_ca_file;     /* PEM CAs trusted besides the system's, or NULL */
     bool allow_private_network; /* may reach loopback, private, link-local addresses */
+    bool saml_allow_sha1;       /* SAML signatures and digests with SHA-1 accepted */
     long clock_skew;            /* seconds of skew allowed in id_token times */
     long max_sign_ins;          /* sign-ins begun per address per minute */
 };

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Discovery documents and key sets per issuer, for the process: a fixed
- * table of IDP_CACHE_ISSUERS entries under one mutex, the least recently
- * used entry making room for a new issuer, so tenants naming many issuers
- * cannot grow it. Key sets are counted references: a run verifies with
- * its own reference, outside the lock, while another replaces the set.
- * Fetches nothing; runs ask, fetch, and put.
+ * Discovery documents and key sets per issuer, and SAML providers' parsed
+ * certificates, for the process: a fixed table of IDP_CACHE_ISSUERS
+ * entries under one mutex, the least recently used entry making room for a
+ * new one, so tenants naming many issuers or certificates cannot grow it.
+ * Key sets and certificates are counted references: a run verifies with
+ * its own reference, outside the lock, while another replaces the entry.
+ * Fetches nothing; runs ask, fetch (or parse), and put.
  */
 #include "idp_int.h"
+
+#include "../saml/saml.h"
+
+#include <sodium.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,6 +29,8 @@ struct entry {
     char *keys_uri;
     int64_t keys_at;
     int64_t refetch_at; /* the last forced fetch, 0 when none */
+    /* a certificate's entry ("x509:" and its SHA-256) holds this alone */
+    struct idp_saml_key *saml;
 };
 
 struct idp_cache {
@@ -47,6 +54,14 @@ void idp_keys_release(struct idp_keys *k)
     }
 }
 
+void idp_saml_key_release(struct idp_saml_key *k)
+{
+    if (k && __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        saml_key_free(k->k);
+        free(k);
+    }
+}
+
 static struct idp_keys *keys_ref(struct idp_keys *k)
 {
     if (k)
@@ -62,6 +77,7 @@ static void entry_clear(struct entry *x)
     free(x->jwks_uri);
     free(x->keys_uri);
     idp_keys_release(x->keys);
+    idp_saml_key_release(x->saml);
     memset(x, 0, sizeof *x);
 }
 
@@ -168,6 +184,41 @@ struct idp_keys *idp_cache_keys_put(struct idp_cache *c, const char *iss, const 
     x->keys_at = now ? now : 1;
     pthread_mutex_unlock(&c->mu);
     return keys;
+}
+
+struct idp_saml_key *idp_cache_saml_key(struct idp_cache *c, const char *certificate)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)certificate, strlen(certificate));
+    char name[5 + 2 * sizeof h + 1] = "x509:";
+    sodium_bin2hex(name + 5, sizeof name - 5, h, sizeof h);
+    struct idp_saml_key *k = NULL;
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        struct entry *x = find(c, name, false);
+        if (x && x->saml) {
+            k = x->saml;
+            __atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (k)
+            return k;
+    }
+    struct saml_key *parsed; /* outside the lock: it takes about 100 us */
+    if (saml_key_parse(certificate, &parsed, NULL) != ST_OK)
+        return NULL;
+    k = xcalloc(1, sizeof *k);
+    k->refs = 1;
+    k->k = parsed;
+    if (!c)
+        return k;
+    pthread_mutex_lock(&c->mu);
+    struct entry *x = find(c, name, true);
+    idp_saml_key_release(x->saml); /* another run's parse of the same text */
+    x->saml = k;
+    __atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&c->mu);
+    return k;
 }
 
 bool idp_cache_refetch_allowed(struct idp_cache *c, const char *iss, int64_t now)

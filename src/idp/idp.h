@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * idp: the protocols of SPEC §7.3-§7.5 with an upstream identity provider,
- * one file per protocol (oidc.c, oauth2.c; saml.c later) behind this one
+ * one file per protocol (oidc.c, oauth2.c, saml.c) behind this one
  * interface, and the profile mapping (profile.c). Does no I/O itself: a
  * run says which request it needs next (struct net_request), the caller
  * performs it and feeds the answer back, so every step is testable with
@@ -16,19 +16,28 @@
 #include "../oauth/oauth.h"
 #include "../util/util.h"
 
+/* Sets up what SAML needs for the process (saml_init: libxml2, xmlsec):
+ * call once before threads use idp_ (ST_INTERNAL when it cannot start);
+ * again does nothing. idp_shutdown undoes it once no thread uses idp_. */
+enum st idp_init(struct err *e);
+void idp_shutdown(void);
+
 /* A provider as the runtime uses it, read from its stored document. */
 struct idp_provider {
     const char *cid, *app_id, *id; /* customer, app, provider */
-    const char *protocol;          /* PROTO_OIDC, PROTO_OAUTH2 (PROTO_SAML2 later) */
+    const char *protocol;          /* PROTO_OIDC, PROTO_OAUTH2 or PROTO_SAML2 */
     const char *client_id;
     const char *client_secret; /* in clear, or NULL; never logged */
     size_t secret_len;
     const char *auth_url, *token_url, *profile_url; /* profile_url may be NULL */
-    const char *callback;                           /* the redirect_uri: {realm}/{c}.{p}/callback */
-    const char *scope;     /* scopes joined by spaces (openid first for OIDC), maybe "" */
-    json_t *attribute_map; /* object or NULL (idp_provider_cleanup releases it) */
-    const char *title;     /* ui.title, else title */
-    const char *icon_url;  /* ui.icon_url, or NULL */
+    const char *callback;        /* the redirect_uri (SAML: the ACS): {realm}/{c}.{p}/callback */
+    const char *metadata;        /* the SAML SP entity id: {realm}/{c}.{p}/metadata */
+    const char *scope;           /* scopes joined by spaces (openid first for OIDC), maybe "" */
+    json_t *attribute_map;       /* object or NULL (idp_provider_cleanup releases it) */
+    const char *title;           /* ui.title, else title */
+    const char *icon_url;        /* ui.icon_url, or NULL */
+    const char *idp_certificate; /* saml2: the pinned signing certificate, Base64 DER */
+    json_t *authn_context;       /* saml2: object or NULL (idp_provider_cleanup releases it) */
     /* SHA-256 hex of auth_url "\n" token_url ("" for SAML): an issuer pin
      * holds while it does */
     char endpoints[65];
@@ -36,17 +45,19 @@ struct idp_provider {
 
 /* Reads a stored provider document (its JSON text, client_secret apart)
  * into p: every string, the secret's copy included, from a (arena_cleanup
- * wipes it); attribute_map a copy of the document's, released by
- * idp_provider_cleanup. secret (NULL when none) is copied. callback is
- * "{base_url}/{cid}.{id}/callback", base_url taken as it is (the app's
+ * wipes it); attribute_map and authn_context copies of the document's,
+ * released by idp_provider_cleanup. secret (NULL when none) is copied.
+ * callback is "{base_url}/{cid}.{id}/callback" and metadata
+ * "{base_url}/{cid}.{id}/metadata", base_url taken as it is (the app's
  * realm, as the provider's _links.callback is built). ST_INVALID when the
  * document does not read: not a JSON object, no protocol or an unknown
- * one, no auth_url, or for openidconnect/oauth2 no client_id or token_url
- * (the caller logs and answers 500). Thread-safe. */
+ * one, no auth_url, for openidconnect/oauth2 no client_id or token_url,
+ * for saml2 no idp_certificate (the caller logs and answers 500).
+ * Thread-safe. */
 enum st idp_provider_read(struct arena *a, const char *base_url, const char *cid,
                           const char *app_id, const char *id, const char *doc, const char *secret,
                           size_t secret_len, struct idp_provider *p, struct err *e);
-/* Releases the attribute_map idp_provider_read made; p may be zeroed. */
+/* Releases the JSON idp_provider_read copied; p may be zeroed. */
 void idp_provider_cleanup(struct idp_provider *p);
 
 /* What start stored for the flow. */
@@ -68,10 +79,15 @@ void idp_flow_new(struct arena *a, struct idp_flow *f);
  * Base64url(SHA-256(verifier)), no padding. Pure. */
 void idp_pkce_challenge(const char *verifier, char out[IDP_CHALLENGE_LEN + 1]);
 
+/* The callback's parameters of a SAML response (HTTP-POST binding): the
+ * response, and the flow's state sent back as RelayState. */
+#define IDP_SAML_RESPONSE "SAMLResponse"
+#define IDP_RELAY_STATE "RelayState"
+
 /* Options of start. */
 struct idp_begin {
-    bool force_reauth;      /* OIDC prompt=login */
-    const char *ui_locales; /* language_preference, or NULL */
+    bool force_reauth;      /* OIDC prompt=login, SAML ForceAuthn */
+    const char *ui_locales; /* language_preference, or NULL (OIDC) */
 };
 
 /* The URL start redirects the browser to (SPEC §7.3), from a: auth_url
@@ -82,6 +98,22 @@ struct idp_begin {
  * percent-encoded but RFC 3986 unreserved bytes. o may be NULL. */
 const char *idp_authorize_url(struct arena *a, const struct idp_provider *p,
                               const struct idp_flow *f, const struct idp_begin *o);
+
+/* start's redirect for a saml2 provider (SPEC §7.3): the HTTP-Redirect
+ * binding of an AuthnRequest to auth_url (saml_authn_request_url: ID
+ * f->request_id, Issuer p->metadata, ACS p->callback, ForceAuthn from
+ * o->force_reauth, RequestedAuthnContext from p->authn_context) with
+ * RelayState f->state. *url from a. ST_INVALID when a value cannot be
+ * sent. o may be NULL. Thread-safe. */
+enum st idp_saml_request_url(struct arena *a, const struct idp_provider *p,
+                             const struct idp_flow *f, const struct idp_begin *o, int64_t now,
+                             const char **url, struct err *e);
+
+/* The SP metadata of a saml2 provider (saml_sp_metadata): entity id
+ * p->metadata, assertion consumer service p->callback. *xml (UTF-8, *len
+ * bytes) from a. ST_INVALID when a value cannot be written. */
+enum st idp_saml_metadata(struct arena *a, const struct idp_provider *p, const char **xml,
+                          size_t *len, struct err *e);
 
 /* Discovery documents and key sets, cached per issuer for the process
  * (10 minutes, by the runs' ctx.now), with at most one refetch of a key
@@ -100,7 +132,8 @@ struct idp_ctx {
     struct idp_cache *cache;   /* NULL: nothing cached, every run fetches */
     int64_t now;               /* seconds since the epoch */
     int64_t skew;              /* seconds of clock skew allowed (SPEC: 120) */
-    const char *pinned_issuer; /* the provider's pinned iss, or NULL */
+    const char *pinned_issuer; /* the provider's pinned iss (SAML: IdP entity id), or NULL */
+    bool saml_allow_sha1;      /* SAML signatures and digests with SHA-1 accepted */
 };
 
 /* What an identity provider's answers may cost a run (a hostile IdP
@@ -137,7 +170,12 @@ struct idp_result {
                                  * integer), "refreshToken", "idToken", "scopes" (the
                                  * answer's scope), each when given} (owned); all a run
                                  * keeps of the token answer, which it frees once read */
-    const char *issuer;         /* OIDC: the verified iss, to pin when none was; else NULL */
+    const char *issuer;         /* the verified iss (OIDC) or Issuer (SAML), to pin when none was */
+    /* SAML: the assertion as the replay table keys it (store_assertion_use):
+     * SHA-256 of "{c}.{p}" NUL assertion ID, to keep until replay_until;
+     * replay_until is 0 for the other protocols */
+    unsigned char replay_key[32];
+    int64_t replay_until;
 };
 
 enum idp_next {
@@ -150,8 +188,12 @@ struct idp_run;
 /* Begins finishing a sign-in from the callback's parameters (the query or
  * the form_post body; NULL reads as none). Copies what it keeps of p, f,
  * params and ctx (ctx->cache is borrowed). A run that needs no request
- * (error=, no code, an iss parameter other than the pin, a protocol other
- * than openidconnect or oauth2) is already done. Never NULL. A run is used
+ * (error=, no code, an iss parameter other than the pin, an unknown
+ * protocol) is already done; so is every saml2 run: the SAMLResponse
+ * posted (exactly once) is checked against p, f->request_id and ctx at
+ * once (saml_response_check), a status of AuthnFailed or RequestDenied
+ * ending it with access_denied, another status with provider_error, any
+ * other failed check with login_failed. Never NULL. A run is used
  * by one thread at a time; runs are independent of each other. */
 struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider *p,
                             const struct idp_flow *f, const struct form *params);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to idp/: the run's state, shared by run.c, oauth2.c and oidc.c;
- * the cache's inner interface; small text helpers. */
+/* Private to idp/: the run's state, shared by run.c, oauth2.c, oidc.c and
+ * saml.c; the cache's inner interface; small text helpers. */
 #ifndef SG_IDP_INT_H
 #define SG_IDP_INT_H
 
@@ -123,7 +123,26 @@ void idp_oidc_finish(struct idp_run *r, json_t *userinfo);
  * need it parse again from r->tok.id_token. */
 void idp_oidc_drop(struct idp_run *r);
 
+/* saml.c: a saml2 run, which ends here (no request to the IdP). */
+void idp_saml_finish(struct idp_run *r, const struct idp_ctx *ctx, const struct idp_provider *p,
+                     const struct idp_flow *f, const struct form *params);
+
 /* ---- cache.c ----------------------------------------------------------- */
+
+/* A SAML provider's certificate, parsed (saml_key_parse), shared by the
+ * cache and the runs using it. */
+struct idp_saml_key {
+    int refs; /* atomic */
+    struct saml_key *k;
+};
+
+/* The parsed key of certificate (a provider's idp_certificate text), from
+ * the cache, or parsed now and put there (entries by the text's SHA-256,
+ * among the issuers' for room): a counted reference to release with
+ * idp_saml_key_release, or NULL when it does not parse. c may be NULL
+ * (parsed, not kept). */
+struct idp_saml_key *idp_cache_saml_key(struct idp_cache *c, const char *certificate);
+void idp_saml_key_release(struct idp_saml_key *k);
 
 /* A key set shared by the cache and the runs using it. */
 struct idp_keys {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reads a stored provider document into the struct the runtime uses: the
- * scope string, the callback URL, the title shown, the endpoints' hash an
- * issuer pin is bound to. Validation is model/'s job at write time; this
+ * scope string, the callback and metadata URLs, the title shown, the
+ * endpoints' hash an issuer pin is bound to. Validation is model/'s job at write time; this
  * only refuses a document it cannot use.
  */
 #include "idp_int.h"
@@ -55,6 +55,9 @@ static enum st read_doc(struct arena *a, const json_t *doc, struct idp_provider 
         return ERR(e, ST_INVALID, "/" F_AUTH_URL, "provider without auth_url");
     if ((oidc || oauth2) && (!p->client_id || !p->token_url))
         return ERR(e, ST_INVALID, "/" F_TOKEN_URL, "provider without client_id or token_url");
+    p->idp_certificate = str(a, doc, F_IDP_CERTIFICATE);
+    if (!oidc && !oauth2 && !p->idp_certificate)
+        return ERR(e, ST_INVALID, "/" F_IDP_CERTIFICATE, "provider without idp_certificate");
     const json_t *ui = json_object_get(doc, F_UI);
     p->title = str(a, ui, F_TITLE);
     if (!p->title)
@@ -65,6 +68,8 @@ static enum st read_doc(struct arena *a, const json_t *doc, struct idp_provider 
     p->scope = scope_of(a, doc, oidc);
     const json_t *map = json_object_get(doc, F_ATTRIBUTE_MAP);
     p->attribute_map = json_is_object(map) ? json_deep_copy(map) : NULL;
+    const json_t *ctx = json_object_get(doc, F_AUTHN_CONTEXT);
+    p->authn_context = json_is_object(ctx) ? json_deep_copy(ctx) : NULL;
     const char *hashed = arena_printf(a, "%s\n%s", p->auth_url, p->token_url ? p->token_url : "");
     util_sha256_hex(hashed, strlen(hashed), p->endpoints);
     return ST_OK;
@@ -92,6 +97,7 @@ enum st idp_provider_read(struct arena *a, const char *base_url, const char *cid
     p->app_id = arena_strdup(a, app_id);
     p->id = arena_strdup(a, id);
     p->callback = arena_printf(a, "%s/%s.%s/callback", base_url, cid, id);
+    p->metadata = arena_printf(a, "%s/%s.%s/metadata", base_url, cid, id);
     if (secret) {
         p->client_secret = arena_strndup(a, secret, secret_len);
         p->secret_len = secret_len;
@@ -102,5 +108,7 @@ enum st idp_provider_read(struct arena *a, const char *base_url, const char *cid
 void idp_provider_cleanup(struct idp_provider *p)
 {
     json_decref(p->attribute_map);
+    json_decref(p->authn_context);
     p->attribute_map = NULL;
+    p->authn_context = NULL;
 }

@@ -3,7 +3,8 @@
  * The run: finishing one sign-in from its callback, as a state machine
  * that asks for one outbound request at a time and is fed the answer
  * (SPEC §7.4). This file holds the callback's parameters, the loop and the
- * result; oauth2.c the token and profile requests, oidc.c the id_token.
+ * result; oauth2.c the token and profile requests, oidc.c the id_token,
+ * saml.c a SAML response.
  */
 #include "idp_int.h"
 
@@ -64,7 +65,8 @@ void idp_run_succeed(struct idp_run *r, const char *subject, json_t *doc, json_t
     r->res.subject = arena_strdup(&r->a, subject);
     r->res.doc = doc;
     r->res.extended = extended;
-    r->res.access_credentials = credentials(r);
+    /* SAML hands over no token of the IdP's */
+    r->res.access_credentials = strcmp(r->protocol, PROTO_SAML2) ? credentials(r) : NULL;
     r->waiting = false;
     r->state = RS_DONE;
 }
@@ -135,6 +137,10 @@ struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider
     r->verifier = dup_or_null(&r->a, f->verifier);
     r->nonce = dup_or_null(&r->a, f->nonce);
     r->state = RS_TOKEN;
+    if (r->protocol && !strcmp(r->protocol, PROTO_SAML2)) {
+        idp_saml_finish(r, ctx, p, f, params);
+        return r;
+    }
     bool oidc = r->protocol && !strcmp(r->protocol, PROTO_OIDC);
     if (!oidc && !(r->protocol && !strcmp(r->protocol, PROTO_OAUTH2)))
         idp_run_fail(r, IDP_PROVIDER_ERROR, "protocol");

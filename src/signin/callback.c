@@ -137,9 +137,18 @@ static char *token_data(struct callback *cb, const struct idp_result *r, size_t 
     return text;
 }
 
+/* The token, and before it (SAML) the assertion's id, which a replay
+ * finds kept: ST_CONFLICT then, and no token. */
 static enum st store_token(struct ctx *c, void *arg)
 {
     struct callback *cb = arg;
+    const struct idp_result *r = idp_run_result(cb->run);
+    if (r->replay_until) {
+        enum st st = store_assertion_use(c->env->store, r->replay_key, r->replay_until,
+                                         c->env->now(), &c->err);
+        if (st != ST_OK)
+            return st;
+    }
     return store_signin_token_create(c->env->store, &cb->token, &c->err);
 }
 
@@ -184,15 +193,21 @@ static void token_stored(struct signin_job *j)
 {
     struct callback *cb = (struct callback *)(void *)j;
     struct ctx *c = cb->c;
-    if (api_step_status(&cb->step) != ST_OK) {
+    const struct idp_result *r = idp_run_result(cb->run);
+    enum st st = api_step_status(&cb->step);
+    if (st == ST_CONFLICT && r->replay_until) {
+        fail_to_site(cb, IDP_LOGIN_FAILED, "The identity provider's answer was used before",
+                     "assertion replayed");
+        return;
+    }
+    if (st != ST_OK) {
         fail_to_site(cb, IDP_PROVIDER_ERROR, "The sign-in could not be completed", "store");
         return;
     }
-    const struct idp_result *r = idp_run_result(cb->run);
     if (r->issuer && !cb->pinned) {
         struct provider_key k = {cb->flow.cid, cb->flow.app_id, cb->flow.provider_id};
         struct err e = {0};
-        enum st st = store_issuer_pin_set(c->env->store, k, cb->p.endpoints, r->issuer, &e);
+        st = store_issuer_pin_set(c->env->store, k, cb->p.endpoints, r->issuer, &e);
         if (st != ST_OK && st != ST_CONFLICT)
             log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s", signin_specifier(c),
                     e.msg);
@@ -245,7 +260,8 @@ static void advance(struct callback *cb)
         succeed(cb, r);
 }
 
-/* Reads the callback's parameters: the query, or a form_post body. */
+/* Reads the callback's parameters: the query, or a form_post body (a SAML
+ * response's too). */
 static bool read_params(struct callback *cb)
 {
     struct ctx *c = cb->c;
@@ -274,8 +290,10 @@ static void first(struct signin_job *j)
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "parameters do not parse");
         return;
     }
-    const char *state = oauth_form_get(&cb->params, "state");
-    if (!state || oauth_form_count(&cb->params, "state") != 1) {
+    /* a SAML response names its flow by RelayState (SPEC §7.3) */
+    const char *name = oauth_form_count(&cb->params, IDP_SAML_RESPONSE) ? IDP_RELAY_STATE : "state";
+    const char *state = oauth_form_get(&cb->params, name);
+    if (!state || oauth_form_count(&cb->params, name) != 1) {
         fail_here(cb, 400, PAGE_STATE_MISMATCH, "state missing or repeated");
         return;
     }
@@ -355,7 +373,8 @@ static void flow_taken(struct signin_job *j)
     struct idp_ctx ictx = {.cache = cb->rt->cache,
                            .now = c->env->now(),
                            .skew = cb->rt->skew,
-                           .pinned_issuer = pinned};
+                           .pinned_issuer = pinned,
+                           .saml_allow_sha1 = cb->rt->saml_allow_sha1};
     cb->run = idp_run_new(&ictx, &cb->p, &f, &cb->params);
     advance(cb);
 }

@@ -48,14 +48,18 @@ static void *worker_main(void *arg)
 
 enum st signin_start(const struct signin_opts *o, struct signin **out, struct err *e)
 {
+    enum st st = idp_init(e);
+    if (st != ST_OK)
+        return st;
     struct signin *s = xcalloc(1, sizeof *s);
-    enum st st = net_client_start(&o->net, &s->net, e);
+    st = net_client_start(&o->net, &s->net, e);
     if (st != ST_OK) {
         free(s);
         return st;
     }
     s->cache = idp_cache_new();
     s->skew = o->skew;
+    s->saml_allow_sha1 = o->saml_allow_sha1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->more, NULL);
     pthread_cond_init(&s->idle, NULL);
@@ -104,6 +108,7 @@ void signin_stop(struct signin *s)
     pthread_cond_destroy(&s->more);
     pthread_mutex_destroy(&s->mu);
     free(s);
+    idp_shutdown();
 }
 
 enum st signin_query(struct ctx *c, struct form *f)
@@ -152,4 +157,28 @@ bool signin_state_key(const char *state, unsigned char key[FLOW_KEY_LEN])
 const char *signin_specifier(struct ctx *c)
 {
     return arena_printf(c->a, "%s.%s", c->customer_id, c->id);
+}
+
+bool signin_provider(struct ctx *c, struct provider_rec *rec, struct login_app *app,
+                     struct idp_provider *p)
+{
+    enum st st = store_provider_locate(c->env->store, c->a, (struct row_key){c->customer_id, c->id},
+                                       rec, &c->err);
+    if (st == ST_NOT_FOUND) {
+        page_error(c, 404, PAGE_UNKNOWN_PROVIDER, "no such provider");
+        return false;
+    }
+    if (st == ST_OK)
+        st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, rec->app_id}, app,
+                           &c->err);
+    if (st != ST_OK) {
+        page_error(c, 503, PAGE_UNAVAILABLE, "store");
+        return false;
+    }
+    if (idp_provider_read(c->a, app->realm, c->customer_id, rec->app_id, c->id, rec->doc, NULL, 0,
+                          p, &c->err) != ST_OK) {
+        page_error(c, 500, PAGE_INTERNAL, "stored provider does not read");
+        return false;
+    }
+    return true;
 }

@@ -14,11 +14,13 @@ struct signin;
 
 struct signin_opts {
     struct net_opts net;
-    int64_t skew; /* seconds of clock skew allowed in id_token times */
+    int64_t skew;         /* seconds of clock skew allowed in id_token and assertion times */
+    bool saml_allow_sha1; /* SAML signatures and digests with SHA-1 accepted */
 };
 
-/* Starts the runtime: its outbound client and its workers. ST_INVALID or
- * ST_INTERNAL as net_client_start says. */
+/* Starts the runtime: what SAML needs (idp_init), its outbound client and
+ * its workers; call before the HTTP server starts. ST_INVALID or
+ * ST_INTERNAL as idp_init and net_client_start say. */
 enum st signin_start(const struct signin_opts *o, struct signin **out, struct err *e);
 /* Ends every sign-in still waiting on an identity provider (each is
  * answered "provider_error") and waits until all are answered. The

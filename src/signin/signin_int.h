@@ -37,6 +37,7 @@ struct signin {
     struct net_client *net;
     struct idp_cache *cache;
     int64_t skew;
+    bool saml_allow_sha1;
     pthread_mutex_t mu;
     pthread_cond_t more, idle;
     struct signin_job *head, *tail;
@@ -105,5 +106,12 @@ const char *signin_state_new(struct arena *a, int64_t expires_at, unsigned char 
 bool signin_state_key(const char *state, unsigned char key[FLOW_KEY_LEN]);
 /* "{c}.{p}" from a. */
 const char *signin_specifier(struct ctx *c);
+/* The provider {c}.{p} of the request (from the read cache), its app and
+ * its document read for the runtime (*p: idp_provider_cleanup; base URL
+ * the app's realm), for start and metadata. false once it has answered the
+ * page instead: 404 unknown, 503 store, 500 a stored document it cannot
+ * use. */
+bool signin_provider(struct ctx *c, struct provider_rec *rec, struct login_app *app,
+                     struct idp_provider *p);
 
 #endif

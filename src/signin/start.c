@@ -73,38 +73,19 @@ enum st api_signin_start(struct ctx *c)
         return ST_OK;
     }
     struct provider_rec rec;
-    enum st st = store_provider_locate(c->env->store, c->a, (struct row_key){c->customer_id, c->id},
-                                       &rec, &c->err);
-    if (st == ST_NOT_FOUND) {
-        page_error(c, 404, PAGE_UNKNOWN_PROVIDER, "no such provider");
-        return ST_OK;
-    }
     struct login_app app;
-    if (st == ST_OK)
-        st = store_app_get(c->env->store, c->a, (struct row_key){c->customer_id, rec.app_id}, &app,
-                           &c->err);
-    if (st != ST_OK) {
-        page_error(c, 503, PAGE_UNAVAILABLE, "store");
-        return ST_OK;
-    }
-    const char *token_url = oauth_form_get(&q, "token_url");
-    if (!token_url || oauth_form_count(&q, "token_url") != 1) {
-        page_error(c, 400, PAGE_BAD_TOKEN_URL, "token_url missing or repeated");
-        return ST_OK;
-    }
-    if (!app_token_url_allowed(&app, token_url)) {
-        page_error(c, 400, PAGE_BAD_TOKEN_URL, "token_url not allowed by the app");
-        return ST_OK;
-    }
     struct idp_provider p;
-    if (idp_provider_read(c->a, app.realm, c->customer_id, rec.app_id, c->id, rec.doc, NULL, 0, &p,
-                          &c->err) != ST_OK) {
-        page_error(c, 500, PAGE_INTERNAL, "stored provider does not read");
+    if (!signin_provider(c, &rec, &app, &p))
         return ST_OK;
-    }
-    if (strcmp(p.protocol, PROTO_OIDC) && strcmp(p.protocol, PROTO_OAUTH2)) {
+    const char *token_url = oauth_form_get(&q, "token_url");
+    const char *bad = NULL;
+    if (!token_url || oauth_form_count(&q, "token_url") != 1)
+        bad = "token_url missing or repeated";
+    else if (!app_token_url_allowed(&app, token_url))
+        bad = "token_url not allowed by the app";
+    if (bad) {
         idp_provider_cleanup(&p);
-        page_error(c, 501, "unsupported_protocol", "protocol not supported yet");
+        page_error(c, 400, PAGE_BAD_TOKEN_URL, bad);
         return ST_OK;
     }
     struct start *s = arena_alloc(c->a, sizeof *s);
@@ -126,8 +107,16 @@ enum st api_signin_start(struct ctx *c)
         .force_reauth = force && !strcmp(force, "true"),
         .ui_locales = locales(oauth_form_get(&q, "language_preference")),
     };
-    s->to = idp_authorize_url(c->a, &p, &f, &o);
+    enum st st = ST_OK;
+    if (!strcmp(p.protocol, PROTO_SAML2))
+        st = idp_saml_request_url(c->a, &p, &f, &o, c->env->now(), &s->to, &c->err);
+    else
+        s->to = idp_authorize_url(c->a, &p, &f, &o);
     idp_provider_cleanup(&p);
+    if (st != ST_OK) { /* a stored value SAML cannot carry: the provider's to fix */
+        page_error(c, 500, PAGE_INTERNAL, "AuthnRequest cannot be made");
+        return ST_OK;
+    }
     api_defer(c, store_flow, redirect, s);
     return ST_OK;
 }

@@ -115,8 +115,8 @@ static void instantiate(int i, const char *cid, const char *token, struct reques
  * or Engage's JSON, and no token is asked of them. */
 static bool runtime(const char *path)
 {
-    return strstr(path, "/start") || strstr(path, "/callback") || !strncmp(path, "/signin/", 8) ||
-           !strncmp(path, "/api/v2/", 8);
+    return strstr(path, "/start") || strstr(path, "/callback") || strstr(path, "/metadata") ||
+           !strncmp(path, "/signin/", 8) || !strncmp(path, "/api/v2/", 8);
 }
 
 /* The health routes, open to all: their answers say {"status": ...}. */

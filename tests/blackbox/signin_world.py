@@ -4,6 +4,7 @@ realm and token_urls, providers, start, callback, the hand-over page and
 auth_info. Shared by the sign-in runtime's black-box tests."""
 
 import re
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -17,13 +18,16 @@ TOKEN_RE = re.compile(r"^[0-9a-f]{40}$")
 
 class World:
     """One customer of a server started with the outbound CA and, unless
-    told otherwise, --allow-private-network (the IdPs listen on 127.0.0.1)."""
+    told otherwise, --allow-private-network (the IdPs listen on 127.0.0.1);
+    env adds to the server's environment."""
 
-    def __init__(self, servers, issued, tmp_path, allow_private=True, token_urls=(SITE,)):
+    def __init__(self, servers, issued, tmp_path, allow_private=True, token_urls=(SITE,),
+                 env=None):
         self.ca = make_ca(tmp_path / "ca")
         db = servers.new_db()
         info = servers.init(db)
-        env = {"SOCIALGATE_OUTBOUND_CA_FILE": self.ca.ca, "SOCIALGATE_LOG_LEVEL": "debug"}
+        env = {"SOCIALGATE_OUTBOUND_CA_FILE": self.ca.ca, "SOCIALGATE_LOG_LEVEL": "debug",
+               **(env or {})}
         if allow_private:
             env["SOCIALGATE_ALLOW_PRIVATE_NETWORK"] = "true"
         self.server = servers.server(db, env=env)
@@ -134,6 +138,19 @@ class World:
         assert fields["provider"].startswith(f"{self.cid}."), fields
         assert fields["error_description"].isascii(), fields
         return fields["error"]
+
+    def logged_check(self, error):
+        """The check named by the one log line of a sign-in that failed
+        with error (info lines are flushed a few times a second)."""
+        lines = []
+        for _ in range(50):
+            lines = [l for l in self.server.log_tail(20000).splitlines()
+                     if f"failed: {error}" in l]
+            if lines:
+                break
+            time.sleep(0.1)
+        assert len(lines) == 1, lines
+        return lines[0].rsplit("(", 1)[1].rstrip(")")
 
     def auth_info(self, token, api_key=None, method="GET", **params):
         p = {"apiKey": api_key or self.api_key, "token": token}

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from idp_harness import OidcProvider, StubIdp, idp_missing, login, oidc_client, query_of
+from idp_harness import OidcProvider, StubIdp, idp_missing, login, oidc_client
 from signin_world import SITE, World
 
 pytestmark = pytest.mark.skipif(idp_missing() is not None, reason=str(idp_missing()))
@@ -203,19 +203,6 @@ def test_a_bad_token_answer_is_a_provider_error(world, stub, answer):
     assert world.server.running
 
 
-def logged_check(world, error):
-    """The check named by the one log line of a sign-in that failed with
-    error (info lines are flushed a few times a second)."""
-    lines = []
-    for _ in range(50):
-        lines = [l for l in world.server.log_tail(20000).splitlines() if f"failed: {error}" in l]
-        if lines:
-            break
-        time.sleep(0.1)
-    assert len(lines) == 1, lines
-    return lines[0].rsplit("(", 1)[1].rstrip(")")
-
-
 # ---- what a hostile provider's answers may cost (docs/SECURITY.md) ---------------
 
 def test_an_answer_over_64_kib_is_refused_unread(world, stub):
@@ -224,7 +211,7 @@ def test_an_answer_over_64_kib_is_refused_unread(world, stub):
     pid, _ = world.stub_provider(stub, protocol="oauth2")
     stub.claims = {"email": "e" * 500_000 + "@example.com", "name": "n" * 500_000}
     assert world.error_of(world.stub_sign_in(stub, pid)) == "provider_error"
-    assert logged_check(world, "provider_error") == "userinfo answer too large"
+    assert world.logged_check("provider_error") == "userinfo answer too large"
 
 
 def test_a_profile_value_over_1_kib_is_left_out(world, stub):
@@ -245,7 +232,7 @@ def test_sign_in_data_over_256_kib_is_refused(world, stub):
     pid, _ = world.stub_provider(stub)
     stub.id_token_claims = {"aud": [stub.client_id] + [0.1] * 11_000, "azp": stub.client_id}
     assert world.error_of(world.stub_sign_in(stub, pid)) == "provider_error"
-    assert logged_check(world, "provider_error") == "sign-in data too large"
+    assert world.logged_check("provider_error") == "sign-in data too large"
     stub.id_token_claims = {"aud": [stub.client_id] + [0.1] * 3_000, "azp": stub.client_id}
     world.token_of(world.stub_sign_in(stub, pid))  # ~120 KiB passes
 

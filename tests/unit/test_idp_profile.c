@@ -425,7 +425,16 @@ Test(idp_profile, provider_read_refuses_documents_it_cannot_use)
     cr_expect_eq(idp_provider_read(&a, "https://sg", "c", "a", "p",
                                    "{\"protocol\":\"saml2\",\"auth_url\":\"https://x\"}", NULL, 0,
                                    &q, NULL),
+                 ST_INVALID, "a SAML provider without idp_certificate");
+    cr_expect_eq(idp_provider_read(&a, "https://sg", "c", "a", "p",
+                                   "{\"protocol\":\"saml2\",\"auth_url\":\"https://x\","
+                                   "\"idp_certificate\":\"MIIB\",\"authn_context\":{}}",
+                                   NULL, 0, &q, NULL),
                  ST_OK, "a SAML provider reads without token_url");
+    cr_expect_str_eq(q.metadata, "https://sg/c.p/metadata");
+    cr_expect_str_eq(q.idp_certificate, "MIIB");
+    cr_expect(json_is_object(q.authn_context));
+    idp_provider_cleanup(&q);
 }
 
 /* ---- the cache --------------------------------------------------------------- */

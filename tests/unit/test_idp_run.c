@@ -265,8 +265,15 @@ Test(idp_run, oauth2_ignores_an_id_token)
 
 Test(idp_run, a_provider_of_another_protocol_does_not_run)
 {
-    fx.p.protocol = PROTO_SAML2;
+    fx.p.protocol = "cas";
     expect_fail(drive(start("code=abc"), NULL, 0), IDP_PROVIDER_ERROR, "protocol");
+}
+
+Test(idp_run, a_saml_run_without_its_response_fails_without_a_request)
+{
+    fx.p.protocol = PROTO_SAML2;
+    expect_fail(drive(start("code=abc"), NULL, 0), IDP_LOGIN_FAILED,
+                "SAMLResponse missing or repeated");
 }
 
 Test(idp_run, feeding_without_a_request_changes_nothing)
