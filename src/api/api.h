@@ -86,6 +86,7 @@ struct api_resp {
     int nheaders;
     struct api_header headers[API_MAX_HEADERS];
     const char *route; /* pattern of the matched route (static), for the log line */
+    int route_no;      /* its index in the route table + 1, for the metrics; 0: none */
 };
 
 /* Answers one request. a is the request's arena: everything in resp lives

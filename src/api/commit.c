@@ -39,8 +39,10 @@ static void fail_all(const struct api_env *env, struct api_write **w, int n)
         if (resp->status >= 400 && resp->status < 500)
             continue;
         const char *route = resp->route ? resp->route : "-";
+        int route_no = resp->route_no;
         memset(resp, 0, sizeof *resp);
         resp->route = route;
+        resp->route_no = route_no;
         struct ctx c = {.env = env, .a = w[i]->a, .req = w[i]->req, .resp = resp};
         c.route = w[i]->req->match.route;
         api_render_error(&c, ST_STORAGE);
@@ -79,7 +81,9 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
         fail_all(env, w, n);
         return;
     }
+    int64_t t0 = util_mono_us();
     st = store_batch_end(env->store, &e);
+    metrics_batch(n, st == ST_OK ? util_mono_us() - t0 : -1);
     if (st == ST_OK)
         return;
     log_msg(LOG_ERROR, "a batch of %d writes failed: %s", n, e.msg);

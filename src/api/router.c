@@ -141,14 +141,15 @@ static enum st check(struct ctx *c)
         return st;
     const struct route *r = c->route;
     c->resp->route = r->pattern;
+    c->resp->route_no = (int)(r - api_routes) + 1;
     if (c->customer_id) {
         size_t skip = 1 + strlen(c->customer_id) + 1;
         c->rest = strlen(c->req->path) >= skip ? c->req->path + skip : "";
     }
     if (r->media[0] && (c->req->body_too_large || c->req->body_len > r->body_limit))
         return ERR(&c->err, ST_TOO_LARGE, NULL, "body larger than %zu bytes", r->body_limit);
-    if (r->auth == AUTH_CLIENT)
-        st = api_client_auth(c);
+    if (r->auth == AUTH_CLIENT && (st = api_client_auth(c)) == ST_UNAUTHORIZED)
+        metrics_client_auth_failed();
     else if (r->auth == AUTH_BEARER)
         st = api_bearer_auth(c);
     if (st != ST_OK)

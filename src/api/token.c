@@ -64,6 +64,7 @@ enum st api_client_auth(struct ctx *c)
     if (wait_net > wait)
         wait = wait_net;
     if (wait > 0) {
+        metrics_limiter_tripped(METRICS_LIMIT_CLIENT_AUTH);
         api_resp_header(c, HDR_RETRY_AFTER, arena_printf(c->a, "%d", wait));
         return ERR(&c->err, ST_RATE_LIMITED, NULL, "too many failed authentications");
     }
@@ -133,6 +134,7 @@ enum st api_token_grant(struct ctx *c)
         json_object_set_new(body, OAUTH_SCOPE, json_string(scope));
     no_store(c);
     api_resp_json(c, 200, body);
+    metrics_token_issued();
     return ST_OK;
 }
 

@@ -67,6 +67,14 @@ static const struct setting settings[] = {
      .env = "SOCIALGATE_LISTEN",
      .cmds = FOR_SERVE | FOR_INIT,
      .help = "HOST:PORT to serve on ([IPV6]:PORT for IPv6; port 1 to 65535)"},
+    {.name = "metrics-listen",
+     .kind = K_STR,
+     .offset = OFF(metrics_listen),
+     .dflt = CFG_METRICS_LISTEN,
+     .env = "SOCIALGATE_METRICS_LISTEN",
+     .cmds = FOR_SERVE,
+     .help = "HOST:PORT serving GET /metrics (Prometheus) apart from the API; keep it private; "
+             "off (or empty) for none"},
     {.name = "public-url",
      .kind = K_STR,
      .offset = OFF(public_url),
@@ -482,6 +490,15 @@ static enum st finish(struct cfg *c, struct err *e)
         size_t n = strlen(path) + 5;
         c->key_file = xmalloc(n);
         snprintf(c->key_file, n, "%s.key", path);
+    }
+    if (c->metrics_listen && (!*c->metrics_listen || !strcmp(c->metrics_listen, "off"))) {
+        free(c->metrics_listen);
+        c->metrics_listen = NULL; /* no metrics listener */
+    } else if (c->metrics_listen && !addr_valid(c->metrics_listen)) {
+        return ERR(e, ST_INVALID, "metrics-listen",
+                   "--metrics-listen must be HOST:PORT ([IPV6]:PORT) with a port from 1 to "
+                   "65535, or off, not '%.64s'",
+                   c->metrics_listen);
     }
     if (!c->tls_cert != !c->tls_key)
         return ERR(e, ST_INVALID, c->tls_cert ? "tls-key" : "tls-cert",

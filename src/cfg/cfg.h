@@ -13,6 +13,8 @@
 #include "../util/util.h"
 
 #define CFG_LIST_MAX 64 /* entries of a repeatable setting */
+/* The metrics listener's default: loopback only, a port of its own. */
+#define CFG_METRICS_LISTEN "127.0.0.1:9464"
 
 /* A repeatable setting: every occurrence in one source adds an entry; a
  * later source replaces the list. */
@@ -26,19 +28,20 @@ enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_COPY, CMD_HELP, C
 
 struct cfg {
     enum cfg_cmd cmd;
-    char *db;          /* database URL or path (copy: the same as from) */
-    char *from;        /* copy: the database copied */
-    char *to;          /* copy: the empty database it is copied into */
-    char *key_file;    /* defaults to db path + ".key" */
-    char *listen;      /* HOST:PORT */
-    char *public_url;  /* defaults to http://listen, https:// with TLS */
-    char *customer_id; /* init: optional; app add: required */
-    char *name;        /* app add */
-    char *realm;       /* app add, init */
-    char *config;      /* optional key = value file */
-    char *log_level;   /* debug, info, warn, error */
-    char *log_file;    /* serve: the log's file (reopened on SIGHUP); NULL: stderr */
-    long threads;      /* HTTP worker threads */
+    char *db;             /* database URL or path (copy: the same as from) */
+    char *from;           /* copy: the database copied */
+    char *to;             /* copy: the empty database it is copied into */
+    char *key_file;       /* defaults to db path + ".key" */
+    char *listen;         /* HOST:PORT */
+    char *public_url;     /* defaults to http://listen, https:// with TLS */
+    char *metrics_listen; /* serve: HOST:PORT of GET /metrics, or NULL (off) */
+    char *customer_id;    /* init: optional; app add: required */
+    char *name;           /* app add */
+    char *realm;          /* app add, init */
+    char *config;         /* optional key = value file */
+    char *log_level;      /* debug, info, warn, error */
+    char *log_file;       /* serve: the log's file (reopened on SIGHUP); NULL: stderr */
+    long threads;         /* HTTP worker threads */
     long max_connections;
     long timeout;      /* seconds an idle connection is kept */
     long head_timeout; /* seconds to receive a whole request head */

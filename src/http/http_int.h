@@ -9,6 +9,8 @@
 
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "../cfg/cfg.h"
 #include "../util/util.h"
@@ -58,6 +60,28 @@ void http_guard_on_connection(void *cls, struct MHD_Connection *conn, void **ctx
 void http_guard_head_done(struct MHD_Connection *conn);
 /* The connection now waits for the head of its next request. */
 void http_guard_head_wait(struct MHD_Connection *conn);
+
+/* The socket address of listen, HOST:PORT or [IPV6]:PORT (names resolved,
+ * the first answer taken). ST_INVALID (e says why) when it cannot be. */
+enum st http_addr_resolve(const char *listen, struct sockaddr_storage *sa, struct err *e);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+bool http_addr_loopback(const struct sockaddr_storage *sa);
+/* A non-blocking socket bound and listening on sa (address reuse on; IPv6
+ * only on an IPv6 address) into *fd; ST_INTERNAL naming listen_text when
+ * it cannot be. */
+enum st http_listen_open(const struct sockaddr_storage *sa, const char *listen_text, int *fd,
+                         struct err *e);
+
+/* The metrics listener (metrics.c): serves GET /metrics on listen with a
+ * thread of its own, rendering the registry (metrics_render) with the
+ * connections open and requests in flight read from the two counters,
+ * which must outlive it. Names the routes for the registry. ST_INVALID or
+ * ST_INTERNAL (e says why) when listen cannot be served. */
+struct http_metrics;
+enum st http_metrics_start(const char *listen, const atomic_int *conns, const atomic_int *in_flight,
+                           struct http_metrics **out, struct err *e);
+/* Stops serving metrics and frees m; NULL is accepted. */
+void http_metrics_stop(struct http_metrics *m);
 
 /* Refuses what a proxy in front could frame differently from
  * libmicrohttpd (request smuggling): ST_INVALID (400) or

@@ -57,8 +57,9 @@ struct http_server {
     size_t tls_key_len;
     atomic_ulong next_id;
     atomic_int in_flight;
-    struct api_commit *commit; /* group commit: the write thread */
-    struct http_guard *guard;  /* per-address limit, head deadline, trusted proxies */
+    struct api_commit *commit;    /* group commit: the write thread */
+    struct http_guard *guard;     /* per-address limit, head deadline, trusted proxies */
+    struct http_metrics *metrics; /* the metrics listener, or NULL (off) */
 };
 
 struct request {
@@ -76,6 +77,7 @@ struct request {
     size_t limit; /* the route's body limit, once asked (body_limit) */
     bool too_large;
     int status;
+    int route_no; /* the route's index + 1 in the route table; 0: none */
     const char *route;
     const char *method; /* libmicrohttpd's, valid until completion */
     const char *target; /* the request target as sent, query included (arena) */
@@ -116,6 +118,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
     MHD_destroy_response(m);
     r->status = resp->status;
     r->route = resp->route;
+    r->route_no = resp->route_no;
     return ok;
 }
 
@@ -411,8 +414,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     }
     char method[24]; /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
+    int64_t us = util_mono_us() - r->start_us;
+    metrics_request(r->route_no, r->status, us);
     log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
-            r->route ? r->route : "-", r->status, (long long)(util_mono_us() - r->start_us),
+            r->route ? r->route : "-", r->status, (long long)us,
             code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     arena_cleanup(&r->arena);
     if (r->body) {
@@ -446,7 +451,7 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", clean);
 }
 
-static enum st resolve(const char *listen, struct sockaddr_storage *sa, struct err *e)
+enum st http_addr_resolve(const char *listen, struct sockaddr_storage *sa, struct err *e)
 {
     const char *colon = strrchr(listen, ':');
     char host[256];
@@ -470,7 +475,7 @@ static enum st resolve(const char *listen, struct sockaddr_storage *sa, struct e
 
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; the wildcard
  * addresses (0.0.0.0, ::) are not loopback. */
-static bool loopback(const struct sockaddr_storage *sa)
+bool http_addr_loopback(const struct sockaddr_storage *sa)
 {
     if (sa->ss_family == AF_INET) {
         const struct sockaddr_in *in = (const void *)sa;
@@ -485,8 +490,8 @@ static bool loopback(const struct sockaddr_storage *sa)
 
 /* Binds and listens on sa (address reuse on, IPv6 only on an IPv6
  * address), as libmicrohttpd would; the descriptor into *fd. */
-static enum st listen_open(const struct sockaddr_storage *sa, const char *listen_text, int *fd,
-                           struct err *e)
+enum st http_listen_open(const struct sockaddr_storage *sa, const char *listen_text, int *fd,
+                         struct err *e)
 {
     bool v6 = sa->ss_family == AF_INET6;
     socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -606,7 +611,7 @@ static enum st prepare_tls(struct http_server *s, const struct sockaddr_storage 
 {
     const struct cfg *c = s->cfg;
     if (!c->tls_cert) {
-        if (loopback(sa) || c->insecure_http)
+        if (http_addr_loopback(sa) || c->insecure_http)
             return ST_OK;
         return ERR(e, ST_INVALID, "listen",
                    "plain HTTP on %.32s, not a loopback address, would send bearer tokens in "
@@ -642,7 +647,7 @@ enum st http_server_start(const struct cfg *cfg, const struct api_env *env,
                           struct http_server **out, struct err *e)
 {
     struct sockaddr_storage sa = {0};
-    enum st st = resolve(cfg->listen, &sa, e);
+    enum st st = http_addr_resolve(cfg->listen, &sa, e);
     if (st != ST_OK)
         return st;
     struct http_server *s = xcalloc(1, sizeof *s);
@@ -651,8 +656,12 @@ enum st http_server_start(const struct cfg *cfg, const struct api_env *env,
     s->listen_fd = -1;
     st = prepare_tls(s, &sa, e);
     if (st == ST_OK)
-        st = listen_open(&sa, cfg->listen, &s->listen_fd, e);
+        st = http_listen_open(&sa, cfg->listen, &s->listen_fd, e);
+    if (st == ST_OK && cfg->metrics_listen)
+        st = http_metrics_start(cfg->metrics_listen, &s->conns, &s->in_flight, &s->metrics, e);
     if (st != ST_OK) {
+        if (s->listen_fd >= 0)
+            close(s->listen_fd);
         free_pem(s);
         free(s);
         return st;
@@ -680,6 +689,7 @@ enum st http_server_start(const struct cfg *cfg, const struct api_env *env,
         bool tls = s->tls_cert != NULL;
         api_commit_stop(s->commit);
         http_guard_free(s->guard);
+        http_metrics_stop(s->metrics);
         close(s->wake[0]);
         close(s->wake[1]);
         close(s->listen_fd);
@@ -725,7 +735,8 @@ void http_server_stop(struct http_server *s)
     api_async_cancel(s->env);   /* sign-ins still waiting on a provider are answered now */
     api_commit_stop(s->commit); /* answers what is queued, then ends */
     MHD_stop_daemon(s->d);
-    http_guard_free(s->guard); /* after the daemon: it is told of every close */
+    http_guard_free(s->guard);     /* after the daemon: it is told of every close */
+    http_metrics_stop(s->metrics); /* last: scrapes see the drain to its end */
     free_pem(s);
     free(s);
 }

@@ -145,8 +145,10 @@ enum st api_auth_info(struct ctx *c)
             : c->req->remote_addr ? c->req->remote_addr
                                   : "-";
     int wait = limiter_retry_after(env->addr_failures, l.net, l.now);
-    if (wait > 0)
+    if (wait > 0) {
+        metrics_limiter_tripped(METRICS_LIMIT_AUTH_INFO);
         return limited(c, wait);
+    }
     struct form f;
     if (read_params(c, &f) != ST_OK)
         return fail_counted(c, &l, ENGAGE_MISSING, "Missing parameter: apiKey");

@@ -37,6 +37,41 @@ struct callback {
 
 static void advance(struct callback *cb);
 
+/* The failed checks a sign-in can end with, as idp/, saml/ and this file
+ * name them (static text): the values of the metrics' check label. A
+ * check missing here is counted as "other", so the label stays bounded
+ * whatever a future check is called; keep the list in step. */
+const char *const signin_checks[] = {
+    /* idp/: OAuth 2.0 and OpenID Connect */
+    "callback parameters", "iss parameter", "idp error", "code missing", "protocol",
+    "provider incomplete", "run stuck", "token endpoint unreachable", "token endpoint status",
+    "token endpoint error", "token answer", "token answer too large", "access_token", "token_type",
+    "no profile_url", "userinfo unreachable", "userinfo status", "userinfo answer",
+    "userinfo answer too large", "userinfo sub", "subject missing", "discovery unreachable",
+    "discovery status", "discovery answer", "discovery answer too large", "discovery issuer",
+    "discovery token_endpoint", "jwks unreachable", "jwks status", "jwks answer",
+    "jwks answer too large", "id_token missing", "id_token malformed", "id_token signature",
+    "issuer", "audience", "expired", "issued in the future", "not yet valid", "nonce", "subject",
+    /* idp/saml.c and saml/ */
+    "SAMLResponse missing or repeated", "certificate", "saml", "doctype", "depth",
+    "encrypted assertion", "duplicate id", "assertion count", "assertion position", "size",
+    "base64", "response", "status", "unsigned", "signature", "signature count",
+    "signature reference", "signature setup", "signature transform", "signature algorithm",
+    "destination", "in response to", "name id", "subject confirmation", "time", "recipient",
+    "condition", "assertion", "authn statement", "lifetime",
+    /* this file */
+    "parameters do not parse", "state missing or repeated", "flow unknown or used",
+    "flow of another provider", "flow expired", "app", "token_url no longer allowed by the app",
+    "provider", "secret", "provider document", "store", "profile", "sign-in data too large",
+    "assertion replayed"};
+const int signin_nchecks = (int)(sizeof signin_checks / sizeof *signin_checks);
+
+/* The protocol label of the callback's sign-in: known once the provider is. */
+static const char *protocol_of(const struct callback *cb)
+{
+    return cb->have_p ? cb->p.protocol : NULL;
+}
+
 /* The write thread: the write is on disk (or failed); a worker goes on. */
 static void written(struct api_write *w)
 {
@@ -80,6 +115,7 @@ static void fail_to_site(struct callback *cb, const char *error, const char *des
     const char *spec = signin_specifier(c);
     log_msg(LOG_INFO, "sign-in %s request %s failed: %s (%s)", spec, c->req->id ? c->req->id : "-",
             error, check);
+    metrics_sign_in(protocol_of(cb), error, check ? check : "");
     struct page_field f[] = {
         {"error", error},
         {"error_description", description ? description : "Sign-in failed"},
@@ -93,6 +129,7 @@ static void fail_to_site(struct callback *cb, const char *error, const char *des
 static void fail_here(struct callback *cb, int status, const char *code, const char *check)
 {
     page_error(cb->c, status, code, check);
+    metrics_sign_in(protocol_of(cb), "error_page", check);
     finish(cb);
 }
 
@@ -214,6 +251,7 @@ static void token_stored(struct signin_job *j)
     }
     log_msg(LOG_INFO, "sign-in %s request %s: signed in", signin_specifier(c),
             c->req->id ? c->req->id : "-");
+    metrics_sign_in(protocol_of(cb), "ok", NULL);
     struct page_field f[] = {{"token", cb->token_text}};
     page_hand_over(c, cb->settings.post_tokens_to_token_url, cb->flow.token_url, f, 1);
     finish(cb);

@@ -51,6 +51,7 @@ enum st signin_start(const struct signin_opts *o, struct signin **out, struct er
     enum st st = idp_init(e);
     if (st != ST_OK)
         return st;
+    metrics_checks_set(signin_checks, signin_nchecks);
     struct signin *s = xcalloc(1, sizeof *s);
     st = net_client_start(&o->net, &s->net, e);
     if (st != ST_OK) {

@@ -106,6 +106,11 @@ const char *signin_state_new(struct arena *a, int64_t expires_at, unsigned char 
 bool signin_state_key(const char *state, unsigned char key[FLOW_KEY_LEN]);
 /* "{c}.{p}" from a. */
 const char *signin_specifier(struct ctx *c);
+
+/* The failed checks a sign-in may end with (callback.c): the bounded
+ * values of the metrics' check label, registered by signin_start. */
+extern const char *const signin_checks[];
+extern const int signin_nchecks;
 /* The provider {c}.{p} of the request (from the read cache), its app and
  * its document read for the runtime (*p: idp_provider_cleanup; base URL
  * the app's realm), for start and metadata. false once it has answered the

@@ -31,6 +31,7 @@ static bool too_many(struct ctx *c)
     int64_t now = c->env->now();
     int wait = limiter_retry_after(c->env->starts, net, now);
     if (wait > 0) {
+        metrics_limiter_tripped(METRICS_LIMIT_SIGN_IN);
         api_resp_header(c, HDR_RETRY_AFTER, arena_printf(c->a, "%d", wait));
         page_error(c, 429, "too_many_sign_ins", "sign-ins per address");
         return true;

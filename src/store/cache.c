@@ -115,8 +115,10 @@ static bool lookup(struct cache_store *cs, const struct ckey *k,
                    void (*copy_out)(const void *val, void *out, struct arena *a), void *out,
                    struct arena *a)
 {
-    if (k->n == 0 || atomic_load(&cs->bypass))
+    if (k->n == 0 || atomic_load(&cs->bypass)) {
+        metrics_cache(false);
         return false;
+    }
     int64_t now = util_mono_us() / 1000;
     bool hit = false;
     pthread_mutex_lock(&cs->mu);
@@ -127,6 +129,7 @@ static bool lookup(struct cache_store *cs, const struct ckey *k,
         hit = true;
     }
     pthread_mutex_unlock(&cs->mu);
+    metrics_cache(hit);
     return hit;
 }
 

@@ -134,6 +134,70 @@ int limiter_retry_after(struct limiter *l, const char *key, int64_t now);
 /* Records one failure of key. */
 void limiter_fail(struct limiter *l, const char *key, int64_t now);
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* The process's counters, read by GET /metrics (Prometheus text format
+ * 0.0.4) on the metrics listener. One registry per process, like the log:
+ * every layer counts into it without a handle, and each update on a
+ * request's path is one relaxed atomic add on a fixed slot (per route for
+ * the requests), never a lock or an allocation. No label takes a value
+ * from a request or a row (no customer, client, app or provider id): every
+ * label value is one of a fixed set, so the output is bounded. */
+
+#define METRICS_ROUTES_MAX 64  /* routes of the route table counted apart */
+#define METRICS_CHECKS_MAX 160 /* named failed checks of a sign-in */
+
+/* Where a failure limit refused a request. */
+enum metrics_limiter {
+    METRICS_LIMIT_CLIENT_AUTH, /* the token endpoints' client authentication */
+    METRICS_LIMIT_SIGN_IN,     /* sign-ins begun per address */
+    METRICS_LIMIT_AUTH_INFO,   /* auth_info's failed apiKeys per address */
+    METRICS_LIMIT__COUNT
+};
+
+/* A route's labels: its method and pattern, static strings. */
+struct metrics_route {
+    const char *method;
+    const char *pattern;
+};
+
+/* Names the routes: route_no i + 1 of metrics_request is routes[i] (at
+ * most METRICS_ROUTES_MAX; the strings are borrowed for good). Call before
+ * serving; calling again with the same table is harmless. */
+void metrics_routes_set(const struct metrics_route *routes, int n);
+/* Names the failed checks a sign-in may end with (static strings, at most
+ * METRICS_CHECKS_MAX): any other check is counted as "other". Call before
+ * serving. */
+void metrics_checks_set(const char *const *checks, int n);
+
+/* One answered request: route_no is its route's index + 1 (0: no route
+ * matched), status the HTTP status, us the microseconds from its first
+ * byte to its completion. */
+void metrics_request(int route_no, int status, int64_t us);
+void metrics_token_issued(void);
+void metrics_client_auth_failed(void);
+void metrics_limiter_tripped(enum metrics_limiter l);
+/* One finished sign-in: protocol ("openidconnect", "oauth2", "saml2";
+ * anything else or NULL counts as "unknown"), outcome ("ok",
+ * "access_denied", "login_failed", "provider_error", "flow_expired",
+ * "error_page"; anything else as "other") and the failed check (NULL on
+ * success; one of metrics_checks_set's, else "other"). */
+void metrics_sign_in(const char *protocol, const char *outcome, const char *check);
+/* One group-commit batch of n writes, whose commit took commit_us (-1:
+ * it did not commit). */
+void metrics_batch(int n, int64_t commit_us);
+/* One look-up of the store's read cache. */
+void metrics_cache(bool hit);
+
+/* Values the caller reads at rendering time. */
+struct metrics_gauges {
+    long open_connections;
+    long requests_in_flight;
+};
+
+/* Appends the whole exposition, Prometheus text format 0.0.4, to b. */
+void metrics_render(struct buf *b, const struct metrics_gauges *g);
+
 /* ---- network addresses ------------------------------------------------ */
 
 #define NET_ADDR_TEXT 48 /* an address as text, with a "/64" suffix, and NUL */
