@@ -56,8 +56,12 @@ def free_port():
 
 
 def clean_env(extra=None):
-    """The test runner's environment without any SOCIALGATE_* setting."""
+    """The test runner's environment without any SOCIALGATE_* setting but
+    one: no metrics listener, whose default port (127.0.0.1:9464) servers
+    started side by side would contend for; a test of the metrics gives
+    --metrics-listen, which wins over the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALGATE_")}
+    env["SOCIALGATE_METRICS_LISTEN"] = "off"
     env.update(extra or {})
     return env
 
