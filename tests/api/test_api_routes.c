@@ -108,6 +108,13 @@ Test(api_routes, table_is_not_empty_and_every_row_is_complete)
     }
 }
 
+/* Each route has a metrics slot of its own: past METRICS_ROUTES_MAX the
+ * rest would be counted as "no route". */
+Test(api_routes, every_route_has_a_metrics_slot)
+{
+    cr_assert_leq(api_route_count(), METRICS_ROUTES_MAX);
+}
+
 Test(api_routes, method_not_in_table_is_405_with_exact_allow)
 {
     struct t_resp r = {0};
