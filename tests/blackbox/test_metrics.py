@@ -14,6 +14,8 @@ import pytest
 import requests
 
 from conftest import (EngageGate, HTTP_TIMEOUT, PUBLIC_URL, REALM, free_port, init_with)
+from idp_harness import StubIdp
+from signin_world import World
 
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -212,3 +214,36 @@ def test_metrics_listener_can_be_off(servers, metered):
     servers.init(db)
     srv = servers.server(db, args=("--metrics-listen", "off"))
     assert listening_ports(srv.proc.pid) == {srv.port}
+
+
+def test_sign_ins_are_counted_by_protocol_outcome_and_check(servers, issued, tmp_path):
+    """Against the stub IdP: one sign-in that succeeds and one whose
+    id_token carries the wrong nonce, counted under the protocol (never the
+    provider's id) with the check that failed."""
+    port = free_port()
+    world = World(servers, issued, tmp_path,
+                  env={"SOCIALGATE_METRICS_LISTEN": f"127.0.0.1:{port}"})
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    def scrape():
+        r = requests.get(url, timeout=HTTP_TIMEOUT)
+        assert r.status_code == 200
+        return r.text
+
+    with StubIdp(world.ca) as stub:
+        world.issued.add(stub.client_secret)
+        pid, _ = world.stub_provider(stub)
+        before = parse(scrape())
+        world.token_of(world.stub_sign_in(stub, pid))
+        stub.id_token = "wrong_nonce"
+        assert world.error_of(world.stub_sign_in(stub, pid)) == "login_failed"
+        text = scrape()
+    after = parse(text)
+
+    def moved(**labels):
+        return (val(after, "socialgate_sign_ins_total", **labels)
+                - val(before, "socialgate_sign_ins_total", **labels))
+
+    assert moved(protocol="openidconnect", outcome="ok", check="none") == 1
+    assert moved(protocol="openidconnect", outcome="login_failed", check="nonce") == 1
+    assert pid not in text and world.cid not in text and world.app not in text
