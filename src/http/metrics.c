@@ -45,11 +45,13 @@ static void routes_name(void)
     metrics_routes_set(route_labels, n);
 }
 
+/* Queues the answer; libmicrohttpd leaves the body out of an answer to
+ * HEAD, its Content-Length kept. */
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
-                                 const char *body, size_t n, bool head)
+                                 const char *body, size_t n)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(head ? 0 : n, (void *)body, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(n, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -61,7 +63,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     return ok;
 }
 
-static enum MHD_Result scrape(struct http_metrics *m, struct MHD_Connection *conn, bool head)
+static enum MHD_Result scrape(struct http_metrics *m, struct MHD_Connection *conn)
 {
     struct arena a;
     arena_init(&a);
@@ -72,8 +74,8 @@ static enum MHD_Result scrape(struct http_metrics *m, struct MHD_Connection *con
                                .requests_in_flight = atomic_load(m->in_flight)};
     metrics_render(&b, &g);
     enum MHD_Result ok = b.overflow ? send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
-                                                "metrics too large\n", 18, head)
-                                    : send_text(conn, MHD_HTTP_OK, METRICS_TYPE, b.p, b.len, head);
+                                                "metrics too large\n", 18)
+                                    : send_text(conn, MHD_HTTP_OK, METRICS_TYPE, b.p, b.len);
     arena_cleanup(&a);
     return ok;
 }
@@ -86,9 +88,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     (void)upload;
-    static int started;
-    if (!*state) { /* the headers: wait for the end of the request */
-        *state = &started;
+    if (!*state) {     /* the headers: wait for the end of the request */
+        *state = conn; /* anything but NULL: begun */
         return MHD_YES;
     }
     if (*upload_size) {
@@ -97,11 +98,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
     if (strcmp(url, METRICS_PATH) != 0)
-        return send_text(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10, head);
+        return send_text(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
     if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
         return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n",
-                         19, false);
-    return scrape(cls, conn, head);
+                         19);
+    return scrape(cls, conn);
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -128,6 +129,7 @@ enum st http_metrics_start(const char *listen, const atomic_int *conns, const at
     if (!http_addr_loopback(&sa))
         log_msg(LOG_WARN, "metrics on %s, not a loopback address: let only the scraper reach it",
                 listen);
+    log_msg(LOG_INFO, "metrics on %s (GET /metrics)", listen);
     routes_name();
     struct http_metrics *m = xcalloc(1, sizeof *m);
     m->conns = conns;

@@ -174,6 +174,9 @@ def test_metrics_only_on_the_metrics_listener(metered):
     assert "socialgate_" not in r.text
     other = requests.get(f"http://127.0.0.1:{metered.port}/", timeout=HTTP_TIMEOUT)
     assert other.status_code == 404
+    head = requests.head(metered.url, timeout=HTTP_TIMEOUT)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["Content-Length"]) > 1000
     post = requests.post(metered.url, data="x", timeout=HTTP_TIMEOUT)
     assert post.status_code == 405
     assert post.headers["Allow"] == "GET, HEAD"

@@ -483,3 +483,31 @@ Test(cfg, a_listen_address_without_a_port_from_1_to_65535_is_refused)
         expect_accepted("init", "listen", "SOCIALGATE_LISTEN", good[i]);
     }
 }
+
+/* ---- the metrics listener ------------------------------------------------ */
+
+Test(cfg, metrics_listen_is_loopback_by_default_and_off_turns_it_off)
+{
+    struct cfg c;
+    char *argv[] = {"socialgate", "serve", "--db", "x.db"};
+    cr_assert_eq(parse(&c, NULL, 4, argv), ST_OK);
+    cr_expect_str_eq(c.metrics_listen, "127.0.0.1:9464");
+    cfg_cleanup(&c);
+    static const char *const off[] = {"off", ""};
+    for (size_t i = 0; i < 2; i++) {
+        struct err e = {0};
+        cr_assert_eq(parse_one(&c, &e, "serve", "metrics-listen", NULL, off[i], ARGV_SPACE), ST_OK,
+                     "%s", e.msg);
+        cr_expect_null(c.metrics_listen, "'%s' leaves a listener", off[i]);
+        cfg_cleanup(&c);
+    }
+    expect_accepted("serve", "metrics-listen", "SOCIALGATE_METRICS_LISTEN", "[::1]:9464");
+}
+
+Test(cfg, a_bad_metrics_address_is_refused_naming_the_setting)
+{
+    static const char *const words[] = {"HOST:PORT", "off", NULL};
+    static const char *const bad[] = {"9464", "127.0.0.1:0", "127.0.0.1:65536", "on", ":x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_refused("serve", "metrics-listen", "SOCIALGATE_METRICS_LISTEN", bad[i], words);
+}
