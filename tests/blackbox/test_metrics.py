@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import (EngageGate, HTTP_TIMEOUT, PUBLIC_URL, REALM, free_port, init_with)
+from conftest import (REPO_ROOT, EngageGate, HTTP_TIMEOUT, PUBLIC_URL, REALM, free_port,
+                      init_with)
 from idp_harness import StubIdp
 from signin_world import World
 
@@ -250,3 +251,35 @@ def test_sign_ins_are_counted_by_protocol_outcome_and_check(servers, issued, tmp
     assert moved(protocol="openidconnect", outcome="ok", check="none") == 1
     assert moved(protocol="openidconnect", outcome="login_failed", check="nonce") == 1
     assert pid not in text and world.cid not in text and world.app not in text
+
+
+# The places a failed check is named in the sources: idp_run_fail's literal,
+# an assignment to a check, saml's fail(), a check function's return, and the
+# callback's own fail_to_site/fail_here.
+CHECK_SITES = [
+    r'idp_run_fail\(r,\s*\w+,\s*"([^"]+)"\)', r'check = "([^"]+)"', r'fail\(v, "([^"]+)"\)',
+    r'return "([a-z][^"]*)";', r'fail_to_site\(cb,[^;]*?"([^"]+)"\);',
+    r'fail_here\(cb,[^;]*?"([^"]+)"\);', r'\? "([^"]+)"\s*:\s*"([^"]+)"\)',
+    r'res\.check : "([^"]+)"',
+]
+
+
+def test_every_check_the_sources_name_has_its_label():
+    """signin_checks (the check label's values) keeps in step with the
+    checks idp/, saml/ and the callback name: a check left out would be
+    counted as "other"."""
+    src = REPO_ROOT / "src"
+    table = (src / "signin" / "callback.c").read_text()
+    m = re.search(r"signin_checks\[\] = \{(.*?)\};", table, re.S)
+    assert m, "no signin_checks table in src/signin/callback.c"
+    listed = set(re.findall(r'"([^"]+)"', m.group(1)))
+    named = set()
+    files = sorted((src / "idp").glob("*.c")) + sorted((src / "saml").glob("*.c"))
+    for f in files + [src / "signin" / "callback.c"]:
+        text = f.read_text()
+        for pattern in CHECK_SITES:
+            for groups in re.findall(pattern, text, re.S):
+                named.update(g for g in ([groups] if isinstance(groups, str) else groups) if g)
+    named -= {"true", "false"}  # profile.c's JSON text of a boolean, not a check
+    assert len(named) > 60, sorted(named)
+    assert named <= listed, sorted(named - listed)
