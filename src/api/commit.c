@@ -58,6 +58,7 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
     enum st st = store_batch_begin(env->store, &e);
     if (st != ST_OK) {
         log_msg(LOG_ERROR, "a batch of %d writes cannot begin: %s", n, e.msg);
+        metrics_batch(n, -1);
         fail_all(env, w, n);
         return;
     }
@@ -78,6 +79,7 @@ void api_commit_batch(const struct api_env *env, struct api_write **w, int n)
         if (store_batch_abort(env->store, &ae) != ST_OK)
             log_msg(LOG_ERROR, "rolling a batch back failed: %s", ae.msg);
         log_msg(LOG_ERROR, "a batch of %d writes is rolled back: write %d failed", n, failed);
+        metrics_batch(n, -1);
         fail_all(env, w, n);
         return;
     }
