@@ -16,8 +16,11 @@
 
 /* The parser options: no network, no DTD loading, no entity substitution
  * (XML_PARSE_NOENT off), no default attributes from a DTD, no XInclude,
- * no huge mode, no output on stderr. */
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+ * no huge mode, no output on stderr; and the bytes read as UTF-8 whatever
+ * the document declares (IGNORE_ENC), so the byte scans below see what
+ * the parser sees. */
+#define PARSE_OPTIONS                                                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC)
 
 static bool is_space(char c)
 {
@@ -55,12 +58,68 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const
     xmlStopParser(p);
 }
 
+/* The end of the markup at x (a comment, CDATA section, processing
+ * instruction or declaration starting "<!" or "<?"), or n when it does not
+ * end (the parser refuses that). */
+static size_t skip_markup(const unsigned char *x, size_t i, size_t n)
+{
+    const char *end = x[i + 1] == '?' ? "?>" : ">";
+    if (n - i >= 4 && !memcmp(x + i, "<!--", 4))
+        end = "-->";
+    else if (n - i >= 9 && !memcmp(x + i, "<![CDATA[", 9))
+        end = "]]>";
+    size_t k = strlen(end);
+    const unsigned char *p = memmem(x + i + 2, n - i - 2, end, k);
+    return p ? (size_t)(p - x) + k : n;
+}
+
+/* Whether every tag of x carries at most SAML_XML_ATTRIBUTES_MAX
+ * attributes (namespace declarations included), counted as "=" outside
+ * quotes. libxml2 2.9 checks a tag's attributes for duplicates pairwise
+ * and c14n sorts them by insertion, so 30,000 attributes on one element
+ * cost over a second; checked on the bytes, before the parser sees them.
+ * Sound on UTF-8 (IGNORE_ENC): no byte of a multi-byte character is
+ * ASCII. */
+static bool tags_narrow(const unsigned char *x, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (x[i] != '<') {
+            i++;
+            continue;
+        }
+        if (i + 1 < n && (x[i + 1] == '!' || x[i + 1] == '?')) {
+            i = skip_markup(x, i, n);
+            continue;
+        }
+        int count = 0;
+        unsigned char quote = 0;
+        for (i++; i < n; i++) {
+            if (quote) {
+                quote = x[i] == quote ? 0 : quote;
+            } else if (x[i] == '"' || x[i] == '\'') {
+                quote = x[i];
+            } else if (x[i] == '=') {
+                if (++count > SAML_XML_ATTRIBUTES_MAX)
+                    return false;
+            } else if (x[i] == '>') {
+                break;
+            }
+        }
+    }
+    return true;
+}
+
 static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, const char **check)
 {
     /* In every ASCII-compatible encoding a DOCTYPE is these bytes; the
      * SAX hook catches it in any other. */
     if (memmem(xml, n, "<!DOCTYPE", 9) || memmem(xml, n, "<!ENTITY", 8)) {
         *check = "doctype";
+        return ST_INVALID;
+    }
+    if (!tags_narrow(xml, n)) {
+        *check = "xml attributes";
         return ST_INVALID;
     }
     xmlParserCtxtPtr p = xmlNewParserCtxt();
@@ -70,7 +129,7 @@ static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, cons
     p->_private = &doctype;
     p->sax->internalSubset = on_doctype;
     p->sax->externalSubset = on_doctype;
-    xmlDocPtr doc = xmlCtxtReadMemory(p, (const char *)xml, (int)n, NULL, NULL, PARSE_OPTIONS);
+    xmlDocPtr doc = xmlCtxtReadMemory(p, (const char *)xml, (int)n, NULL, "UTF-8", PARSE_OPTIONS);
     bool wf = p->wellFormed;
     xmlFreeParserCtxt(p);
     if (doc && (doctype || doc->intSubset || doc->extSubset)) {

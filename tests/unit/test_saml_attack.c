@@ -78,9 +78,9 @@ static xmlDocPtr template_doc(const struct fx *f)
 /* How a custom signature is made: everything an attacker chooses. */
 struct custom {
     xmlSecTransformId c14n, sig, digest;
-    const char *uri;               /* Reference URI */
-    xmlSecTransformId transform2;  /* after enveloped, or NULL: exclusive c14n */
-    xmlSecKeyPtr key;              /* consumed */
+    const char *uri;              /* Reference URI */
+    xmlSecTransformId transform2; /* after enveloped, or NULL: exclusive c14n */
+    xmlSecKeyPtr key;             /* consumed */
 };
 
 /* Signs with c->key, the Signature placed in `in` after its Issuer (or as
@@ -105,8 +105,8 @@ static xmlNodePtr sign_custom(xmlDocPtr d, xmlNodePtr in, xmlNodePtr id_of, stru
     xmlNodePtr ref =
         xmlSecTmplSignatureAddReference(sig, c->digest, NULL, (const xmlChar *)c->uri, NULL);
     xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId);
-    xmlNodePtr t =
-        xmlSecTmplReferenceAddTransform(ref, c->transform2 ? c->transform2 : xmlSecTransformExclC14NId);
+    xmlNodePtr t = xmlSecTmplReferenceAddTransform(ref, c->transform2 ? c->transform2
+                                                                      : xmlSecTransformExclC14NId);
     if (c->transform2 == xmlSecTransformXPathId)
         xmlSecTmplTransformAddXPath(t, (const xmlChar *)"true()", NULL);
     if (c->transform2 == xmlSecTransformXPath2Id)
@@ -127,8 +127,12 @@ static xmlSecKeyPtr rsa_key(void)
 
 static struct custom rsa_custom(const char *uri)
 {
-    return (struct custom){xmlSecTransformExclC14NId, xmlSecTransformRsaSha256Id,
-                           xmlSecTransformSha256Id, uri, NULL, rsa_key()};
+    return (struct custom){xmlSecTransformExclC14NId,
+                           xmlSecTransformRsaSha256Id,
+                           xmlSecTransformSha256Id,
+                           uri,
+                           NULL,
+                           rsa_key()};
 }
 
 static void set_alg(xmlNodePtr n, const char *alg)
@@ -346,9 +350,9 @@ Test(saml_attack, xslt_xpath_and_inclusive_c14n_transforms_are_refused)
     struct fx f = fx_defaults();
     struct fx_sign s = fx_rsa();
     xmlDocPtr d = fx_signed(&f, &s, true, false);
-    xmlNodePtr ts = fx_elem(
-        fx_elem(fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo"), "Reference"),
-        "Transforms");
+    xmlNodePtr ts =
+        fx_elem(fx_elem(fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo"), "Reference"),
+                "Transforms");
     set_alg(xmlLastElementChild(ts), "http://www.w3.org/TR/1999/REC-xslt-19991116");
     cr_assert_str_eq(verdict(d), "signature transform");
 }
