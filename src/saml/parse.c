@@ -73,41 +73,94 @@ static size_t skip_markup(const unsigned char *x, size_t i, size_t n)
     return p ? (size_t)(p - x) + k : n;
 }
 
-/* Whether every tag of x carries at most SAML_XML_ATTRIBUTES_MAX
- * attributes (namespace declarations included), counted as "=" outside
- * quotes. libxml2 2.9 checks a tag's attributes for duplicates pairwise
- * and c14n sorts them by insertion, so 30,000 attributes on one element
- * cost over a second; checked on the bytes, before the parser sees them.
- * Sound on UTF-8 (IGNORE_ENC): no byte of a multi-byte character is
- * ASCII. */
-static bool tags_narrow(const unsigned char *x, size_t n)
+/* Whether the attribute whose "=" is x[eq] declares a namespace ("xmlns"
+ * or "xmlns:p"); start: the first byte of the tag's name. */
+static bool is_xmlns(const unsigned char *x, size_t start, size_t eq)
 {
-    size_t i = 0;
-    while (i < n) {
-        if (x[i] != '<') {
-            i++;
-            continue;
-        }
-        if (i + 1 < n && (x[i + 1] == '!' || x[i + 1] == '?')) {
-            i = skip_markup(x, i, n);
-            continue;
-        }
-        int count = 0;
-        unsigned char quote = 0;
-        for (i++; i < n; i++) {
-            if (quote) {
-                quote = x[i] == quote ? 0 : quote;
-            } else if (x[i] == '"' || x[i] == '\'') {
-                quote = x[i];
-            } else if (x[i] == '=') {
-                if (++count > SAML_XML_ATTRIBUTES_MAX)
-                    return false;
-            } else if (x[i] == '>') {
-                break;
-            }
-        }
+    size_t e = eq;
+    while (e > start && is_space((char)x[e - 1]))
+        e--;
+    size_t b = e;
+    while (b > start && !is_space((char)x[b - 1]) && x[b - 1] != '"' && x[b - 1] != '\'')
+        b--;
+    return e - b >= 5 && !memcmp(x + b, "xmlns", 5) && (e - b == 5 || x[b + 5] == ':');
+}
+
+/* The open elements seen by the byte scan: namespace declarations of
+ * each, and how many are in scope. */
+struct scan {
+    int depth, in_scope;
+    int ns[SAML_DEPTH_MAX];
+};
+
+/* *check = name; the scan ends (n). */
+static size_t refuse(const char **check, const char *name, size_t n)
+{
+    *check = name;
+    return n;
+}
+
+/* Reads the start or end tag at x[i] ("<" not followed by "!" or "?"),
+ * counting attributes as "=" outside quotes; returns the index after it,
+ * or n with *check set when a bound is passed. */
+static size_t scan_tag(struct scan *s, const unsigned char *x, size_t i, size_t n,
+                       const char **check)
+{
+    bool end = i + 1 < n && x[i + 1] == '/';
+    size_t start = ++i;
+    int attrs = 0, ns = 0;
+    unsigned char quote = 0;
+    for (; i < n && (quote || x[i] != '>'); i++) {
+        if (quote)
+            quote = x[i] == quote ? 0 : quote;
+        else if (x[i] == '"' || x[i] == '\'')
+            quote = x[i];
+        else if (x[i] == '=' && ++attrs <= SAML_XML_ATTRIBUTES_MAX)
+            ns += is_xmlns(x, start, i);
     }
-    return true;
+    if (attrs > SAML_XML_ATTRIBUTES_MAX)
+        return refuse(check, "xml attributes", n);
+    if (end) {
+        if (s->depth > 0)
+            s->in_scope -= s->ns[--s->depth];
+        return i + 1;
+    }
+    s->in_scope += ns;
+    if (s->in_scope > SAML_XML_NAMESPACES_MAX)
+        return refuse(check, "xml namespaces", n);
+    if (i < n && x[i - 1] == '/') { /* empty: its declarations end here */
+        s->in_scope -= ns;
+        return i + 1;
+    }
+    if (s->depth == SAML_DEPTH_MAX)
+        return refuse(check, "depth", n);
+    s->ns[s->depth++] = ns;
+    return i + 1;
+}
+
+/* Bounds what the parser's cost grows with faster than the size, on the
+ * bytes before it sees them: libxml2 2.9 checks a tag's attributes for
+ * duplicates pairwise and c14n sorts them by insertion (30,000 on one
+ * element cost over a second), and each prefixed name is looked up among
+ * every namespace in scope (1,500 of them, 70 ms). So at most
+ * SAML_XML_ATTRIBUTES_MAX attributes a tag, SAML_XML_NAMESPACES_MAX
+ * declarations in scope, SAML_DEPTH_MAX open elements. Sound on UTF-8
+ * (IGNORE_ENC): no byte of a multi-byte character is ASCII. NULL, or the
+ * check that failed. */
+static const char *scan_bounds(const unsigned char *x, size_t n)
+{
+    struct scan s = {0};
+    const char *check = NULL;
+    size_t i = 0;
+    while (i < n && !check) {
+        if (x[i] != '<')
+            i++;
+        else if (i + 1 < n && (x[i + 1] == '!' || x[i + 1] == '?'))
+            i = skip_markup(x, i, n);
+        else
+            i = scan_tag(&s, x, i, n, &check);
+    }
+    return check;
 }
 
 static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, const char **check)
@@ -118,8 +171,9 @@ static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, cons
         *check = "doctype";
         return ST_INVALID;
     }
-    if (!tags_narrow(xml, n)) {
-        *check = "xml attributes";
+    const char *bound = scan_bounds(xml, n);
+    if (bound) {
+        *check = bound;
         return ST_INVALID;
     }
     xmlParserCtxtPtr p = xmlNewParserCtxt();

@@ -35,6 +35,7 @@
 #define SAML_XML_MAX (256 * 1024)  /* decoded XML bytes */
 #define SAML_DEPTH_MAX 32          /* element nesting; the root is depth 1 */
 #define SAML_XML_ATTRIBUTES_MAX 64 /* attributes of one element, xmlns ones included */
+#define SAML_XML_NAMESPACES_MAX 64 /* namespace declarations in scope at once */
 #define SAML_NAME_ID_MAX 256       /* bytes of NameID (SAML core §8.3.7: at most 256) */
 #define SAML_TEXT_MAX 1024         /* bytes of an Issuer, Audience, ID or attribute name */
 #define SAML_ATTRIBUTES_MAX 64     /* attribute names kept; later ones are left out */
@@ -102,9 +103,12 @@ struct saml_result {
  * allowed) against x and fills out (zeroed first; strings from a).
  *
  * Parsing: Base64 text over SAML_B64_MAX or decoded XML over SAML_XML_MAX
- * is refused before it is parsed ("size"), and so is an element with
- * more than SAML_XML_ATTRIBUTES_MAX attributes ("xml attributes": the
- * parser's cost grows with their square); libxml2 reads it as UTF-8
+ * is refused before it is parsed ("size"), and so, by a scan of the
+ * bytes, is an element with more than SAML_XML_ATTRIBUTES_MAX attributes
+ * ("xml attributes"), more than SAML_XML_NAMESPACES_MAX namespace
+ * declarations in scope ("xml namespaces"), or nesting past
+ * SAML_DEPTH_MAX ("depth"): the parser's cost grows faster than the size
+ * with each; libxml2 reads it as UTF-8
  * (an encoding declaration is ignored; other encodings do not parse) with
  * no network, no DTD loading, no entity substitution, no huge mode; any
  * DOCTYPE (internal subset or not) is refused ("doctype"), and so is

@@ -217,6 +217,57 @@ Test(saml_attack, the_attribute_bound_cannot_be_hidden_by_quotes_comments_or_enc
     free(wide);
 }
 
+Test(saml_attack, namespaces_declared_level_after_level_are_refused_unparsed)
+{
+    /* 26 levels of 60 declarations, then elements whose 60 attributes use
+     * the outermost prefixes: libxml2 looks each up among every namespace
+     * in scope (70 ms a response, within the attribute bound) */
+    char *buf = malloc(200 * 1024);
+    size_t k = 0, cap = 180 * 1024;
+    for (int d = 0; d < 26; d++) {
+        k += (size_t)snprintf(buf + k, cap - k, "<a");
+        for (int i = 0; i < 60; i++)
+            k += (size_t)snprintf(buf + k, cap - k, " xmlns:p%d_%d=\"urn:u\"", d, i);
+        k += (size_t)snprintf(buf + k, cap - k, ">");
+    }
+    for (int j = 0; k < cap - 4096; j++) {
+        k += (size_t)snprintf(buf + k, cap - k, "<p0_%d:b", j % 60);
+        for (int i = 0; i < 60; i++)
+            k += (size_t)snprintf(buf + k, cap - k, " p0_%d:a%d=\"\"", (i + j) % 60, i);
+        k += (size_t)snprintf(buf + k, cap - k, "/>");
+    }
+    for (int d = 0; d < 26; d++)
+        k += (size_t)snprintf(buf + k, cap - k, "</a>");
+    struct fx f = fx_defaults();
+    f.extra = buf;
+    struct fx_sign s = fx_rsa();
+    cr_assert_str_eq(verdict(fx_signed(&f, &s, true, false)), "xml namespaces");
+    free(buf);
+}
+
+Test(saml_attack, declarations_on_sibling_elements_do_not_add_up)
+{
+    /* what IdPs do: xs and xsi declared again on every AttributeValue */
+    char *buf = malloc(64 * 1024);
+    size_t k = 0;
+    for (int i = 0; i < 40; i++)
+        k += (size_t)snprintf(
+            buf + k, 64 * 1024 - k,
+            "<saml:Attribute Name=\"a%d\"><saml:AttributeValue "
+            "xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+            "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"xs:string\">"
+            "v%d</saml:AttributeValue><saml:AttributeValue "
+            "xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+            "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"xs:string\">"
+            "w%d</saml:AttributeValue></saml:Attribute>",
+            i, i, i);
+    struct fx f = fx_defaults();
+    f.attributes = buf;
+    struct fx_sign s = fx_rsa();
+    cr_assert_str_eq(verdict(fx_signed(&f, &s, true, false)), "ok");
+    free(buf);
+}
+
 Test(saml_attack, a_root_with_many_namespace_declarations_still_passes)
 {
     /* the bound leaves room for what IdPs send: a few declarations on the
