@@ -11,6 +11,7 @@
  * as a count, never a duration).
  */
 #include <criterion/criterion.h>
+#include <zlib.h>
 
 #include "saml_fixture.h"
 
@@ -668,4 +669,81 @@ Test(saml_attack, a_response_for_another_provider_is_refused)
     x.sp_entity_id = "https://sg.example.com/c1.p2/metadata";
     cr_assert_str_eq(check_b64(b64, &x, NULL, 0), "audience");
     free(b64);
+}
+
+/* ---- a provider document with odd values, at start ---- */
+
+/* The AuthnRequest of a start URL, parsed. */
+static xmlDocPtr request_of(struct arena *a, const char *url)
+{
+    const char *v = strstr(url, "SAMLRequest=");
+    cr_assert_not_null(v);
+    v += 12;
+    size_t len = strcspn(v, "&");
+    char *b64 = arena_alloc(a, len + 1);
+    cr_assert_geq(util_pct_decode(b64, v, len, false), 0);
+    unsigned char raw[16384];
+    int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)strlen(b64));
+    cr_assert_gt(n, 0);
+    char *xml = calloc(1, 65536);
+    z_stream z = {0};
+    cr_assert_eq(inflateInit2(&z, -15), Z_OK);
+    z.next_in = raw;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)xml;
+    z.avail_out = 65535;
+    int rc = inflate(&z, Z_FINISH);
+    cr_assert(rc == Z_STREAM_END || rc == Z_BUF_ERROR);
+    xmlDocPtr d = xmlReadMemory(xml, (int)z.total_out, NULL, NULL, XML_PARSE_NONET);
+    inflateEnd(&z);
+    free(xml);
+    cr_assert_not_null(d, "the AuthnRequest is well-formed XML");
+    return d;
+}
+
+Test(saml_attack, authn_context_values_cannot_break_out_of_the_request)
+{
+    json_t *ctx = json_pack("{s:b, s:s, s:[s,s,s,i,s,s,s,s,s,s,s,s,s]}", "enabled", 1, "comparison",
+                            "exact\" Evil=\"1", "class_refs", "urn:a\"/><saml:Evil/><x y=\"",
+                            "urn:b\nInjected", "urn:c\x01", 7, "urn:d", "urn:e", "urn:f", "urn:g",
+                            "urn:h", "urn:i", "urn:j", "urn:k", "urn:l");
+    struct arena a;
+    arena_init(&a);
+    struct saml_request r = {
+        .auth_url = "https://idp.example.com/sso?q=1#frag",
+        .acs_url = FX_ACS,
+        .sp_entity_id = FX_SP,
+        .id = FX_REQ,
+        .relay_state = "r",
+        .now = FX_NOW,
+        .authn_context = ctx,
+    };
+    const char *url = NULL;
+    cr_assert_eq(saml_authn_request_url(&a, &r, &url, NULL), ST_OK);
+    cr_assert_null(strchr(url, '#'));
+    cr_assert_eq(strncmp(url, "https://idp.example.com/sso?q=1&SAMLRequest=", 44), 0);
+    xmlDocPtr d = request_of(&a, url);
+    xmlNodePtr root = xmlDocGetRootElement(d);
+    xmlNodePtr rac = fx_elem(root, "RequestedAuthnContext");
+    cr_assert_not_null(rac);
+    xmlChar *cmp = xmlGetProp(rac, (const xmlChar *)"Comparison");
+    cr_assert_str_eq((const char *)cmp, "exact");
+    xmlFree(cmp);
+    cr_assert_null(xmlHasProp(rac, (const xmlChar *)"Evil"));
+    int refs = 0;
+    for (xmlNodePtr c = rac->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        cr_assert_str_eq((const char *)c->name, "AuthnContextClassRef");
+        xmlChar *t = xmlNodeGetContent(c);
+        if (refs == 0)
+            cr_assert_str_eq((const char *)t, "urn:a\"/><saml:Evil/><x y=\"");
+        cr_assert_null(strpbrk((const char *)t, "\n\x01"), "a control byte is never sent");
+        xmlFree(t);
+        refs++;
+    }
+    cr_assert_eq(refs, 8, "at most 8 class refs, the bad ones left out");
+    xmlFreeDoc(d);
+    json_decref(ctx);
+    arena_cleanup(&a);
 }
