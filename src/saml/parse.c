@@ -58,16 +58,26 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const
     xmlStopParser(p);
 }
 
-/* The end of the markup at x (a comment, CDATA section, processing
- * instruction or declaration starting "<!" or "<?"), or n when it does not
- * end (the parser refuses that). */
-static size_t skip_markup(const unsigned char *x, size_t i, size_t n)
+/* The end of the comment, CDATA section or processing instruction at
+ * x[i] ("<!" or "<?"), or n when it does not end (the parser refuses
+ * that). Any other "<!" or "<?" is refused ("xml markup"): past such an error
+ * libxml2 goes on reading, and would parse as tags what a skip had
+ * passed over. */
+static size_t skip_markup(const unsigned char *x, size_t i, size_t n, const char **check)
 {
-    const char *end = x[i + 1] == '?' ? "?>" : ">";
+    const char *end = NULL;
+    unsigned char c = i + 2 < n ? x[i + 2] : 0;
     if (n - i >= 4 && !memcmp(x + i, "<!--", 4))
         end = "-->";
     else if (n - i >= 9 && !memcmp(x + i, "<![CDATA[", 9))
         end = "]]>";
+    else if (x[i + 1] == '?' && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+                                 c == ':' || c >= 0x80))
+        end = "?>";
+    if (!end) {
+        *check = "xml markup";
+        return n;
+    }
     size_t k = strlen(end);
     const unsigned char *p = memmem(x + i + 2, n - i - 2, end, k);
     return p ? (size_t)(p - x) + k : n;
@@ -109,14 +119,20 @@ static size_t scan_tag(struct scan *s, const unsigned char *x, size_t i, size_t 
     bool end = i + 1 < n && x[i + 1] == '/';
     size_t start = ++i;
     int attrs = 0, ns = 0;
-    unsigned char quote = 0;
+    unsigned char quote = 0, last = 0; /* last: the last byte outside quotes and spaces */
     for (; i < n && (quote || x[i] != '>'); i++) {
-        if (quote)
+        if (quote) {
             quote = x[i] == quote ? 0 : quote;
-        else if (x[i] == '"' || x[i] == '\'')
-            quote = x[i];
-        else if (x[i] == '=' && ++attrs <= SAML_XML_ATTRIBUTES_MAX)
-            ns += is_xmlns(x, start, i);
+        } else if (x[i] == '"' || x[i] == '\'') {
+            /* a quote that opens no value: the parser errs and reads on */
+            if (last != '=')
+                return refuse(check, "xml markup", n);
+            quote = last = x[i];
+        } else if (!is_space((char)x[i])) {
+            last = x[i];
+            if (x[i] == '=' && ++attrs <= SAML_XML_ATTRIBUTES_MAX)
+                ns += is_xmlns(x, start, i);
+        }
     }
     if (attrs > SAML_XML_ATTRIBUTES_MAX)
         return refuse(check, "xml attributes", n);
@@ -156,7 +172,7 @@ static const char *scan_bounds(const unsigned char *x, size_t n)
         if (x[i] != '<')
             i++;
         else if (i + 1 < n && (x[i + 1] == '!' || x[i + 1] == '?'))
-            i = skip_markup(x, i, n);
+            i = skip_markup(x, i, n, &check);
         else
             i = scan_tag(&s, x, i, n, &check);
     }
