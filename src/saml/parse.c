@@ -48,13 +48,34 @@ static unsigned char *decode(const char *b64, size_t len, size_t *n)
 
 /* SAX hook: a DOCTYPE (with or without an internal subset) stops the
  * parser before any declaration in it is read. */
+/* What made the parser stop early (its _private). */
+struct stopped {
+    bool doctype, error;
+};
+
 static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
 {
     (void)name;
     (void)ext;
     (void)sys;
     xmlParserCtxtPtr p = ctx;
-    *(bool *)p->_private = true;
+    ((struct stopped *)p->_private)->doctype = true;
+    xmlStopParser(p);
+}
+
+/* Structured errors: the first error stops the parser. libxml2 would
+ * report it and read on, past the comment, value or instruction it broke
+ * off, parsing as tags bytes the scan below took for their content (a
+ * control byte inside a comment hid a wide tag from it). Warnings (a
+ * relative namespace URI) go on. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    xmlParserCtxtPtr p = ctx;
+    if (!err || err->level < XML_ERR_ERROR)
+        return;
+    /* a namespace error leaves wellFormed set: the flag says the tree is
+     * cut short */
+    ((struct stopped *)p->_private)->error = true;
     xmlStopParser(p);
 }
 
@@ -195,12 +216,14 @@ static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, cons
     xmlParserCtxtPtr p = xmlNewParserCtxt();
     if (!p)
         abort();
-    bool doctype = false;
-    p->_private = &doctype;
+    struct stopped stopped = {false, false};
+    p->_private = &stopped;
     p->sax->internalSubset = on_doctype;
     p->sax->externalSubset = on_doctype;
+    p->sax->serror = on_error;
     xmlDocPtr doc = xmlCtxtReadMemory(p, (const char *)xml, (int)n, NULL, "UTF-8", PARSE_OPTIONS);
-    bool wf = p->wellFormed;
+    bool wf = p->wellFormed && !stopped.error;
+    bool doctype = stopped.doctype;
     xmlFreeParserCtxt(p);
     if (doc && (doctype || doc->intSubset || doc->extSubset)) {
         xmlFreeDoc(doc);

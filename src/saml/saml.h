@@ -110,7 +110,8 @@ struct saml_result {
  * SAML_DEPTH_MAX ("depth"): the parser's cost grows faster than the size
  * with each (a "<!" or "<?" other than a comment, CDATA or processing
  * instruction, or a quote outside an attribute value, would make the scan
- * miss a tag: "xml markup"); libxml2 reads it as UTF-8
+ * miss a tag: "xml markup"); libxml2 stops at its first error ("xml",
+ * a namespace error too: never a tree cut short), reads it as UTF-8
  * (an encoding declaration is ignored; other encodings do not parse) with
  * no network, no DTD loading, no entity substitution, no huge mode; any
  * DOCTYPE (internal subset or not) is refused ("doctype"), and so is
