@@ -46,13 +46,13 @@ static unsigned char *decode(const char *b64, size_t len, size_t *n)
     return out;
 }
 
-/* SAX hook: a DOCTYPE (with or without an internal subset) stops the
- * parser before any declaration in it is read. */
 /* What made the parser stop early (its _private). */
 struct stopped {
     bool doctype, error;
 };
 
+/* SAX hook: a DOCTYPE (with or without an internal subset) stops the
+ * parser before any declaration in it is read. */
 static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
 {
     (void)name;
