@@ -16,8 +16,11 @@
 
 /* The parser options: no network, no DTD loading, no entity substitution
  * (XML_PARSE_NOENT off), no default attributes from a DTD, no XInclude,
- * no huge mode, no output on stderr. */
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+ * no huge mode, no output on stderr; and the bytes read as UTF-8 whatever
+ * the document declares (IGNORE_ENC), so the byte scans below see what
+ * the parser sees. */
+#define PARSE_OPTIONS                                                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC)
 
 static bool is_space(char c)
 {
@@ -43,6 +46,11 @@ static unsigned char *decode(const char *b64, size_t len, size_t *n)
     return out;
 }
 
+/* What made the parser stop early (its _private). */
+struct stopped {
+    bool doctype, error;
+};
+
 /* SAX hook: a DOCTYPE (with or without an internal subset) stops the
  * parser before any declaration in it is read. */
 static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
@@ -51,8 +59,145 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext, const
     (void)ext;
     (void)sys;
     xmlParserCtxtPtr p = ctx;
-    *(bool *)p->_private = true;
+    ((struct stopped *)p->_private)->doctype = true;
     xmlStopParser(p);
+}
+
+/* Structured errors: the first error stops the parser. libxml2 would
+ * report it and read on, past the comment, value or instruction it broke
+ * off, parsing as tags bytes the scan below took for their content (a
+ * control byte inside a comment hid a wide tag from it). Warnings (a
+ * relative namespace URI) go on. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    xmlParserCtxtPtr p = ctx;
+    if (!err || err->level < XML_ERR_ERROR)
+        return;
+    /* a namespace error leaves wellFormed set: the flag says the tree is
+     * cut short */
+    ((struct stopped *)p->_private)->error = true;
+    xmlStopParser(p);
+}
+
+/* The end of the comment, CDATA section or processing instruction at
+ * x[i] ("<!" or "<?"), or n when it does not end (the parser refuses
+ * that). Any other "<!" or "<?" is refused ("xml markup"): past such an error
+ * libxml2 goes on reading, and would parse as tags what a skip had
+ * passed over. */
+static size_t skip_markup(const unsigned char *x, size_t i, size_t n, const char **check)
+{
+    const char *end = NULL;
+    unsigned char c = i + 2 < n ? x[i + 2] : 0;
+    if (n - i >= 4 && !memcmp(x + i, "<!--", 4))
+        end = "-->";
+    else if (n - i >= 9 && !memcmp(x + i, "<![CDATA[", 9))
+        end = "]]>";
+    else if (x[i + 1] == '?' && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+                                 c == ':' || c >= 0x80))
+        end = "?>";
+    if (!end) {
+        *check = "xml markup";
+        return n;
+    }
+    size_t k = strlen(end);
+    const unsigned char *p = memmem(x + i + 2, n - i - 2, end, k);
+    return p ? (size_t)(p - x) + k : n;
+}
+
+/* Whether the attribute whose "=" is x[eq] declares a namespace ("xmlns"
+ * or "xmlns:p"); start: the first byte of the tag's name. */
+static bool is_xmlns(const unsigned char *x, size_t start, size_t eq)
+{
+    size_t e = eq;
+    while (e > start && is_space((char)x[e - 1]))
+        e--;
+    size_t b = e;
+    while (b > start && !is_space((char)x[b - 1]) && x[b - 1] != '"' && x[b - 1] != '\'')
+        b--;
+    return e - b >= 5 && !memcmp(x + b, "xmlns", 5) && (e - b == 5 || x[b + 5] == ':');
+}
+
+/* The open elements seen by the byte scan: namespace declarations of
+ * each, and how many are in scope. */
+struct scan {
+    int depth, in_scope;
+    int ns[SAML_DEPTH_MAX];
+};
+
+/* *check = name; the scan ends (n). */
+static size_t refuse(const char **check, const char *name, size_t n)
+{
+    *check = name;
+    return n;
+}
+
+/* Reads the start or end tag at x[i] ("<" not followed by "!" or "?"),
+ * counting attributes as "=" outside quotes; returns the index after it,
+ * or n with *check set when a bound is passed. */
+static size_t scan_tag(struct scan *s, const unsigned char *x, size_t i, size_t n,
+                       const char **check)
+{
+    bool end = i + 1 < n && x[i + 1] == '/';
+    size_t start = ++i;
+    int attrs = 0, ns = 0;
+    unsigned char quote = 0, last = 0; /* last: the last byte outside quotes and spaces */
+    for (; i < n && (quote || x[i] != '>'); i++) {
+        if (quote) {
+            quote = x[i] == quote ? 0 : quote;
+        } else if (x[i] == '"' || x[i] == '\'') {
+            /* a quote that opens no value: the parser errs and reads on */
+            if (last != '=')
+                return refuse(check, "xml markup", n);
+            quote = last = x[i];
+        } else if (!is_space((char)x[i])) {
+            last = x[i];
+            if (x[i] == '=' && ++attrs <= SAML_XML_ATTRIBUTES_MAX)
+                ns += is_xmlns(x, start, i);
+        }
+    }
+    if (attrs > SAML_XML_ATTRIBUTES_MAX)
+        return refuse(check, "xml attributes", n);
+    if (end) {
+        if (s->depth > 0)
+            s->in_scope -= s->ns[--s->depth];
+        return i + 1;
+    }
+    s->in_scope += ns;
+    if (s->in_scope > SAML_XML_NAMESPACES_MAX)
+        return refuse(check, "xml namespaces", n);
+    if (i < n && x[i - 1] == '/') { /* empty: its declarations end here */
+        s->in_scope -= ns;
+        return i + 1;
+    }
+    if (s->depth == SAML_DEPTH_MAX)
+        return refuse(check, "depth", n);
+    s->ns[s->depth++] = ns;
+    return i + 1;
+}
+
+/* Bounds what the parser's cost grows with faster than the size, on the
+ * bytes before it sees them: libxml2 2.9 checks a tag's attributes for
+ * duplicates pairwise and c14n sorts them by insertion (30,000 on one
+ * element cost over a second), and each prefixed name is looked up among
+ * every namespace in scope (1,500 of them, 70 ms). So at most
+ * SAML_XML_ATTRIBUTES_MAX attributes a tag, SAML_XML_NAMESPACES_MAX
+ * declarations in scope, SAML_DEPTH_MAX open elements. Sound on UTF-8
+ * (IGNORE_ENC): no byte of a multi-byte character is ASCII. NULL, or the
+ * check that failed. */
+static const char *scan_bounds(const unsigned char *x, size_t n)
+{
+    struct scan s = {0};
+    const char *check = NULL;
+    size_t i = 0;
+    while (i < n && !check) {
+        if (x[i] != '<')
+            i++;
+        else if (i + 1 < n && (x[i + 1] == '!' || x[i + 1] == '?'))
+            i = skip_markup(x, i, n, &check);
+        else
+            i = scan_tag(&s, x, i, n, &check);
+    }
+    return check;
 }
 
 static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, const char **check)
@@ -63,15 +208,22 @@ static enum st read_xml(const unsigned char *xml, size_t n, xmlDocPtr *out, cons
         *check = "doctype";
         return ST_INVALID;
     }
+    const char *bound = scan_bounds(xml, n);
+    if (bound) {
+        *check = bound;
+        return ST_INVALID;
+    }
     xmlParserCtxtPtr p = xmlNewParserCtxt();
     if (!p)
         abort();
-    bool doctype = false;
-    p->_private = &doctype;
+    struct stopped stopped = {false, false};
+    p->_private = &stopped;
     p->sax->internalSubset = on_doctype;
     p->sax->externalSubset = on_doctype;
-    xmlDocPtr doc = xmlCtxtReadMemory(p, (const char *)xml, (int)n, NULL, NULL, PARSE_OPTIONS);
-    bool wf = p->wellFormed;
+    p->sax->serror = on_error;
+    xmlDocPtr doc = xmlCtxtReadMemory(p, (const char *)xml, (int)n, NULL, "UTF-8", PARSE_OPTIONS);
+    bool wf = p->wellFormed && !stopped.error;
+    bool doctype = stopped.doctype;
     xmlFreeParserCtxt(p);
     if (doc && (doctype || doc->intSubset || doc->extSubset)) {
         xmlFreeDoc(doc);

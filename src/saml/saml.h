@@ -31,16 +31,18 @@
 #define SAML_PARAM_RELAY_STATE "RelayState"
 
 /* Bounds of a response (a hostile IdP, or anyone, can post one). */
-#define SAML_B64_MAX (360 * 1024) /* Base64 text of SAMLResponse, whitespace included */
-#define SAML_XML_MAX (256 * 1024) /* decoded XML bytes */
-#define SAML_DEPTH_MAX 32         /* element nesting; the root is depth 1 */
-#define SAML_NAME_ID_MAX 256      /* bytes of NameID (SAML core §8.3.7: at most 256) */
-#define SAML_TEXT_MAX 1024        /* bytes of an Issuer, Audience, ID or attribute name */
-#define SAML_ATTRIBUTES_MAX 64    /* attribute names kept; later ones are left out */
-#define SAML_VALUES_MAX 32        /* values kept per attribute; later ones are left out */
-#define SAML_VALUE_MAX 1024       /* bytes of a value; a longer value is left out */
-#define SAML_LIFETIME_MAX 86400   /* an assertion may be accepted at most this long from now */
-#define SAML_RELAY_STATE_MAX 80   /* bytes of RelayState (SAML bindings §3.4.3) */
+#define SAML_B64_MAX (360 * 1024)  /* Base64 text of SAMLResponse, whitespace included */
+#define SAML_XML_MAX (256 * 1024)  /* decoded XML bytes */
+#define SAML_DEPTH_MAX 32          /* element nesting; the root is depth 1 */
+#define SAML_XML_ATTRIBUTES_MAX 64 /* attributes of one element, xmlns ones included */
+#define SAML_XML_NAMESPACES_MAX 64 /* namespace declarations in scope at once */
+#define SAML_NAME_ID_MAX 256       /* bytes of NameID (SAML core §8.3.7: at most 256) */
+#define SAML_TEXT_MAX 1024         /* bytes of an Issuer, Audience, ID or attribute name */
+#define SAML_ATTRIBUTES_MAX 64     /* attribute names kept; later ones are left out */
+#define SAML_VALUES_MAX 32         /* values kept per attribute; later ones are left out */
+#define SAML_VALUE_MAX 1024        /* bytes of a value; a longer value is left out */
+#define SAML_LIFETIME_MAX 86400    /* an assertion may be accepted at most this long from now */
+#define SAML_RELAY_STATE_MAX 80    /* bytes of RelayState (SAML bindings §3.4.3) */
 
 /* Initialises libxml2, xmlsec and its OpenSSL backend for the process,
  * and silences their error output (a refused response is the caller's
@@ -101,8 +103,17 @@ struct saml_result {
  * allowed) against x and fills out (zeroed first; strings from a).
  *
  * Parsing: Base64 text over SAML_B64_MAX or decoded XML over SAML_XML_MAX
- * is refused before it is parsed ("size"); libxml2 reads it with no
- * network, no DTD loading, no entity substitution, no huge mode; any
+ * is refused before it is parsed ("size"), and so, by a scan of the
+ * bytes, is an element with more than SAML_XML_ATTRIBUTES_MAX attributes
+ * ("xml attributes"), more than SAML_XML_NAMESPACES_MAX namespace
+ * declarations in scope ("xml namespaces"), or nesting past
+ * SAML_DEPTH_MAX ("depth"): the parser's cost grows faster than the size
+ * with each (a "<!" or "<?" other than a comment, CDATA or processing
+ * instruction, or a quote outside an attribute value, would make the scan
+ * miss a tag: "xml markup"); libxml2 stops at its first error ("xml",
+ * a namespace error too: never a tree cut short), reads it as UTF-8
+ * (an encoding declaration is ignored; other encodings do not parse) with
+ * no network, no DTD loading, no entity substitution, no huge mode; any
  * DOCTYPE (internal subset or not) is refused ("doctype"), and so is
  * nesting past SAML_DEPTH_MAX ("depth").
  * Structure: root samlp:Response, Version 2.0 ("response"); no
@@ -163,7 +174,7 @@ struct saml_result {
  * EncryptedAttribute is ignored; a value that is not UTF-8 cannot occur
  * (libxml2 gives UTF-8).
  *
- * ST_OK; ST_INVALID (Base64, XML, size, doctype, depth); ST_FORBIDDEN
+ * ST_OK; ST_INVALID (Base64, XML, size, attributes, doctype, depth); ST_FORBIDDEN
  * (every other check, and "status"); ST_INTERNAL ("certificate", or xmlsec
  * failing to set up). e, when not NULL, gets the same check as its
  * message. Thread-safe after saml_init. */

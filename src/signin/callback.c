@@ -397,6 +397,13 @@ static void flow_taken(struct signin_job *j)
         return;
     }
     cb->have_p = true;
+    /* HTTP-POST only (SAML bindings have no response by redirect): a
+     * response in a query sits in access logs, history and Referer. The
+     * flow is spent, so what leaked there can never be posted after. */
+    if (!strcmp(cb->p.protocol, PROTO_SAML2) && strcmp(c->req->method, "POST")) {
+        fail_to_site(cb, IDP_LOGIN_FAILED, "The sign-in failed", "SAML response not posted");
+        return;
+    }
     const char *pinned = NULL;
     st = store_issuer_pin_get(store, c->a, k, cb->p.endpoints, &pinned, &c->err);
     if (st != ST_OK && st != ST_NOT_FOUND) {
