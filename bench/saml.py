@@ -28,6 +28,7 @@ them the part is skipped with the reason.
 
 import http.client
 import math
+import re
 import ssl
 import sys
 import threading
@@ -43,6 +44,7 @@ BLACKBOX = HERE.parent / "tests" / "blackbox"
 SIGN = "assertion"  # what the IdP signs: the tests' default, most IdPs' too
 THREADS = 8  # callbacks (and starts, and signings) at a time, one keep-alive connection each
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+ERROR_RE = re.compile(r'name="(error(?:_description)?)" value="([^"]*)"')
 
 
 class Idp:
@@ -130,8 +132,10 @@ class SamlRun:
 def _parallel(items, connect, work, threads=THREADS):
     """work(conn, item) for every item, in `threads` threads, each with a
     connection of its own from connect() (kept alive, made again after an
-    error). Returns [(result, None) or (None, why)] in the items' order."""
-    out, lock, nxt = [None] * len(items), threading.Lock(), [0]
+    error). Returns [(result, None) or (None, why)] in the items' order.
+    When the wait is interrupted (^C, SIGTERM), the threads stop after the
+    request in hand, so the servers can be stopped under them quietly."""
+    out, lock, nxt, stop = [None] * len(items), threading.Lock(), [0], threading.Event()
 
     def worker():
         conn = connect()
@@ -140,7 +144,7 @@ def _parallel(items, connect, work, threads=THREADS):
                 with lock:
                     i = nxt[0]
                     nxt[0] += 1
-                if i >= len(items):
+                if i >= len(items) or stop.is_set():
                     return
                 try:
                     out[i] = work(conn, items[i])
@@ -151,11 +155,15 @@ def _parallel(items, connect, work, threads=THREADS):
         finally:
             conn.close()
 
-    ws = [threading.Thread(target=worker) for _ in range(min(threads, len(items)))]
+    ws = [threading.Thread(target=worker, daemon=True) for _ in range(min(threads, len(items)))]
     for w in ws:
         w.start()
-    for w in ws:
-        w.join()
+    try:
+        for w in ws:
+            w.join()
+    except BaseException:
+        stop.set()
+        raise
     return out
 
 
@@ -194,9 +202,10 @@ def _callback(path):
         r = conn.getresponse()
         page = r.read().decode(errors="replace")
         dt = time.perf_counter() - t0
-        if r.status != 200 or not signin.TOKEN_RE.search(page) or 'name="error"' in page:
-            return None, f"callback answered {r.status}: {page[:200]!r}"
-        return dt, None
+        if r.status == 200 and signin.TOKEN_RE.search(page) and 'name="error"' not in page:
+            return dt, None
+        errors = "; ".join(f"{k}={v}" for k, v in ERROR_RE.findall(page))
+        return None, f"callback answered {r.status}: {errors or repr(page[:200])}"
     return work
 
 
@@ -205,8 +214,8 @@ def _flows(server, idp, cid, pid, n, run, measure):
     flow that failed, counted in run). measure: socialgate's CPU around the
     starts goes into run."""
     sg = lambda: http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)  # noqa: E731
-    ctx = ssl.create_default_context(cafile=idp.ca.ca)
-    to_idp = lambda: http.client.HTTPSConnection("127.0.0.1", idp.idp.port,  # noqa: E731
+    ctx, port = ssl.create_default_context(cafile=idp.ca.ca), idp.idp.port
+    to_idp = lambda: http.client.HTTPSConnection("127.0.0.1", port,  # noqa: E731
                                                  context=ctx, timeout=30)
     c0, t0 = server.cpu(), time.monotonic()
     starts = _parallel([signin.start_path(cid, pid)] * n, sg, _start(idp.idp.sso_url))
