@@ -4,8 +4,9 @@ the targets with PASS or FAIL, every run, as Markdown and as JSON. Imported
 by bench/run; measures nothing and runs nothing. A result is anything with
 scenario, server, runs, warmup, rss_kib, non2xx, socket_errors, exhausted
 and median(attr) (bench/run's Result); the sign-ins are bench/signin.py's
-SignIns, the SAML responses bench/saml.py's SamlRun. The PostgreSQL results (server "socialgate (PostgreSQL)") are
-compared with socialgate's on SQLite, scenario by scenario; the results
+SignIns, the SAML responses bench/saml.py's SamlRun. The PostgreSQL
+results (server "socialgate (PostgreSQL)") are compared with socialgate's
+on SQLite, scenario by scenario; the results
 through nginx (to one instance, then to two) with each other; the
 visibility of writes across instances is bench/visibility.py's Visibility.
 """
