@@ -89,7 +89,11 @@ static void write_request(xmlBufferPtr buf, const struct saml_request *r, const 
 static const char *deflate_b64(struct arena *a, const unsigned char *in, size_t n)
 {
     z_stream z = {0};
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    /* A 1 KiB window and the smallest hash: an AuthnRequest is about that
+     * long, and zlib's defaults (level 9, 32 KiB window, memLevel 8)
+     * allocate about 256 KiB per call, which the page faults of every
+     * start paid for. Any inflater reads a smaller window. */
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -10, 1, Z_DEFAULT_STRATEGY) != Z_OK)
         abort();
     uLong cap = deflateBound(&z, (uLong)n);
     unsigned char *out = xmalloc(cap);

@@ -619,6 +619,12 @@ Test(saml, malformed_input_is_refused_before_parsing)
     struct saml_result r;
     cr_assert_str_eq(run("not base64!", &x, &r, &a), "base64");
     cr_assert_str_eq(run("", &x, &r, &a), "base64");
+    /* padding inside, a partial quad, a third '=': none is Base64 */
+    const char *bad[] = {"PHg=PHg+", "PHg+PH", "PHg+P===", "=PHg", "PHg+\x01PHg+"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_str_eq(run(bad[i], &x, &r, &a), "base64", "%s", bad[i]);
+    /* whitespace anywhere is dropped, padding at the end kept: "<x/>" parses */
+    cr_assert_str_eq(run(" PH\ngv\r\nPg== ", &x, &r, &a), "response");
     size_t big = SAML_B64_MAX + 4;
     char *s = malloc(big + 1);
     memset(s, 'A', big);
