@@ -154,7 +154,47 @@ static void check_scopes(const json_t *doc, struct err *e)
     }
 }
 
-/* True when b64 (whitespace allowed) is the Base64 of a DER certificate. */
+/* Significant bytes of a big-endian integer. */
+static unsigned significant(const gnutls_datum_t *d)
+{
+    unsigned i = 0;
+    while (i < d->size && d->data[i] == 0)
+        i++;
+    return d->size - i;
+}
+
+/* True when crt's key checks a signature at a bounded cost and strength:
+ * RSA of 2048 to 8192 bits with a public exponent under 2^32 (OpenSSL
+ * bounds the exponent only past 3072 bits: a 3000-bit one made each check
+ * cost milliseconds), or ECDSA on P-256, P-384 or P-521. */
+static bool key_ok(gnutls_x509_crt_t crt)
+{
+    unsigned bits = 0;
+    int alg = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    if (alg == GNUTLS_PK_RSA) {
+        gnutls_datum_t m = {0}, ex = {0};
+        if (gnutls_x509_crt_get_pk_rsa_raw(crt, &m, &ex) < 0)
+            return false;
+        bool ok = bits >= 2048 && bits <= 8192 && significant(&ex) <= 4;
+        gnutls_free(m.data);
+        gnutls_free(ex.data);
+        return ok;
+    }
+    if (alg == GNUTLS_PK_ECDSA) {
+        gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+        gnutls_datum_t x = {0}, y = {0};
+        if (gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) < 0)
+            return false;
+        gnutls_free(x.data);
+        gnutls_free(y.data);
+        return curve == GNUTLS_ECC_CURVE_SECP256R1 || curve == GNUTLS_ECC_CURVE_SECP384R1 ||
+               curve == GNUTLS_ECC_CURVE_SECP521R1;
+    }
+    return false;
+}
+
+/* True when b64 (whitespace allowed) is the Base64 of a DER certificate
+ * whose key passes key_ok. */
 static bool certificate_ok(const char *b64)
 {
     char clean[CERT_MAX * 4 / 3 + 8];
@@ -173,7 +213,8 @@ static bool certificate_ok(const char *b64)
         gnutls_x509_crt_t crt;
         gnutls_datum_t d = {.data = buf, .size = (unsigned)len};
         if (gnutls_x509_crt_init(&crt) == GNUTLS_E_SUCCESS) {
-            ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS;
+            ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS &&
+                 key_ok(crt);
             gnutls_x509_crt_deinit(crt);
         }
     }
@@ -188,7 +229,9 @@ static void check_family(const json_t *doc, bool saml, struct err *e)
         json_t *cert = json_object_get(doc, F_IDP_CERTIFICATE);
         if (json_is_string(cert) && json_string_length(cert) > 0 &&
             !certificate_ok(json_string_value(cert)))
-            bad(e, "", F_IDP_CERTIFICATE, "must be the Base64 DER of an X.509 certificate");
+            bad(e, "", F_IDP_CERTIFICATE,
+                "must be the Base64 DER of an X.509 certificate with an RSA key of 2048 to 8192 "
+                "bits (public exponent under 2^32) or an ECDSA key on P-256, P-384 or P-521");
         json_t *ctx = json_object_get(doc, F_AUTHN_CONTEXT);
         if (ctx && !json_is_object(ctx))
             bad(e, "", F_AUTHN_CONTEXT, "must be an object");
