@@ -32,6 +32,19 @@ def _regex(template):
     return re.compile(out + re.escape(template[pos:]) + "$")
 
 
+def _media(ctype, content):
+    """The key of content that the Content-Type ctype falls under (exact,
+    then type/*, then */*), or None. An answer without a Content-Type falls
+    under */* only."""
+    media = (ctype or "").split(";")[0].strip().lower()
+    if not media:
+        return "*/*" if "*/*" in content else None
+    for key in (media, media.split("/")[0] + "/*", "*/*"):
+        if key in content:
+            return key
+    return None
+
+
 class Description:
     """docs/openapi.yaml, loaded once, with its validators compiled on first use."""
 
@@ -84,8 +97,8 @@ class Description:
             return []
         if not body:
             return [f"{where}: no body, the document has {sorted(content)}"] if content else []
-        media = (ctype or "").split(";")[0].strip().lower()
-        if media not in content:
+        media = _media(ctype, content)
+        if media is None:
             return [f"{where}: body of type {ctype!r}, the document has {sorted(content)}"]
         schema = content[media].get("schema")
         if schema is None or not media.endswith("json"):

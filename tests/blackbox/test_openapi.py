@@ -22,6 +22,8 @@ def test_checker_accepts_what_the_document_says():
     assert d.problems("GET", "/healthz", 200, "application/json", b'{"status":"ok"}') == []
     assert d.problems("GET", "/signin/abcdefghijklmnopqrst", 400, "text/html; charset=utf-8",
                       b"<!DOCTYPE html>") == []
+    # an answer without a Content-Type, where the document allows any
+    assert d.problems("GET", "/healthz", 431, None, b"<html>too big</html>") == []
     # Not a route of the document: nothing to hold it to.
     assert d.problems("GET", "/nowhere", 404, "application/json", b"{}") == []
 
@@ -33,6 +35,8 @@ def test_checker_refuses_what_the_document_does_not_say():
     assert d.problems("GET", "/healthz", 418, "application/json", b'{"status":"ok"}')
     # a media type the response does not list
     assert d.problems("GET", "/healthz", 200, "text/plain", b"ok")
+    # a body without a Content-Type where the document names one
+    assert d.problems("GET", "/healthz", 200, None, b'{"status":"ok"}')
     # a body off its schema: a member too many, a member missing
     assert d.problems("GET", "/healthz", 200, "application/json", b'{"status":"ok","x":1}')
     assert d.problems("GET", f"/{cid}/config/clients", 403, "application/json",
