@@ -170,6 +170,10 @@ size_t api_body_limit(const char *method, const char *path);
 int api_route_count(void);
 /* Fills method, pattern and summary of route i (0 ≤ i < api_route_count). */
 void api_route_info(int i, const char **method, const char **pattern, const char **summary);
+/* The OpenAPI description of the routes (docs/openapi.yaml, as the compact
+ * JSON text GET /openapi.json answers), built into the binary: static, n
+ * bytes in *len, NUL-terminated. */
+const char *api_openapi_text(size_t *len);
 
 /* True when the entity-tag list h (an If-Match or If-None-Match value, RFC
  * 9110 §13.1) holds etag, the unquoted tag: "*" holds any; a quoted tag

@@ -104,6 +104,7 @@ extern const int api_nroutes;
 /* Handlers (one file per resource). */
 enum st api_health_get(struct ctx *c);
 enum st api_ready_get(struct ctx *c);
+enum st api_openapi_get(struct ctx *c);
 enum st api_token_grant(struct ctx *c);
 enum st api_token_introspect(struct ctx *c);
 enum st api_token_revoke(struct ctx *c);

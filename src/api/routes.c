@@ -20,6 +20,11 @@ const struct route api_routes[] = {
      .handler = api_ready_get,
      .auth = AUTH_NONE,
      .summary = "200 while the server can serve: 503 too when the database does not answer"},
+    {.method = "GET",
+     .pattern = "/openapi.json",
+     .handler = api_openapi_get,
+     .auth = AUTH_NONE,
+     .summary = "This document, as JSON (public)"},
 
     /* SPEC §2: the token service */
     {.method = "POST",

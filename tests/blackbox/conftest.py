@@ -20,6 +20,11 @@ from pathlib import Path
 import pytest
 import requests
 
+import openapi_check
+
+# Every answer of a server started here is checked against docs/openapi.yaml.
+openapi_check.install(requests.Session)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / "build" / "socialgate"
 
@@ -197,6 +202,7 @@ class Server:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=err, env=clean_env(extra),
                                          cwd=str(self.workdir))
+        openapi_check.watch(self.url)
         self.wait_ready()
         return self
 
@@ -442,6 +448,18 @@ def assert_api_error(resp, status, field=None):
 
 
 # ---- fixtures ------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def openapi_conformance():
+    """Fails a test that received an answer docs/openapi.yaml does not
+    describe (openapi_check.py)."""
+    start = len(openapi_check.mismatches)
+    yield
+    found = openapi_check.mismatches[start:]
+    del openapi_check.mismatches[start:]
+    if found:
+        pytest.fail("answers not as docs/openapi.yaml says:\n" + "\n".join(sorted(set(found))))
+
 
 @pytest.fixture(scope="session")
 def sg_bin():
