@@ -370,6 +370,7 @@ int app_cmd_serve(struct app *app)
     sigset_t set;
     signals_block(&set);
     level_set(app->cfg.log_level);
+    log_set_format(strcmp(app->cfg.log_format, "json") ? LOG_TEXT : LOG_JSON);
     struct http_server *srv = NULL;
     enum st st = app->cfg.log_file ? log_file_open(app->cfg.log_file, &e) : ST_OK;
     if (st == ST_OK)

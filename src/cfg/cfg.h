@@ -38,6 +38,7 @@ struct cfg {
     char *config;      /* optional key = value file */
     char *log_level;   /* debug, info, warn, error */
     char *log_file;    /* serve: the log's file (reopened on SIGHUP); NULL: stderr */
+    char *log_format;  /* serve: text or json */
     long threads;      /* HTTP worker threads */
     long max_connections;
     long timeout;      /* seconds an idle connection is kept */
