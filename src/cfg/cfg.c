@@ -535,17 +535,24 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
     return st;
 }
 
+/* The commands' lines of --help and of the manual page's synopsis. */
+static const char *const usage[] = {
+    "socialgate init    --db PATH [--customer-id UUID] [--json]",
+    "socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]",
+    "                   [--tls-cert PEM --tls-key PEM | --insecure-http]",
+    "socialgate app add --db PATH --customer-id UUID --name NAME --realm URL",
+    "socialgate copy    --from DB --to DB [--key-file FILE]",
+    "socialgate --help | --version",
+};
+
+static const char *const cmdnames[] = {
+    [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add", [CMD_COPY] = "copy"};
+
 void cfg_help(FILE *f)
 {
-    fputs("usage: socialgate init    --db PATH [--customer-id UUID] [--json]\n"
-          "       socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]\n"
-          "                          [--tls-cert PEM --tls-key PEM | --insecure-http]\n"
-          "       socialgate app add --db PATH --customer-id UUID --name NAME --realm URL\n"
-          "       socialgate copy    --from DB --to DB [--key-file FILE]\n"
-          "       socialgate --help | --version\n\nsettings:\n",
-          f);
-    static const char *const cmdnames[] = {
-        [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add", [CMD_COPY] = "copy"};
+    for (size_t i = 0; i < sizeof usage / sizeof *usage; i++)
+        fprintf(f, "%s%s\n", i ? "       " : "usage: ", usage[i]);
+    fputs("\nsettings:\n", f);
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
         fprintf(f, "  --%s\n      %s\n     ", s->name, s->help);
@@ -563,6 +570,64 @@ void cfg_help(FILE *f)
                 fprintf(f, " %s", cmdnames[cmd]);
         fputc('\n', f);
     }
+}
+
+/* Text for a roff line: backslashes and hyphens escaped, a leading
+ * control character (. or ') defused. */
+static void roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++)
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+}
+
+static void man_setting(FILE *f, const struct setting *s)
+{
+    fputs(".TP\n.B \\-\\-", f);
+    roff(f, s->name);
+    fputc('\n', f);
+    roff(f, s->help);
+    fputs(".\n.br\n", f);
+    if (s->env)
+        fprintf(f, "Environment: \\fB%s\\fR. ", s->env);
+    if (s->dflt) {
+        fputs("Default: ", f);
+        roff(f, s->dflt);
+        fputs(". ", f);
+    }
+    if (s->values || s->kind == K_BOOL) {
+        fputs("Values: ", f);
+        roff(f, s->values ? s->values : BOOL_VALUES);
+        fputs(". ", f);
+    }
+    if (s->kind == K_INT)
+        fprintf(f, "From %ld to %ld. ", s->min, s->max);
+    fputs("Commands:", f);
+    for (int cmd = CMD_INIT; cmd <= CMD_COPY; cmd++)
+        if (s->cmds & (1u << cmd))
+            fprintf(f, " %s", cmdnames[cmd]);
+    fputs(".\n", f);
+}
+
+void cfg_man(FILE *f, bool synopsis)
+{
+    if (synopsis) {
+        fputs(".nf\n", f);
+        for (size_t i = 0; i < sizeof usage / sizeof *usage; i++) {
+            roff(f, usage[i]);
+            fputc('\n', f);
+        }
+        fputs(".fi\n", f);
+        return;
+    }
+    for (size_t i = 0; i < NSETTINGS; i++)
+        man_setting(f, &settings[i]);
 }
 
 void cfg_cleanup(struct cfg *c)

@@ -67,6 +67,12 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e);
 /* Writes the usage text, generated from the settings table, to f. */
 void cfg_help(FILE *f);
 
+/* Writes roff (man(7)) from the same table to f: with synopsis, the
+ * commands' usage lines in a no-fill block; otherwise one .TP entry per
+ * setting (help, environment variable, default, values or bounds, the
+ * commands it applies to). The manual page is built from it. */
+void cfg_man(FILE *f, bool synopsis);
+
 void cfg_cleanup(struct cfg *c);
 
 #endif
