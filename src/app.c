@@ -393,6 +393,7 @@ int app_cmd_serve(struct app *app)
     log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
             app->cfg.listen, app->cfg.public_url, app->cfg.threads);
     api_housekeep(&app->api);
+    util_notify("READY=1"); /* systemd's Type=notify: the socket is open, the store too */
     for (long tick = 1;; tick++) {
         struct timespec ts = {.tv_nsec = TICK_MS * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
@@ -402,6 +403,7 @@ int app_cmd_serve(struct app *app)
             api_housekeep(&app->api);
         log_flush();
     }
+    util_notify("STOPPING=1");
     atomic_store(&app->draining, true); /* /healthz: 503 from now on */
     http_server_stop(srv);              /* cancels the sign-ins still waiting on a provider */
     signin_stop(app->signin);

@@ -203,6 +203,13 @@ void log_flush(void);
  * path cannot be opened; the output is then unchanged. Thread-safe. */
 enum st log_file_open(const char *path, struct err *e);
 
+/* ---- the service manager ---------------------------------------------- */
+
+/* Sends state ("READY=1", "STOPPING=1", ...) to the service manager when
+ * it asked for it ($NOTIFY_SOCKET set, as systemd's Type=notify does):
+ * sd_notify(3)'s protocol. True when sent; false, harmlessly, otherwise. */
+bool util_notify(const char *state);
+
 /* ---- secrets ----------------------------------------------------------- */
 
 /* A secret value (client secret, key material). Wiped on cleanup. */
