@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The application object and the commands: init (provision one customer
- * and print what a user needs), app add, copy (move a database to another)
- * and serve (run the HTTP server until a stop signal, purging expired
- * revocations meanwhile).
+ * and print what a user needs), app add, copy (move a database to another),
+ * backup and restore (a SQLite database to and from a file) and serve (run the HTTP server until a
+ * stop signal, purging expired revocations meanwhile).
  */
 #include "app.h"
 
@@ -315,6 +315,33 @@ int app_cmd_copy(struct app *app)
            counts[STORE_T_CUSTOMERS], counts[STORE_T_POLICIES], counts[STORE_T_CLIENTS],
            counts[STORE_T_REVOCATIONS], counts[STORE_T_APPS], counts[STORE_T_PROVIDERS],
            counts[STORE_T_ISSUER_PINS]);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int app_cmd_backup(struct app *app)
+{
+    struct err e = {0};
+    if (store_backup(app->cfg.db, app->cfg.to, &e) != ST_OK) {
+        fprintf(stderr, "socialgate backup: %s\n", e.msg);
+        return 1;
+    }
+    printf("backed up %s to %s\n"
+           "keep it with the key file %s: it is not in the backup, and without it the secrets "
+           "in the backup cannot be read\n",
+           app->cfg.db, app->cfg.to, app->cfg.key_file);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int app_cmd_restore(struct app *app)
+{
+    struct err e = {0};
+    if (store_restore(app->cfg.from, app->cfg.db, &e) != ST_OK) {
+        fprintf(stderr, "socialgate restore: %s\n", e.msg);
+        return 1;
+    }
+    printf("restored %s from %s\n"
+           "serve it with the key file kept with the backup (--key-file; default %s)\n",
+           app->cfg.db, app->cfg.from, app->cfg.key_file);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

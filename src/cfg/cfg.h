@@ -22,13 +22,23 @@ struct cfg_list {
     const char *from; /* the source that set it */
 };
 
-enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_COPY, CMD_HELP, CMD_VERSION };
+enum cfg_cmd {
+    CMD_NONE,
+    CMD_INIT,
+    CMD_SERVE,
+    CMD_APP_ADD,
+    CMD_COPY,
+    CMD_BACKUP,
+    CMD_RESTORE,
+    CMD_HELP,
+    CMD_VERSION
+};
 
 struct cfg {
     enum cfg_cmd cmd;
     char *db;          /* database URL or path (copy: the same as from) */
-    char *from;        /* copy: the database copied */
-    char *to;          /* copy: the empty database it is copied into */
+    char *from;        /* copy: the database copied; restore: the backup file */
+    char *to;          /* copy: the empty database it is copied into; backup: the new file */
     char *key_file;    /* defaults to db path + ".key" */
     char *listen;      /* HOST:PORT */
     char *public_url;  /* defaults to http://listen, https:// with TLS */
