@@ -177,7 +177,8 @@ static void emit(enum log_level lvl, const struct log_field *f, int n, const cha
     char msg[LOG_MSG];
     if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
         msg[0] = '\0';
-    struct line l = {.len = 0};
+    struct line l; /* not zeroed: 4 KiB per line */
+    l.len = 0;
     put_time(&l, names[lvl]);
     if (format == LOG_TEXT) {
         put(&l, msg, strlen(msg));
