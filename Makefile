@@ -3,8 +3,9 @@
 BUILD   ?= build
 DB      ?= var/socialgate.db
 LISTEN  ?= 127.0.0.1:8080
+PREFIX  ?= /usr/local
 
-.PHONY: all deps build run test test-sanitize bench soak fuzz format clean
+.PHONY: all deps build install run test test-sanitize bench soak fuzz format clean
 
 all: build
 
@@ -16,6 +17,13 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
+
+# The binary, socialgate(1) and the systemd unit under PREFIX (an absolute
+# path; the unit's ExecStart names PREFIX/bin/socialgate). DESTDIR stages
+# them for a package instead.
+install: build
+	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 # First run: create var/ with a database, a key file and the credentials.
 run: build

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The application object and the commands: init (provision one customer
- * and print what a user needs), app add, copy (move a database to another)
- * and serve (run the HTTP server until a stop signal, purging expired
- * revocations meanwhile).
+ * and print what a user needs), app add, copy (move a database to another),
+ * backup and restore (a SQLite database to and from a file) and serve (run the HTTP server until a
+ * stop signal, purging expired revocations meanwhile).
  */
 #include "app.h"
 
@@ -318,6 +318,33 @@ int app_cmd_copy(struct app *app)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+int app_cmd_backup(struct app *app)
+{
+    struct err e = {0};
+    if (store_backup(app->cfg.db, app->cfg.to, &e) != ST_OK) {
+        fprintf(stderr, "socialgate backup: %s\n", e.msg);
+        return 1;
+    }
+    printf("backed up %s to %s\n"
+           "keep it with the key file %s: it is not in the backup, and without it the secrets "
+           "in the backup cannot be read\n",
+           app->cfg.db, app->cfg.to, app->cfg.key_file);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int app_cmd_restore(struct app *app)
+{
+    struct err e = {0};
+    if (store_restore(app->cfg.from, app->cfg.db, &e) != ST_OK) {
+        fprintf(stderr, "socialgate restore: %s\n", e.msg);
+        return 1;
+    }
+    printf("restored %s from %s\n"
+           "serve it with the key file kept with the backup (--key-file; default %s)\n",
+           app->cfg.db, app->cfg.from, app->cfg.key_file);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* Blocks, in every thread to come, the signals serve acts on in its main
  * loop (none of them may end the process with lines in the log buffer);
  * their set into *set. SIGPIPE (a peer gone) is ignored. */
@@ -370,6 +397,7 @@ int app_cmd_serve(struct app *app)
     sigset_t set;
     signals_block(&set);
     level_set(app->cfg.log_level);
+    log_set_format(strcmp(app->cfg.log_format, "json") ? LOG_TEXT : LOG_JSON);
     struct http_server *srv = NULL;
     enum st st = app->cfg.log_file ? log_file_open(app->cfg.log_file, &e) : ST_OK;
     if (st == ST_OK)
@@ -392,6 +420,7 @@ int app_cmd_serve(struct app *app)
     log_msg(LOG_INFO, "socialgate %s serving on %s (public URL %s, %ld threads)", SG_VERSION,
             app->cfg.listen, app->cfg.public_url, app->cfg.threads);
     api_housekeep(&app->api);
+    util_notify("READY=1"); /* systemd's Type=notify: the socket is open, the store too */
     for (long tick = 1;; tick++) {
         struct timespec ts = {.tv_nsec = TICK_MS * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
@@ -401,6 +430,7 @@ int app_cmd_serve(struct app *app)
             api_housekeep(&app->api);
         log_flush();
     }
+    util_notify("STOPPING=1");
     atomic_store(&app->draining, true); /* /healthz: 503 from now on */
     http_server_stop(srv);              /* cancels the sign-ins still waiting on a provider */
     signin_stop(app->signin);

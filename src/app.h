@@ -43,6 +43,13 @@ int app_cmd_app_add(struct app *app);
  * --to, in one transaction, so tokens issued before stay valid (SPEC §8).
  * Sign-ins in progress are not copied. */
 int app_cmd_copy(struct app *app);
+/* `socialgate backup`: a consistent copy of the SQLite database --db into
+ * the new file --to while it is served (store_backup); prints where it went
+ * and that the key file, not in it, must be kept with it. */
+int app_cmd_backup(struct app *app);
+/* `socialgate restore`: replaces the SQLite database --db, which no server
+ * may be serving, with the backup file --from (store_restore). */
+int app_cmd_restore(struct app *app);
 /* `socialgate serve`: serves until SIGTERM, SIGINT or SIGQUIT, then drains
  * and returns the exit code; SIGHUP reopens the log file, SIGUSR1 writes
  * the buffered log lines, SIGUSR2 and SIGPIPE are ignored. */

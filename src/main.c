@@ -35,6 +35,12 @@ int main(int argc, char **argv)
     case CMD_COPY:
         rc = app_cmd_copy(&app);
         break;
+    case CMD_BACKUP:
+        rc = app_cmd_backup(&app);
+        break;
+    case CMD_RESTORE:
+        rc = app_cmd_restore(&app);
+        break;
     case CMD_SERVE:
         rc = app_cmd_serve(&app);
         break;

@@ -20,6 +20,8 @@ enum kind { K_STR, K_INT, K_BOOL, K_LIST, K_ADDR };
 #define FOR_SERVE (1u << CMD_SERVE)
 #define FOR_APP (1u << CMD_APP_ADD)
 #define FOR_COPY (1u << CMD_COPY)
+#define FOR_BACKUP (1u << CMD_BACKUP)
+#define FOR_RESTORE (1u << CMD_RESTORE)
 #define FOR_ALL (FOR_INIT | FOR_SERVE | FOR_APP)
 
 struct setting {
@@ -41,23 +43,24 @@ static const struct setting settings[] = {
      .kind = K_STR,
      .offset = OFF(db),
      .env = "SOCIALGATE_DB",
-     .cmds = FOR_ALL,
+     .cmds = FOR_ALL | FOR_BACKUP | FOR_RESTORE,
      .help = "database: a SQLite path, sqlite:PATH or postgresql://... (required)"},
     {.name = "from",
      .kind = K_STR,
      .offset = OFF(from),
-     .cmds = FOR_COPY,
-     .help = "the database to copy, as --db (required)"},
+     .cmds = FOR_COPY | FOR_RESTORE,
+     .help = "copy: the database to copy, as --db; restore: the backup file (required)"},
     {.name = "to",
      .kind = K_STR,
      .offset = OFF(to),
-     .cmds = FOR_COPY,
-     .help = "the new, empty database to copy it into, as --db (required)"},
+     .cmds = FOR_COPY | FOR_BACKUP,
+     .help = "copy: the new, empty database to copy it into, as --db; backup: the new file "
+             "(required)"},
     {.name = "key-file",
      .kind = K_STR,
      .offset = OFF(key_file),
      .env = "SOCIALGATE_KEY_FILE",
-     .cmds = FOR_ALL | FOR_COPY,
+     .cmds = FOR_ALL | FOR_COPY | FOR_BACKUP | FOR_RESTORE,
      .help = "key file sealing secrets at rest (default: DB path + .key; required with "
              "PostgreSQL)"},
     {.name = "listen",
@@ -209,6 +212,15 @@ static const struct setting settings[] = {
      .env = "SOCIALGATE_LOG_FILE",
      .cmds = FOR_SERVE,
      .help = "append the log to this file instead of stderr; SIGHUP reopens it"},
+    {.name = "log-format",
+     .kind = K_STR,
+     .offset = OFF(log_format),
+     .dflt = "text",
+     .env = "SOCIALGATE_LOG_FORMAT",
+     .values = "text|json",
+     .cmds = FOR_SERVE,
+     .help = "text: `TIME LEVEL message` lines; json: one JSON object a line (time, level, msg, "
+             "and a request's or a sign-in's fields)"},
     {.name = "customer-id",
      .kind = K_STR,
      .offset = OFF(customer_id),
@@ -234,7 +246,7 @@ static const struct setting settings[] = {
      .kind = K_STR,
      .offset = OFF(config),
      .env = "SOCIALGATE_CONFIG",
-     .cmds = FOR_ALL | FOR_COPY,
+     .cmds = FOR_ALL | FOR_COPY | FOR_BACKUP | FOR_RESTORE,
      .help = "file of `name = value` lines, read before the environment"},
 };
 
@@ -411,6 +423,10 @@ static enum cfg_cmd command(const char *a, const char *b)
         return CMD_APP_ADD;
     if (!strcmp(a, "copy"))
         return CMD_COPY;
+    if (!strcmp(a, "backup"))
+        return CMD_BACKUP;
+    if (!strcmp(a, "restore"))
+        return CMD_RESTORE;
     if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help"))
         return CMD_HELP;
     if (!strcmp(a, "--version") || !strcmp(a, "-V"))
@@ -478,6 +494,10 @@ static enum st finish(struct cfg *c, struct err *e)
         free(c->db);
         c->db = xstrdup(c->from);
     }
+    if (c->cmd == CMD_BACKUP && (!c->to || !*c->to))
+        return ERR(e, ST_INVALID, "to", "backup needs --db DB and --to FILE");
+    if (c->cmd == CMD_RESTORE && (!c->from || !*c->from))
+        return ERR(e, ST_INVALID, "from", "restore needs --from FILE and --db DB");
     if (!c->db || !*c->db)
         return ERR(e, ST_INVALID, "db", "--db (or SOCIALGATE_DB) is required");
     bool pg = strncmp(c->db, "postgres://", 11) == 0 || strncmp(c->db, "postgresql://", 13) == 0;
@@ -523,8 +543,9 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
     memset(c, 0, sizeof *c);
     c->cmd = command(argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL);
     if (c->cmd == CMD_NONE)
-        return ERR(e, ST_INVALID, NULL,
-                   "expected a command: init, serve, app add or copy (see --help)");
+        return ERR(
+            e, ST_INVALID, NULL,
+            "expected a command: init, serve, app add, copy, backup or restore (see --help)");
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt)
             set(c, &settings[i], settings[i].dflt, "default", NULL);
@@ -543,17 +564,27 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e)
     return st;
 }
 
+/* The commands' lines of --help and of the manual page's synopsis. */
+static const char *const usage[] = {
+    "socialgate init    --db PATH [--customer-id UUID] [--json]",
+    "socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]",
+    "                   [--tls-cert PEM --tls-key PEM | --insecure-http]",
+    "socialgate app add --db PATH --customer-id UUID --name NAME --realm URL",
+    "socialgate copy    --from DB --to DB [--key-file FILE]",
+    "socialgate backup  --db DB --to FILE",
+    "socialgate restore --from FILE --db DB",
+    "socialgate --help | --version",
+};
+
+static const char *const cmdnames[] = {
+    [CMD_INIT] = "init", [CMD_SERVE] = "serve",   [CMD_APP_ADD] = "app add",
+    [CMD_COPY] = "copy", [CMD_BACKUP] = "backup", [CMD_RESTORE] = "restore"};
+
 void cfg_help(FILE *f)
 {
-    fputs("usage: socialgate init    --db PATH [--customer-id UUID] [--json]\n"
-          "       socialgate serve   --db PATH [--listen HOST:PORT] [--public-url URL]\n"
-          "                          [--tls-cert PEM --tls-key PEM | --insecure-http]\n"
-          "       socialgate app add --db PATH --customer-id UUID --name NAME --realm URL\n"
-          "       socialgate copy    --from DB --to DB [--key-file FILE]\n"
-          "       socialgate --help | --version\n\nsettings:\n",
-          f);
-    static const char *const cmdnames[] = {
-        [CMD_INIT] = "init", [CMD_SERVE] = "serve", [CMD_APP_ADD] = "app add", [CMD_COPY] = "copy"};
+    for (size_t i = 0; i < sizeof usage / sizeof *usage; i++)
+        fprintf(f, "%s%s\n", i ? "       " : "usage: ", usage[i]);
+    fputs("\nsettings:\n", f);
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
         fprintf(f, "  --%s\n      %s\n     ", s->name, s->help);
@@ -566,11 +597,69 @@ void cfg_help(FILE *f)
         if (s->kind == K_INT)
             fprintf(f, " from %ld to %ld;", s->min, s->max);
         fputs(" for", f);
-        for (int cmd = CMD_INIT; cmd <= CMD_COPY; cmd++)
+        for (int cmd = CMD_INIT; cmd <= CMD_RESTORE; cmd++)
             if (s->cmds & (1u << cmd))
                 fprintf(f, " %s", cmdnames[cmd]);
         fputc('\n', f);
     }
+}
+
+/* Text for a roff line: backslashes and hyphens escaped, a leading
+ * control character (. or ') defused. */
+static void roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++)
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+}
+
+static void man_setting(FILE *f, const struct setting *s)
+{
+    fputs(".TP\n.B \\-\\-", f);
+    roff(f, s->name);
+    fputc('\n', f);
+    roff(f, s->help);
+    fputs(".\n.br\n", f);
+    if (s->env)
+        fprintf(f, "Environment: \\fB%s\\fR. ", s->env);
+    if (s->dflt) {
+        fputs("Default: ", f);
+        roff(f, s->dflt);
+        fputs(". ", f);
+    }
+    if (s->values || s->kind == K_BOOL) {
+        fputs("Values: ", f);
+        roff(f, s->values ? s->values : BOOL_VALUES);
+        fputs(". ", f);
+    }
+    if (s->kind == K_INT)
+        fprintf(f, "From %ld to %ld. ", s->min, s->max);
+    fputs("Commands:", f);
+    for (int cmd = CMD_INIT; cmd <= CMD_RESTORE; cmd++)
+        if (s->cmds & (1u << cmd))
+            fprintf(f, " %s", cmdnames[cmd]);
+    fputs(".\n", f);
+}
+
+void cfg_man(FILE *f, bool synopsis)
+{
+    if (synopsis) {
+        fputs(".nf\n", f);
+        for (size_t i = 0; i < sizeof usage / sizeof *usage; i++) {
+            roff(f, usage[i]);
+            fputc('\n', f);
+        }
+        fputs(".fi\n", f);
+        return;
+    }
+    for (size_t i = 0; i < NSETTINGS; i++)
+        man_setting(f, &settings[i]);
 }
 
 void cfg_cleanup(struct cfg *c)

@@ -24,13 +24,23 @@ struct cfg_list {
     const char *from; /* the source that set it */
 };
 
-enum cfg_cmd { CMD_NONE, CMD_INIT, CMD_SERVE, CMD_APP_ADD, CMD_COPY, CMD_HELP, CMD_VERSION };
+enum cfg_cmd {
+    CMD_NONE,
+    CMD_INIT,
+    CMD_SERVE,
+    CMD_APP_ADD,
+    CMD_COPY,
+    CMD_BACKUP,
+    CMD_RESTORE,
+    CMD_HELP,
+    CMD_VERSION
+};
 
 struct cfg {
     enum cfg_cmd cmd;
     char *db;             /* database URL or path (copy: the same as from) */
-    char *from;           /* copy: the database copied */
-    char *to;             /* copy: the empty database it is copied into */
+    char *from;           /* copy: the database copied; restore: the backup file */
+    char *to;             /* copy: the empty database it is copied into; backup: the new file */
     char *key_file;       /* defaults to db path + ".key" */
     char *listen;         /* HOST:PORT */
     char *public_url;     /* defaults to http://listen, https:// with TLS */
@@ -41,6 +51,7 @@ struct cfg {
     char *config;         /* optional key = value file */
     char *log_level;      /* debug, info, warn, error */
     char *log_file;       /* serve: the log's file (reopened on SIGHUP); NULL: stderr */
+    char *log_format;     /* serve: text or json */
     long threads;         /* HTTP worker threads */
     long max_connections;
     long timeout;      /* seconds an idle connection is kept */
@@ -68,6 +79,12 @@ enum st cfg_parse(struct cfg *c, int argc, char **argv, struct err *e);
 
 /* Writes the usage text, generated from the settings table, to f. */
 void cfg_help(FILE *f);
+
+/* Writes roff (man(7)) from the same table to f: with synopsis, the
+ * commands' usage lines in a no-fill block; otherwise one .TP entry per
+ * setting (help, environment variable, default, values or bounds, the
+ * commands it applies to). The manual page is built from it. */
+void cfg_man(FILE *f, bool synopsis);
 
 void cfg_cleanup(struct cfg *c);
 

@@ -414,11 +414,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     }
     char method[24]; /* the client's word: escaped and cut */
     printable(method, sizeof method, r->method);
-    int64_t us = util_mono_us() - r->start_us;
+    bool aborted = code != MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    long long us = util_mono_us() - r->start_us;
+    const char *route = r->route ? r->route : "-";
     metrics_request(r->route_no, r->status, us);
-    log_msg(LOG_INFO, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id, method,
-            r->route ? r->route : "-", r->status, (long long)us,
-            code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    struct log_field f[] = {
+        {"request_id", r->id_text, 0}, {"method", method, 0}, {"route", route, 0},
+        {"status", NULL, r->status},   {"us", NULL, us},      {"aborted", NULL, aborted},
+    };
+    log_fields(LOG_INFO, f, aborted ? 6 : 5, "rid=%lu %s route=\"%s\" status=%d us=%lld%s", r->id,
+               method, route, r->status, us, aborted ? " aborted=1" : "");
     arena_cleanup(&r->arena);
     if (r->body) {
         secret_wipe(r->body, r->len);

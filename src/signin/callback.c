@@ -113,8 +113,10 @@ static void fail_to_site(struct callback *cb, const char *error, const char *des
 {
     struct ctx *c = cb->c;
     const char *spec = signin_specifier(c);
-    log_msg(LOG_INFO, "sign-in %s request %s failed: %s (%s)", spec, c->req->id ? c->req->id : "-",
-            error, check);
+    const char *rid = c->req->id ? c->req->id : "-";
+    struct log_field lf[] = {
+        {"request_id", rid, 0}, {"provider", spec, 0}, {"error", error, 0}, {"check", check, 0}};
+    log_fields(LOG_INFO, lf, 4, "sign-in %s request %s failed: %s (%s)", spec, rid, error, check);
     metrics_sign_in(protocol_of(cb), error, check ? check : "");
     struct page_field f[] = {
         {"error", error},
@@ -249,8 +251,9 @@ static void token_stored(struct signin_job *j)
             log_msg(LOG_WARN, "sign-in %s: the issuer could not be pinned: %s", signin_specifier(c),
                     e.msg);
     }
-    log_msg(LOG_INFO, "sign-in %s request %s: signed in", signin_specifier(c),
-            c->req->id ? c->req->id : "-");
+    const char *rid = c->req->id ? c->req->id : "-";
+    struct log_field lf[] = {{"request_id", rid, 0}, {"provider", signin_specifier(c), 0}};
+    log_fields(LOG_INFO, lf, 2, "sign-in %s request %s: signed in", signin_specifier(c), rid);
     metrics_sign_in(protocol_of(cb), "ok", NULL);
     struct page_field f[] = {{"token", cb->token_text}};
     page_hand_over(c, cb->settings.post_tokens_to_token_url, cb->flow.token_url, f, 1);

@@ -71,8 +71,11 @@ static void send(struct ctx *c, int status, struct buf *b, const char *csp)
 
 void page_error(struct ctx *c, int status, const char *code, const char *check)
 {
-    log_msg(LOG_INFO, "sign-in request %s refused: %s (%s)", c->req->id ? c->req->id : "-", code,
-            check);
+    const char *rid = c->req->id ? c->req->id : "-";
+    const char *spec = c->customer_id && c->id ? signin_specifier(c) : NULL; /* not the chooser's */
+    struct log_field lf[] = {
+        {"request_id", rid, 0}, {"error", code, 0}, {"check", check, 0}, {"provider", spec, 0}};
+    log_fields(LOG_INFO, lf, spec ? 4 : 3, "sign-in request %s refused: %s (%s)", rid, code, check);
     struct buf b;
     buf_init(&b, c->a);
     head(&b, "Sign-in failed");

@@ -542,7 +542,7 @@ static enum st lock_path(const char *path, char *out, size_t cap, struct err *e)
  * locks there, and closing any descriptor of a file drops all of a
  * process's POSIX locks on it. flock locks belong to the open file, so the
  * lock lasts until *fd is closed or the process ends, however it ends. */
-static enum st serve_lock(const char *path, int *fd, struct err *e)
+enum st sq_serve_lock(const char *path, int *fd, struct err *e)
 {
     char lock[PATH_MAX + 16];
     enum st st = lock_path(path, lock, sizeof lock, e);
@@ -568,7 +568,7 @@ enum st store_sqlite_open(const char *path, bool server, struct store **out, str
 {
     int lock_fd = -1;
     struct conn *c = NULL, *w = NULL;
-    enum st st = server ? serve_lock(path, &lock_fd, e) : ST_OK;
+    enum st st = server ? sq_serve_lock(path, &lock_fd, e) : ST_OK;
     if (st == ST_OK)
         st = conn_open(path, &c, e);
     if (st == ST_OK)

@@ -178,4 +178,10 @@ enum st sq_query_list(struct store *s, const struct sq_read *r, struct sq_rows *
 STORE_OPS(SQ_OP_DECL)
 #undef SQ_OP_DECL
 
+/* Makes this process the only server of the database at path (flock on
+ * PATH-serve.lock, store_open_server's claim) into *fd, held until *fd is
+ * closed. ST_CONFLICT, naming the lock file, while another process holds
+ * it; ST_STORAGE when it cannot be taken. */
+enum st sq_serve_lock(const char *path, int *fd, struct err *e);
+
 #endif

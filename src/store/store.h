@@ -435,6 +435,22 @@ enum st store_open_server(const char *url, struct store **out, struct err *e);
 /* Closes s; NULL is accepted. */
 void store_close(struct store *s);
 
+/* Writes a consistent copy of the SQLite database at url (PATH or
+ * sqlite:PATH) into the new file to while servers may go on writing to it:
+ * SQLite's online backup API in one read transaction (one snapshot), into
+ * a temporary file beside to, checked (quick_check), flushed and renamed
+ * into place. ST_CONFLICT when to exists; ST_NOT_FOUND without a database
+ * at url; ST_INVALID when it is not a socialgate database;
+ * ST_NOT_IMPLEMENTED for PostgreSQL (pg_dump); ST_STORAGE otherwise, and
+ * no file at to. The key file is not in the copy. */
+enum st store_backup(const char *url, const char *to, struct err *e);
+/* Replaces the SQLite database at url (created when absent) with the
+ * backup file from, in one write transaction of url, after checking that
+ * from is an intact socialgate database (ST_INVALID otherwise). Claims url
+ * as store_open_server does for the whole time: ST_CONFLICT while a server
+ * serves it. ST_NOT_IMPLEMENTED for PostgreSQL. */
+enum st store_restore(const char *from, const char *url, struct err *e);
+
 /* Copies every table of from into to (a database with no rows yet, see
  * rows_write), all in one batch of to: if it fails, to is left as it was.
  * counts, when not NULL, gets the number of rows of each table. Reads of

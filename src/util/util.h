@@ -237,6 +237,25 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * that no log function accepts. */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_set_level(enum log_level lvl);
+
+/* LOG_TEXT: `TIME LEVEL message` lines. LOG_JSON: one JSON object a line,
+ * {"time","level","msg"} and the line's fields, every string escaped. */
+enum log_format { LOG_TEXT, LOG_JSON };
+void log_set_format(enum log_format f);
+
+/* One structured field of a log line: a string, or when str is NULL the
+ * number num. A NULL key ends nothing: the count is given. */
+struct log_field {
+    const char *key; /* a JSON member name: plain ASCII, never escaped */
+    const char *str;
+    long long num;
+};
+
+/* As log_msg, with fields: the text format writes the message alone (the
+ * fields are in it already); the JSON format adds them as members after
+ * "msg", so a reader need not parse the message. */
+void log_fields(enum log_level lvl, const struct log_field *f, int n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Lines below LOG_WARN are buffered (up to 64 KiB) and written by
  * log_flush, which the server calls a few times a second and at exit;
  * warnings and errors flush at once. */
@@ -247,6 +266,13 @@ void log_flush(void);
  * after a rename, it reopens: logrotate's way. ST_INVALID (e says why) if
  * path cannot be opened; the output is then unchanged. Thread-safe. */
 enum st log_file_open(const char *path, struct err *e);
+
+/* ---- the service manager ---------------------------------------------- */
+
+/* Sends state ("READY=1", "STOPPING=1", ...) to the service manager when
+ * it asked for it ($NOTIFY_SOCKET set, as systemd's Type=notify does):
+ * sd_notify(3)'s protocol. True when sent; false, harmlessly, otherwise. */
+bool util_notify(const char *state);
 
 /* ---- secrets ----------------------------------------------------------- */
 

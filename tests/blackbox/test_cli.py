@@ -6,9 +6,11 @@
 # message naming it, before anything starts. cfg's own cases: test_cfg.c.
 
 import os
+import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -133,3 +135,14 @@ def test_help_lists_each_settings_allowed_values(servers):
     out = p.stdout.decode()
     assert "debug|info|warn|error" in out, out
     assert "65535" in out, out
+
+
+def test_every_setting_of_help_has_a_row_in_the_readme_table(servers):
+    p = servers.run("--help")
+    assert p.returncode == 0, p.stderr
+    names = re.findall(r"^  (--[a-z0-9-]+)$", p.stdout.decode(), re.M)
+    assert len(names) > 20, names
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `--")]
+    missing = [n for n in names if not any(f"`{n}`" in row for row in rows)]
+    assert not missing, missing
