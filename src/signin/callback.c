@@ -58,7 +58,8 @@ const char *const signin_checks[] = {
     "base64", "response", "status", "unsigned", "signature", "signature count",
     "signature reference", "signature setup", "signature transform", "signature algorithm",
     "destination", "in response to", "name id", "subject confirmation", "time", "recipient",
-    "condition", "assertion", "authn statement", "lifetime",
+    "condition", "assertion", "authn statement", "lifetime", "xml", "xml attributes",
+    "xml namespaces", "xml markup", "SAML response not posted",
     /* this file */
     "parameters do not parse", "state missing or repeated", "flow unknown or used",
     "flow of another provider", "flow expired", "app", "token_url no longer allowed by the app",

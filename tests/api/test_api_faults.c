@@ -177,8 +177,8 @@ Test(api_faults, every_route_refuses_another_customers_valid_token)
     for (int i = 0; i < api_route_count(); i++) {
         struct request q;
         instantiate(i, CID_A, b_tok, &q);
-        if (health(q.path) || runtime(q.path))
-            continue;
+        if (health(q.path) || runtime(q.path) || !strcmp(q.path, "/openapi.json"))
+            continue;                         /* public: no token is asked */
         if (strstr(q.path, "/login/token")) { /* B's credentials at A's endpoint */
             snprintf(q.body, sizeof q.body,
                      "grant_type=client_credentials&token=%s&client_id=%s"
