@@ -578,7 +578,9 @@ Test(saml_attack, an_assertion_in_a_look_alike_namespace_is_not_read)
         xmlNsPtr other = xmlNewNs(evil, (const xmlChar *)ns[i], (const xmlChar *)"saml2");
         xmlSetNs(evil, other);
         xmlSetProp(evil, (const xmlChar *)"ID", (const xmlChar *)"_evil");
-        xmlUnlinkNode(fx_elem(evil, "Signature"));
+        xmlNodePtr sig = fx_elem(evil, "Signature");
+        xmlUnlinkNode(sig);
+        xmlFreeNode(sig);
         xmlAddPrevSibling(fx_assertion(d), evil);
         char *b64 = fx_b64(d);
         xmlFreeDoc(d);
