@@ -166,7 +166,7 @@ class Report:
             return [f"Through nginx: skipped ({self.lb_skipped or 'not run'})."]
         out = ["### Through nginx: one instance, then two", "",
                "nginx configured as docs/DEPLOYMENT.md shows (scripts/nginx-front: one worker, "
-               "round robin, keepalive 16 to the instances), the instances on the PostgreSQL "
+               "round robin, keepalive 64 to the instances), the instances on the PostgreSQL "
                "database above; wrk sends to nginx, alternately to an nginx in front of "
                "instance 1 alone and to one in front of instances 1 and 2. CPU µs/req: the "
                "instances behind nginx summed; nginx's (master and worker) apart.", "",
