@@ -13,19 +13,9 @@
 /* The date of the prose below: change it with the prose. */
 #define MAN_DATE "2026-11-29"
 
-/* Text for a roff line: backslashes and hyphens escaped, a leading
- * control character defused. */
 static void roff(const char *s)
 {
-    if (*s == '.' || *s == '\'')
-        fputs("\\&", stdout);
-    for (; *s; s++)
-        if (*s == '\\')
-            fputs("\\e", stdout);
-        else if (*s == '-')
-            fputs("\\-", stdout);
-        else
-            putchar(*s);
+    cfg_roff(stdout, s);
 }
 
 static void head(void)

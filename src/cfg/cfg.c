@@ -604,9 +604,7 @@ void cfg_help(FILE *f)
     }
 }
 
-/* Text for a roff line: backslashes and hyphens escaped, a leading
- * control character (. or ') defused. */
-static void roff(FILE *f, const char *s)
+void cfg_roff(FILE *f, const char *s)
 {
     if (*s == '.' || *s == '\'')
         fputs("\\&", f);
@@ -622,20 +620,20 @@ static void roff(FILE *f, const char *s)
 static void man_setting(FILE *f, const struct setting *s)
 {
     fputs(".TP\n.B \\-\\-", f);
-    roff(f, s->name);
+    cfg_roff(f, s->name);
     fputc('\n', f);
-    roff(f, s->help);
+    cfg_roff(f, s->help);
     fputs(".\n.br\n", f);
     if (s->env)
         fprintf(f, "Environment: \\fB%s\\fR. ", s->env);
     if (s->dflt) {
         fputs("Default: ", f);
-        roff(f, s->dflt);
+        cfg_roff(f, s->dflt);
         fputs(". ", f);
     }
     if (s->values || s->kind == K_BOOL) {
         fputs("Values: ", f);
-        roff(f, s->values ? s->values : BOOL_VALUES);
+        cfg_roff(f, s->values ? s->values : BOOL_VALUES);
         fputs(". ", f);
     }
     if (s->kind == K_INT)
@@ -652,7 +650,7 @@ void cfg_man(FILE *f, bool synopsis)
     if (synopsis) {
         fputs(".nf\n", f);
         for (size_t i = 0; i < sizeof usage / sizeof *usage; i++) {
-            roff(f, usage[i]);
+            cfg_roff(f, usage[i]);
             fputc('\n', f);
         }
         fputs(".fi\n", f);

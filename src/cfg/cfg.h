@@ -85,6 +85,9 @@ void cfg_help(FILE *f);
  * setting (help, environment variable, default, values or bounds, the
  * commands it applies to). The manual page is built from it. */
 void cfg_man(FILE *f, bool synopsis);
+/* s as text for a roff line: backslashes and hyphens escaped, a leading
+ * control character (. or ') defused. For the manual page's generator. */
+void cfg_roff(FILE *f, const char *s);
 
 void cfg_cleanup(struct cfg *c);
 

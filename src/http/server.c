@@ -343,7 +343,7 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
         r->too_large = true; /* refuse before reading; MHD closes afterwards */
         return answer(s, conn, r, method);
     }
-    grow(r, (size_t)len);
+    grow(r, len > API_BODY_LIMIT ? API_BODY_LIMIT : (size_t)len); /* the rest as it comes */
     return MHD_YES;
 }
 

@@ -192,8 +192,9 @@ struct idp_run;
  * protocol) is already done; so is every saml2 run: the SAMLResponse
  * posted (exactly once) is checked against p, f->request_id and ctx at
  * once (saml_response_check), a status of AuthnFailed or RequestDenied
- * ending it with access_denied, another status with provider_error, any
- * other failed check with login_failed. Never NULL. A run is used
+ * ending it with access_denied, another status or a certificate that does
+ * not load with provider_error, any other failed check with login_failed.
+ * Never NULL. A run is used
  * by one thread at a time; runs are independent of each other. */
 struct idp_run *idp_run_new(const struct idp_ctx *ctx, const struct idp_provider *p,
                             const struct idp_flow *f, const struct form *params);

@@ -30,7 +30,10 @@
 #define SAML_PARAM_RESPONSE "SAMLResponse"
 #define SAML_PARAM_RELAY_STATE "RelayState"
 
-/* Bounds of a response (a hostile IdP, or anyone, can post one). */
+/* Bounds of a response (a hostile IdP, or anyone, can post one). Behind
+ * the callback route, its 256 KiB body limit (form-encoded) comes first,
+ * so a posted response holds at most about 190 KiB of XML; these bound
+ * what saml_response_check itself accepts from any caller. */
 #define SAML_B64_MAX (360 * 1024)  /* Base64 text of SAMLResponse, whitespace included */
 #define SAML_XML_MAX (256 * 1024)  /* decoded XML bytes */
 #define SAML_DEPTH_MAX 32          /* element nesting; the root is depth 1 */
@@ -59,8 +62,10 @@ void saml_shutdown(void);
  * any number of threads may use one at once. */
 struct saml_key;
 /* Parses b64 (Base64 of a DER X.509 certificate, whitespace allowed: a
- * provider's idp_certificate). ST_INVALID when it does not load (an RSA
- * or EC public key is expected). *out: saml_key_free. After saml_init. */
+ * provider's idp_certificate). ST_INVALID when it does not load, or its
+ * key is not RSA of 2048 to 8192 bits with an exponent under 2^32 or
+ * ECDSA on P-256, P-384 or P-521 (the API's own bounds, held again for
+ * rows that never passed it). *out: saml_key_free. After saml_init. */
 enum st saml_key_parse(const char *b64, struct saml_key **out, struct err *e);
 /* NULL is accepted. */
 void saml_key_free(struct saml_key *k);

@@ -6,6 +6,8 @@
  * and confirmed afterwards from xmlsec's own record of the reference it
  * digested.
  */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +215,31 @@ xmlSecKeyPtr saml_key_get(const struct saml_key *k)
     return xmlSecKeyDuplicate(k->key);
 }
 
+/* The bounds model/ puts on a provider's certificate at write time
+ * (RSA of 2048 to 8192 bits with an exponent under 2^32, or ECDSA on
+ * P-256, P-384 or P-521), held here too: a row that came by `copy`,
+ * `restore` or by hand never made the API check it, and a long exponent
+ * makes every check of that provider cost milliseconds. */
+static bool key_bounded(EVP_PKEY *pub)
+{
+    int bits = EVP_PKEY_get_bits(pub);
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        BIGNUM *e = NULL;
+        bool ok = bits >= 2048 && bits <= 8192 &&
+                  EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+                  BN_num_bits(e) <= 32;
+        BN_free(e);
+        return ok;
+    }
+    char curve[32];
+    size_t n = 0;
+    if (!EVP_PKEY_is_a(pub, "EC") || EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                                    curve, sizeof curve, &n) != 1)
+        return false;
+    return !strcmp(curve, "prime256v1") || !strcmp(curve, "secp384r1") ||
+           !strcmp(curve, "secp521r1");
+}
+
 xmlSecKeyPtr saml_key_load(const char *b64)
 {
     size_t len = b64 ? strlen(b64) : 0, k = 0;
@@ -228,6 +255,10 @@ xmlSecKeyPtr saml_key_load(const char *b64)
     free(der);
     EVP_PKEY *pub = crt ? X509_get_pubkey(crt) : NULL;
     X509_free(crt);
+    if (pub && !key_bounded(pub)) {
+        EVP_PKEY_free(pub);
+        pub = NULL;
+    }
     if (!pub)
         return NULL;
     xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(pub);

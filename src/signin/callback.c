@@ -23,7 +23,8 @@ struct callback {
     struct app_settings settings;
     struct idp_provider p;
     bool have_p;
-    bool pinned; /* the provider had an issuer pinned */
+    bool pinned;   /* the provider had an issuer pinned */
+    bool replayed; /* the assertion's id was found kept: no token made */
     struct secret secret;
     struct idp_run *run;
     struct net_response *resp;
@@ -115,10 +116,11 @@ static void fail_to_site(struct callback *cb, const char *error, const char *des
     struct ctx *c = cb->c;
     const char *spec = signin_specifier(c);
     const char *rid = c->req->id ? c->req->id : "-";
+    check = check ? check : "-";
     struct log_field lf[] = {
         {"request_id", rid, 0}, {"provider", spec, 0}, {"error", error, 0}, {"check", check, 0}};
     log_fields(LOG_INFO, lf, 4, "sign-in %s request %s failed: %s (%s)", spec, rid, error, check);
-    metrics_sign_in(protocol_of(cb), error, check ? check : "");
+    metrics_sign_in(protocol_of(cb), error, check);
     struct page_field f[] = {
         {"error", error},
         {"error_description", description ? description : "Sign-in failed"},
@@ -186,6 +188,7 @@ static enum st store_token(struct ctx *c, void *arg)
     if (r->replay_until) {
         enum st st = store_assertion_use(c->env->store, r->replay_key, r->replay_until,
                                          c->env->now(), &c->err);
+        cb->replayed = st == ST_CONFLICT;
         if (st != ST_OK)
             return st;
     }
@@ -235,7 +238,7 @@ static void token_stored(struct signin_job *j)
     struct ctx *c = cb->c;
     const struct idp_result *r = idp_run_result(cb->run);
     enum st st = api_step_status(&cb->step);
-    if (st == ST_CONFLICT && r->replay_until) {
+    if (st == ST_CONFLICT && cb->replayed) {
         fail_to_site(cb, IDP_LOGIN_FAILED, "The identity provider's answer was used before",
                      "assertion replayed");
         return;

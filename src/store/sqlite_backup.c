@@ -33,12 +33,14 @@ static const char *sqlite_path(const char *url, struct err *e)
     return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
 }
 
-/* Opens the existing database file at path (never creates one). */
-static enum st open_existing(const char *path, sqlite3 **db, struct err *e)
+/* Opens the existing database file at path (never creates one), with
+ * SQLITE_OPEN_READWRITE (a live database, which a server may be writing)
+ * or SQLITE_OPEN_READONLY (a backup, left as it is). */
+static enum st open_existing(const char *path, int flags, sqlite3 **db, struct err *e)
 {
     if (access(path, F_OK) != 0)
         return ERR(e, ST_NOT_FOUND, NULL, "no database %s", path);
-    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK)
         return ERR(e, ST_STORAGE, NULL, "cannot open %s: %s", path,
                    *db ? sqlite3_errmsg(*db) : "out of memory");
     sqlite3_busy_timeout(*db, 5000);
@@ -125,6 +127,11 @@ static enum st backup_into(sqlite3 *src, const char *tmp, struct err *e)
                  dst ? sqlite3_errmsg(dst) : "out of memory");
     if (st == ST_OK)
         st = copy_pages(src, dst, tmp, e);
+    /* a file of its own: the copy keeps the source's WAL mode otherwise,
+     * and would need a -wal and -shm beside it even to be read */
+    if (st == ST_OK &&
+        sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+        st = ERR(e, ST_STORAGE, NULL, "cannot leave WAL mode in %s: %s", tmp, sqlite3_errmsg(dst));
     if (st == ST_OK)
         st = check(dst, tmp, e);
     if (sqlite3_close(dst) != SQLITE_OK && st == ST_OK)
@@ -140,7 +147,7 @@ enum st store_backup(const char *url, const char *to, struct err *e)
     if (access(to, F_OK) == 0)
         return ERR(e, ST_CONFLICT, NULL, "%s exists: back up into a new file", to);
     sqlite3 *src = NULL;
-    enum st st = open_existing(path, &src, e);
+    enum st st = open_existing(path, SQLITE_OPEN_READWRITE, &src, e);
     if (st == ST_OK)
         st = check(src, path, e);
     char tmp[PATH_MAX];
@@ -176,7 +183,7 @@ enum st store_restore(const char *from, const char *url, struct err *e)
         return ST_NOT_IMPLEMENTED;
     int lock = -1;
     sqlite3 *src = NULL, *dst = NULL;
-    enum st st = open_existing(from, &src, e);
+    enum st st = open_existing(from, SQLITE_OPEN_READONLY, &src, e);
     if (st == ST_OK)
         st = check(src, from, e);
     if (st == ST_OK) /* no server may write to it meanwhile, nor serve the old pages after */

@@ -5,6 +5,7 @@
 # new database and served with the same key file, every GET answers as the
 # original did. A served database is never restored over.
 
+import sqlite3
 import threading
 
 from conftest import PUBLIC_URL, REALM, EngageGate, init_with
@@ -64,9 +65,17 @@ def test_a_backup_under_write_load_restores_to_a_server_answering_the_same(serve
     want = answers(g, paths + [g.ppath(i) for i in created], kept["before"])
     srv.stop()
 
+    # a file of its own (no -wal beside it needed), left as it is by restore
+    with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as c:
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    c.close()
+    taken = backup.read_bytes()
     restored = servers.new_db()
     p = servers.run("restore", "--from", backup, "--db", restored)
     assert p.returncode == 0, p.stderr
+    assert backup.read_bytes() == taken
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith("backup")) == \
+        ["backup.db"]
     r = EngageGate(servers.server(restored, public_url=PUBLIC_URL, key_file=key_file), info,
                    issued)
     got = answers(r, paths, kept["before"])
