@@ -134,11 +134,13 @@ enum st http_metrics_start(const char *listen, const atomic_int *conns, const at
     struct http_metrics *m = xcalloc(1, sizeof *m);
     m->conns = conns;
     m->in_flight = in_flight;
-    m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0,
-                            NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+    m->d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0,
+                         NULL, NULL, on_request, m,
+                         /* first, or libmicrohttpd warns on stderr */
+                         MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT, MHD_OPTION_END);
     if (!m->d) {
         close(fd);
         free(m);
