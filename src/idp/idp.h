@@ -38,8 +38,9 @@ struct idp_provider {
     const char *icon_url;        /* ui.icon_url, or NULL */
     const char *idp_certificate; /* saml2: the pinned signing certificate, Base64 DER */
     json_t *authn_context;       /* saml2: object or NULL (idp_provider_cleanup releases it) */
-    /* SHA-256 hex of auth_url "\n" token_url ("" for SAML): an issuer pin
-     * holds while it does */
+    /* SHA-256 hex of auth_url "\n" token_url (SAML: "\n" idp_certificate):
+     * an issuer pin holds while it does, so a new IdP key, like a new
+     * endpoint, lets a new issuer be pinned */
     char endpoints[65];
 };
 

@@ -70,7 +70,8 @@ static enum st read_doc(struct arena *a, const json_t *doc, struct idp_provider 
     p->attribute_map = json_is_object(map) ? json_deep_copy(map) : NULL;
     const json_t *ctx = json_object_get(doc, F_AUTHN_CONTEXT);
     p->authn_context = json_is_object(ctx) ? json_deep_copy(ctx) : NULL;
-    const char *hashed = arena_printf(a, "%s\n%s", p->auth_url, p->token_url ? p->token_url : "");
+    const char *second = oidc || oauth2 ? p->token_url : p->idp_certificate;
+    const char *hashed = arena_printf(a, "%s\n%s", p->auth_url, second ? second : "");
     util_sha256_hex(hashed, strlen(hashed), p->endpoints);
     return ST_OK;
 }

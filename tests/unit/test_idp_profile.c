@@ -433,6 +433,9 @@ Test(idp_profile, provider_read_refuses_documents_it_cannot_use)
                  ST_OK, "a SAML provider reads without token_url");
     cr_expect_str_eq(q.metadata, "https://sg/c.p/metadata");
     cr_expect_str_eq(q.idp_certificate, "MIIB");
+    char hex[65]; /* a new certificate resets the pin as a new auth_url does */
+    util_sha256_hex("https://x\nMIIB", 14, hex);
+    cr_expect_str_eq(q.endpoints, hex);
     cr_expect(json_is_object(q.authn_context));
     idp_provider_cleanup(&q);
 }
