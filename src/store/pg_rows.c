@@ -71,17 +71,12 @@ static void read_value(struct arena *a, const PGresult *r, int row, int i, char 
 enum st pgs_rows_read(struct store *s, struct arena *a, enum store_table t, struct store_rows *out,
                       struct err *e)
 {
-    const struct store_table_def *d = store_table_def(t);
     char sql[SQL_MAX];
-    if (d)
-        snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", d->cols, d->name, d->order);
-    else if (t == STORE_T_CLIENT_SEQ)
-        snprintf(sql, sizeof sql, "%s", seq_sql);
-    else
-        return ERR(e, ST_INVALID, NULL, "no such table");
-    const char *types = d ? d->types : "i";
+    const char *types;
+    enum st st = store_rows_select(t, seq_sql, sql, sizeof sql, &types, e);
     struct conn *c = NULL;
-    enum st st = pgs_acquire(s, &c, e);
+    if (st == ST_OK)
+        st = pgs_acquire(s, &c, e);
     if (st != ST_OK)
         return st;
     PGresult *r = NULL;

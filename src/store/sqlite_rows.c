@@ -64,27 +64,26 @@ static enum st read_rows(struct arena *a, struct conn *c, sqlite3_stmt *q, const
     return rc == SQLITE_DONE ? ST_OK : sq_fail(c, e);
 }
 
-static const char seq_sql[] = "SELECT seq FROM sqlite_sequence WHERE name = 'clients'";
+#define SEQ_SELECT "SELECT seq FROM sqlite_sequence WHERE name = 'clients'"
+static const char seq_sql[] = SEQ_SELECT;
+/* What rows_read runs for STORE_T_CLIENT_SEQ: 0 before the first client. */
+static const char seq_read_sql[] = "SELECT COALESCE((" SEQ_SELECT "), 0)";
 
 enum st sq_rows_read(struct store *s, struct arena *a, enum store_table t, struct store_rows *out,
                      struct err *e)
 {
-    const struct store_table_def *d = store_table_def(t);
     char sql[SQL_MAX];
-    if (d)
-        snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", d->cols, d->name, d->order);
-    else if (t == STORE_T_CLIENT_SEQ)
-        snprintf(sql, sizeof sql, "SELECT COALESCE((%s), 0)", seq_sql);
-    else
-        return ERR(e, ST_INVALID, NULL, "no such table");
+    const char *types;
+    enum st st = store_rows_select(t, seq_read_sql, sql, sizeof sql, &types, e);
     struct conn *c = NULL;
-    enum st st = sq_acquire(s, &c, e);
+    if (st == ST_OK)
+        st = sq_acquire(s, &c, e);
     if (st != ST_OK)
         return st;
     sqlite3_stmt *q = NULL;
     st = prepare(c, sql, &q, e);
     if (st == ST_OK)
-        st = read_rows(a, c, q, d ? d->types : "i", out, e);
+        st = read_rows(a, c, q, types, out, e);
     sqlite3_finalize(q);
     sq_release(s, c);
     return st;

@@ -57,6 +57,23 @@ const struct store_table_def *store_table_def(enum store_table t)
     return (unsigned)t < STORE_T__COUNT && tables[t].name ? &tables[t] : NULL;
 }
 
+enum st store_rows_select(enum store_table t, const char *seq_sql, char *sql, size_t cap,
+                          const char **types, struct err *e)
+{
+    const struct store_table_def *d = store_table_def(t);
+    int n;
+    if (d)
+        n = snprintf(sql, cap, "SELECT %s FROM %s ORDER BY %s", d->cols, d->name, d->order);
+    else if (t == STORE_T_CLIENT_SEQ)
+        n = snprintf(sql, cap, "%s", seq_sql);
+    else
+        return ERR(e, ST_INVALID, NULL, "no such table");
+    if (n < 0 || (size_t)n >= cap)
+        return ERR(e, ST_INVALID, NULL, "the read of %s is too long", store_table_name(t));
+    *types = d ? d->types : "i";
+    return ST_OK;
+}
+
 const char *store_table_columns(enum store_table t)
 {
     const struct store_table_def *d = store_table_def(t);

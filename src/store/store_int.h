@@ -80,5 +80,11 @@ struct store_table_def {
 };
 /* NULL for STORE_T_CLIENT_SEQ, which each backend keeps its own way. */
 const struct store_table_def *store_table_def(enum store_table t);
+/* The statement rows_read runs for t into sql (cap bytes): every row of
+ * a copied table, its columns in order, or for STORE_T_CLIENT_SEQ the
+ * backend's own seq_sql (one integer); *types the columns' type letters.
+ * ST_INVALID for any other t, or a statement over cap. */
+enum st store_rows_select(enum store_table t, const char *seq_sql, char *sql, size_t cap,
+                          const char **types, struct err *e);
 
 #endif
