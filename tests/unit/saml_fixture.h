@@ -205,6 +205,21 @@ static inline xmlDocPtr fx_signed(const struct fx *f, const struct fx_sign *s, b
     return d;
 }
 
+/* The default response with the Assertion signed (RSA), or the Response. */
+static inline xmlDocPtr fx_assertion_signed(void)
+{
+    struct fx f = fx_defaults();
+    struct fx_sign s = fx_rsa();
+    return fx_signed(&f, &s, true, false);
+}
+
+static inline xmlDocPtr fx_response_signed(void)
+{
+    struct fx f = fx_defaults();
+    struct fx_sign s = fx_rsa();
+    return fx_signed(&f, &s, false, true);
+}
+
 static inline struct saml_expect fx_expect(const char *cert)
 {
     return (struct saml_expect){

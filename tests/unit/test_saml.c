@@ -301,7 +301,6 @@ Test(saml, an_attribute_value_with_a_comment_is_left_out_whole)
     free(b64);
 }
 
-static xmlDocPtr assertion_signed(void);
 static const char *verdict_text(const char *xml);
 
 static void setup_quiet(void)
@@ -313,7 +312,7 @@ static void setup_quiet(void)
 Test(saml, hostile_input_writes_nothing_to_stderr, .init = setup_quiet)
 {
     /* a relative namespace URI makes c14n complain through libxml2 */
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNewNs(fx_elem(fx_assertion(d), "Subject"), (const xmlChar *)"relative/uri",
              (const xmlChar *)"rel");
     cr_assert_str_eq(verdict(d), "signature");
@@ -342,28 +341,30 @@ static void make_evil(xmlNodePtr assertion, const char *id)
     }
 }
 
-static xmlDocPtr response_signed(void)
+/* A copy of the signed element n (in d, not yet placed) without its
+ * signature: what an XSW attack keeps of the original. */
+static xmlNodePtr unsigned_copy(xmlDocPtr d, xmlNodePtr n)
 {
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    return fx_signed(&f, &s, false, true);
+    xmlNodePtr copy = xmlDocCopyNode(n, d, 1);
+    xmlNodePtr cs = sig_of(copy);
+    xmlUnlinkNode(cs);
+    xmlFreeNode(cs);
+    return copy;
 }
 
-static xmlDocPtr assertion_signed(void)
+/* The signed assertion a changed in place: another subject, another ID. */
+static void tamper(xmlNodePtr a)
 {
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    return fx_signed(&f, &s, true, false);
+    xmlNodeSetContent(fx_elem(fx_elem(a, "Subject"), "NameID"),
+                      (const xmlChar *)"admin@example.com");
+    xmlSetProp(a, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion");
 }
 
 Test(saml, xsw1_signed_response_cloned_into_its_signature)
 {
-    xmlDocPtr d = response_signed();
+    xmlDocPtr d = fx_response_signed();
     xmlNodePtr root = fx_root(d);
-    xmlNodePtr copy = xmlDocCopyNode(root, d, 1);
-    xmlNodePtr cs = sig_of(copy);
-    xmlUnlinkNode(cs);
-    xmlFreeNode(cs);
+    xmlNodePtr copy = unsigned_copy(d, root);
     xmlAddChild(sig_of(root), copy);
     xmlSetProp(root, (const xmlChar *)"ID", (const xmlChar *)"_evil_response");
     make_evil(fx_assertion(d), "_evil_assertion");
@@ -372,12 +373,9 @@ Test(saml, xsw1_signed_response_cloned_into_its_signature)
 
 Test(saml, xsw2_signed_response_cloned_before_a_detached_signature)
 {
-    xmlDocPtr d = response_signed();
+    xmlDocPtr d = fx_response_signed();
     xmlNodePtr root = fx_root(d);
-    xmlNodePtr copy = xmlDocCopyNode(root, d, 1);
-    xmlNodePtr cs = sig_of(copy);
-    xmlUnlinkNode(cs);
-    xmlFreeNode(cs);
+    xmlNodePtr copy = unsigned_copy(d, root);
     xmlAddPrevSibling(sig_of(root), copy);
     xmlSetProp(root, (const xmlChar *)"ID", (const xmlChar *)"_evil_response");
     make_evil(fx_assertion(d), "_evil_assertion");
@@ -386,7 +384,7 @@ Test(saml, xsw2_signed_response_cloned_before_a_detached_signature)
 
 Test(saml, xsw3_unsigned_assertion_before_the_signed_one)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr orig = fx_assertion(d);
     xmlNodePtr evil = xmlDocCopyNode(orig, d, 1);
     make_evil(evil, "_evil_assertion");
@@ -396,7 +394,7 @@ Test(saml, xsw3_unsigned_assertion_before_the_signed_one)
 
 Test(saml, xsw4_unsigned_assertion_wrapping_the_signed_one)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr orig = fx_assertion(d);
     xmlNodePtr evil = xmlDocCopyNode(orig, d, 1);
     make_evil(evil, "_evil_assertion");
@@ -408,38 +406,27 @@ Test(saml, xsw4_unsigned_assertion_wrapping_the_signed_one)
 
 Test(saml, xsw5_signature_kept_on_a_changed_assertion_original_appended)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr orig = fx_assertion(d);
-    xmlNodePtr copy = xmlDocCopyNode(orig, d, 1);
-    xmlNodePtr cs = sig_of(copy);
-    xmlUnlinkNode(cs);
-    xmlFreeNode(cs);
-    /* the signed one is changed in place and keeps its signature */
-    xmlNodeSetContent(fx_elem(fx_elem(orig, "Subject"), "NameID"),
-                      (const xmlChar *)"admin@example.com");
-    xmlSetProp(orig, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion");
+    xmlNodePtr copy = unsigned_copy(d, orig);
+    tamper(orig); /* changed in place, its signature kept */
     xmlAddChild(fx_root(d), copy);
     cr_assert_str_eq(verdict(d), "assertion count");
 }
 
 Test(saml, xsw6_original_inside_the_signature_of_a_changed_assertion)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr orig = fx_assertion(d);
-    xmlNodePtr copy = xmlDocCopyNode(orig, d, 1);
-    xmlNodePtr cs = sig_of(copy);
-    xmlUnlinkNode(cs);
-    xmlFreeNode(cs);
-    xmlNodeSetContent(fx_elem(fx_elem(orig, "Subject"), "NameID"),
-                      (const xmlChar *)"admin@example.com");
-    xmlSetProp(orig, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion");
+    xmlNodePtr copy = unsigned_copy(d, orig);
+    tamper(orig); /* changed in place, its signature kept */
     xmlAddChild(sig_of(orig), copy);
     cr_assert_str_eq(verdict(d), "assertion count");
 }
 
 Test(saml, xsw7_evil_assertion_in_extensions)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr root = fx_root(d);
     xmlNodePtr orig = fx_assertion(d);
     xmlNodePtr ext = xmlNewDocNode(d, xmlSearchNs(d, root, (const xmlChar *)"samlp"),
@@ -453,15 +440,10 @@ Test(saml, xsw7_evil_assertion_in_extensions)
 
 Test(saml, xsw8_original_in_an_object_of_the_evil_assertions_signature)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr orig = fx_assertion(d);
-    xmlNodePtr copy = xmlDocCopyNode(orig, d, 1);
-    xmlNodePtr cs = sig_of(copy);
-    xmlUnlinkNode(cs);
-    xmlFreeNode(cs);
-    xmlNodeSetContent(fx_elem(fx_elem(orig, "Subject"), "NameID"),
-                      (const xmlChar *)"admin@example.com");
-    xmlSetProp(orig, (const xmlChar *)"ID", (const xmlChar *)"_evil_assertion");
+    xmlNodePtr copy = unsigned_copy(d, orig);
+    tamper(orig); /* changed in place, its signature kept */
     xmlNodePtr obj = xmlNewDocNode(d, sig_of(orig)->ns, (const xmlChar *)"Object", NULL);
     xmlAddChild(sig_of(orig), obj);
     xmlAddChild(obj, copy);
@@ -470,7 +452,7 @@ Test(saml, xsw8_original_in_an_object_of_the_evil_assertions_signature)
 
 Test(saml, signed_assertion_moved_out_of_the_response_is_refused)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr root = fx_root(d);
     xmlNodePtr orig = fx_assertion(d);
     xmlNodePtr ext = xmlNewDocNode(d, xmlSearchNs(d, root, (const xmlChar *)"samlp"),
@@ -483,7 +465,7 @@ Test(saml, signed_assertion_moved_out_of_the_response_is_refused)
 
 Test(saml, a_second_assertion_is_refused)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr evil = xmlDocCopyNode(fx_assertion(d), d, 1);
     make_evil(evil, "_second");
     xmlAddChild(fx_root(d), evil);
@@ -492,7 +474,7 @@ Test(saml, a_second_assertion_is_refused)
 
 Test(saml, an_id_given_twice_is_refused)
 {
-    xmlDocPtr d = response_signed();
+    xmlDocPtr d = fx_response_signed();
     xmlNodePtr extra = xmlNewDocNode(d, NULL, (const xmlChar *)"Junk", NULL);
     xmlSetProp(extra, (const xmlChar *)"ID", (const xmlChar *)"_resp1");
     xmlAddChild(fx_elem(fx_root(d), "Status"), extra);
@@ -528,7 +510,7 @@ Test(saml, an_id_that_reads_as_an_xpointer_is_refused)
 
 Test(saml, a_second_signature_is_refused)
 {
-    xmlDocPtr d = assertion_signed();
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr a = fx_assertion(d);
     xmlAddNextSibling(sig_of(a), xmlDocCopyNode(sig_of(a), d, 1));
     cr_assert_str_eq(verdict(d), "signature count");

@@ -319,9 +319,7 @@ Test(saml_attack, a_namespace_error_refuses_rather_than_cuts_the_tree)
 {
     /* stopping at a namespace error leaves libxml2's wellFormed set and
      * the tree cut short: it is refused, never read as far as it got */
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     char *b64 = fx_b64(d);
     xmlFreeDoc(d);
     size_t n = 0;
@@ -358,9 +356,7 @@ Test(saml_attack, a_root_with_many_namespace_declarations_still_passes)
 
 Test(saml_attack, hundreds_of_references_are_refused_before_any_digest)
 {
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr si = fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo");
     xmlNodePtr ref = fx_elem(si, "Reference");
     for (int i = 0; i < 300; i++)
@@ -422,9 +418,7 @@ Test(saml_attack, weak_or_foreign_algorithms_are_refused_by_name)
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256 ",
     };
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-        struct fx f = fx_defaults();
-        struct fx_sign s = fx_rsa();
-        xmlDocPtr d = fx_signed(&f, &s, true, false);
+        xmlDocPtr d = fx_assertion_signed();
         xmlNodePtr si = fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo");
         set_alg(fx_elem(si, "SignatureMethod"), sigs[i]);
         cr_assert_str_eq(verdict(d), "signature algorithm", "%s", sigs[i]);
@@ -435,9 +429,7 @@ Test(saml_attack, weak_or_foreign_algorithms_are_refused_by_name)
         "http://www.w3.org/2000/09/xmldsig#sha1",
     };
     for (size_t i = 0; i < sizeof digests / sizeof *digests; i++) {
-        struct fx f = fx_defaults();
-        struct fx_sign s = fx_rsa();
-        xmlDocPtr d = fx_signed(&f, &s, true, false);
+        xmlDocPtr d = fx_assertion_signed();
         xmlNodePtr si = fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo");
         set_alg(fx_elem(fx_elem(si, "Reference"), "DigestMethod"), digests[i]);
         cr_assert_str_eq(verdict(d), "signature algorithm", "%s", digests[i]);
@@ -470,9 +462,7 @@ Test(saml_attack, xslt_xpath_and_inclusive_c14n_transforms_are_refused)
         cr_assert_str_eq(verdict(d), "signature transform", "c14n %zu", i);
     }
     /* XSLT by name (xmlsec may lack it): the shape check alone refuses */
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr ts =
         fx_elem(fx_elem(fx_elem(fx_elem(fx_assertion(d), "Signature"), "SignedInfo"), "Reference"),
                 "Transforms");
@@ -484,9 +474,7 @@ Test(saml_attack, a_signature_that_is_not_a_child_of_what_it_signs_signs_nothing
 {
     /* a valid Assertion signature moved into an Extensions element of the
      * Response, and another into the Subject: neither is looked at */
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr root = fx_root(d);
     xmlNodePtr sig = fx_elem(fx_assertion(d), "Signature");
     xmlNodePtr ext = xmlNewDocNode(d, xmlSearchNs(d, root, (const xmlChar *)"samlp"),
@@ -495,7 +483,7 @@ Test(saml_attack, a_signature_that_is_not_a_child_of_what_it_signs_signs_nothing
     xmlUnlinkNode(sig);
     xmlAddChild(ext, sig);
     cr_assert_str_eq(verdict(d), "unsigned");
-    d = fx_signed(&f, &s, true, false);
+    d = fx_assertion_signed();
     sig = fx_elem(fx_assertion(d), "Signature");
     xmlUnlinkNode(sig);
     xmlAddChild(fx_elem(fx_assertion(d), "Subject"), sig);
@@ -523,9 +511,7 @@ Test(saml_attack, an_id_attribute_in_another_namespace_reaches_nothing)
     /* an evil assertion in Extensions would be refused by count; an
      * element carrying x:ID equal to the Assertion's is simply ignored:
      * the signature still digests the real Assertion, which is consumed */
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr root = fx_root(d);
     xmlNsPtr x = xmlNewNs(root, (const xmlChar *)"urn:evil", (const xmlChar *)"x");
     xmlNodePtr junk = xmlNewDocNode(d, NULL, (const xmlChar *)"Junk", NULL);
@@ -544,9 +530,7 @@ Test(saml_attack, an_xml_id_equal_to_the_signed_id_is_refused)
 {
     /* libxml2 registers xml:id itself while parsing: an earlier element
      * with xml:id="_assert1" would be what "#_assert1" reaches */
-    struct fx f = fx_defaults();
-    struct fx_sign s = fx_rsa();
-    xmlDocPtr d = fx_signed(&f, &s, true, false);
+    xmlDocPtr d = fx_assertion_signed();
     xmlNodePtr junk = xmlNewDocNode(d, NULL, (const xmlChar *)"Junk", NULL);
     xmlNsPtr xml = xmlSearchNs(d, fx_root(d), (const xmlChar *)"xml");
     xmlNewNsProp(junk, xml, (const xmlChar *)"id", (const xmlChar *)"_assert1");
@@ -571,9 +555,7 @@ Test(saml_attack, an_assertion_in_a_look_alike_namespace_is_not_read)
         "urn:oasis:names:tc:SAML:2.0:assertion ",
     };
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
-        struct fx f = fx_defaults();
-        struct fx_sign s = fx_rsa();
-        xmlDocPtr d = fx_signed(&f, &s, true, false);
+        xmlDocPtr d = fx_assertion_signed();
         xmlNodePtr evil = xmlDocCopyNode(fx_assertion(d), d, 1);
         xmlNsPtr other = xmlNewNs(evil, (const xmlChar *)ns[i], (const xmlChar *)"saml2");
         xmlSetNs(evil, other);
